@@ -1,0 +1,66 @@
+// Package store defines the documents the connector serves and the Store
+// interface behind the search and fetch tools. Each backend lives in a
+// package of its own (blevestore, openaistore) and implements Store.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned, wrapped, when no document has the requested id or URL.
+var ErrNotFound = errors.New("document not found")
+
+// Document is one document of the collection, as fetch returns it.
+type Document struct {
+	// ID is stable across index runs and is what search results carry.
+	ID string
+	// Title is a human-readable title; never empty once ingested.
+	Title string
+	// URL is the document's own absolute http(s) URL, or "" when it has
+	// none. The tools turn "" into a link to this server's document view.
+	URL string
+	// Text is the full text.
+	Text string
+	// Metadata holds any further fields of the source record, as strings.
+	Metadata map[string]string
+}
+
+// Hit is one search result.
+type Hit struct {
+	ID    string
+	Title string
+	// URL is the document's own URL, or "" (see Document.URL).
+	URL string
+	// Snippet is a short plain-text passage around the matched terms.
+	Snippet string
+	// Score orders hits, higher first; it is only comparable within one search.
+	Score float64
+}
+
+// Status describes a store that answered a readiness check.
+type Status struct {
+	// Backend names the implementation: "bleve" or "openai".
+	Backend string `json:"backend"`
+	// Documents is the number of documents served, or -1 when unknown.
+	Documents int64 `json:"documents"`
+	// Detail holds backend-specific facts safe to show to anyone (never secrets).
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// Store is a searchable document collection. Implementations are safe for
+// concurrent use, honour context cancellation, and wrap ErrNotFound for
+// missing documents.
+type Store interface {
+	// Search returns at most limit hits, best first. No hits is not an error.
+	Search(ctx context.Context, query string, limit int) ([]Hit, error)
+	// Fetch returns the document with the id, or an error wrapping ErrNotFound.
+	Fetch(ctx context.Context, id string) (*Document, error)
+	// LookupURL returns the id of the document whose own URL is url, or an
+	// error wrapping ErrNotFound.
+	LookupURL(ctx context.Context, url string) (string, error)
+	// Ready reports whether the store is open and answering, with a short
+	// description of what it serves.
+	Ready(ctx context.Context) (Status, error)
+	Close() error
+}
