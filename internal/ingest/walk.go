@@ -1,0 +1,254 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// Walk reads every root in order and calls emit for each document and
+// problem for each skipped file/record, in a deterministic order (lexical,
+// like fs.WalkDir). It returns ctx.Err() when cancelled, or the first error
+// returned by emit. Per-file failures are never returned: they are reported
+// through problem and the walk goes on. A root that cannot be read at all is
+// reported as an error problem (Problem.Error). problem may be nil.
+func Walk(ctx context.Context, roots []Root, opts Options, emit func(Document) error, problem func(Problem)) error {
+	if emit == nil {
+		emit = func(Document) error { return nil }
+	}
+	if problem == nil {
+		problem = func(Problem) {}
+	}
+	r := &reader{ctx: ctx, max: opts.maxBytes(), progress: opts.Progress, emit: emit, problem: problem}
+	for _, root := range roots {
+		w := walker{ctx: ctx, root: root, max: opts.maxBytes(), problem: problem, visit: r.read}
+		if err := w.run(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Size walks the roots without reading files and returns how many candidate
+// files and bytes a Walk would read (for a progress bar). It returns
+// ctx.Err() when cancelled. A Walk with Options.Progress counts up to the
+// same totals, unless files change in between.
+func Size(ctx context.Context, roots []Root, opts Options) (files, bytes int64, err error) {
+	count := func(c candidate) error {
+		files++
+		bytes += c.size
+		return nil
+	}
+	for _, root := range roots {
+		w := walker{ctx: ctx, root: root, max: opts.maxBytes(), problem: func(Problem) {}, visit: count}
+		if err := w.run(); err != nil {
+			return files, bytes, err
+		}
+	}
+	return files, bytes, nil
+}
+
+// candidate is a file that a walk reads: supported, within the size limit
+// (or a record file) and not excluded by its directory.
+type candidate struct {
+	root   Root
+	fsPath string // path inside root.FS
+	file   string // Document.File
+	single bool   // the root is this file
+	size   int64  // as the directory listing reported it
+	format format
+}
+
+// problem returns a Problem about the candidate's file.
+func (c candidate) problem(line int, isErr bool, reason string) Problem {
+	return Problem{Root: c.root.Key, File: c.file, Line: line, Reason: validUTF8(reason), Error: isErr}
+}
+
+// walker finds the candidate files of one root, in lexical order, and
+// reports the files and directories it skips. Walk and Size share it, so
+// that Size counts exactly what Walk reads.
+type walker struct {
+	ctx     context.Context
+	root    Root
+	max     int64
+	problem func(Problem)
+	visit   func(candidate) error // an error ends the walk
+}
+
+// BEIR collections hold these files; only corpusFile is indexed.
+const (
+	corpusFile  = "corpus.jsonl"
+	beirSkipped = "skipped: part of a BEIR collection; only corpus.jsonl is indexed"
+)
+
+func (w *walker) run() error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if w.root.FS == nil {
+		w.report("", true, "root has no filesystem to read")
+		return nil
+	}
+	p := w.root.Path
+	if p == "" {
+		p = "."
+	}
+	if !fs.ValidPath(p) {
+		w.report("", true, fmt.Sprintf("%q is not a valid slash-separated path inside the root", p))
+		return nil
+	}
+	info, err := fs.Stat(w.root.FS, p)
+	if err != nil {
+		w.report("", true, "cannot read: "+osReason(err).Error())
+		return nil
+	}
+	if info.IsDir() {
+		return w.dir(p, "", true)
+	}
+	return w.file(p, path.Base(p), info, true)
+}
+
+// report sends a problem about a file or directory of the root.
+func (w *walker) report(file string, isErr bool, reason string) {
+	w.problem(Problem{Root: w.root.Key, File: file, Reason: validUTF8(reason), Error: isErr})
+}
+
+// dir visits the directory at fsPath, which is rel below the root.
+func (w *walker) dir(fsPath, rel string, isRoot bool) error {
+	entries, err := fs.ReadDir(w.root.FS, fsPath)
+	if err != nil {
+		w.report(rel, isRoot, "cannot read directory: "+osReason(err).Error())
+		return nil
+	}
+	beir := isBEIR(entries)
+	for _, e := range entries {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || name == "node_modules" {
+			continue
+		}
+		childPath, childRel := path.Join(fsPath, name), path.Join(rel, name)
+		if beir && name != corpusFile {
+			w.report(childRel, false, beirSkipped)
+			continue
+		}
+		var err error
+		switch {
+		case e.Type()&fs.ModeSymlink != 0:
+			info, statErr := fs.Stat(w.root.FS, childPath)
+			switch {
+			case statErr != nil:
+				w.report(childRel, false, "broken symbolic link: "+osReason(statErr).Error())
+			case info.IsDir():
+				w.report(childRel, false, "symbolic link to a directory; not followed (pass the target directory as its own path to index it)")
+			default:
+				err = w.file(childPath, childRel, info, false)
+			}
+		case e.IsDir():
+			err = w.dir(childPath, childRel, false)
+		default:
+			info, infoErr := e.Info()
+			if infoErr != nil {
+				w.report(childRel, false, "cannot read file: "+osReason(infoErr).Error())
+				continue
+			}
+			err = w.file(childPath, childRel, info, false)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// file checks the file at fsPath and visits it when a walk should read it.
+func (w *walker) file(fsPath, rel string, info fs.FileInfo, single bool) error {
+	if !info.Mode().IsRegular() {
+		w.report(rel, false, "not a regular file (a device, pipe or socket); skipped")
+		return nil
+	}
+	f, ok := formatOf(rel)
+	if !ok {
+		w.report(rel, false, unsupportedReason(rel))
+		return nil
+	}
+	if !f.records() && info.Size() > w.max {
+		w.report(rel, false, tooLargeReason("file", info.Size(), w.max))
+		return nil
+	}
+	return w.visit(candidate{root: w.root, fsPath: fsPath, file: rel, single: single, size: info.Size(), format: f})
+}
+
+// isBEIR reports whether a directory listing is a BEIR retrieval benchmark
+// collection: corpus.jsonl, queries.jsonl and qrels.tsv or qrels/.
+func isBEIR(entries []fs.DirEntry) bool {
+	var corpus, queries, qrels bool
+	for _, e := range entries {
+		switch e.Name() {
+		case corpusFile:
+			corpus = !e.IsDir()
+		case "queries.jsonl":
+			queries = !e.IsDir()
+		case "qrels.tsv":
+			qrels = qrels || !e.IsDir()
+		case "qrels":
+			qrels = qrels || e.IsDir()
+		}
+	}
+	return corpus && queries && qrels
+}
+
+// unsupportedReason says why a file name is not read and what is.
+func unsupportedReason(name string) string {
+	ext := path.Ext(name)
+	if ext == "" {
+		return "unsupported file type (no extension); supported: " + supportedExtensions
+	}
+	return fmt.Sprintf("unsupported file type %q; supported: %s", ext, supportedExtensions)
+}
+
+// tooLargeReason says that what (a file, a record's text) of size bytes is
+// over the limit and how to raise it.
+func tooLargeReason(what string, size, limit int64) string {
+	return fmt.Sprintf("%s is %s, over the limit of %s; set MAX_FILE_BYTES to a larger number of bytes to index it",
+		what, formatBytes(size), formatBytes(limit))
+}
+
+// formatBytes writes a byte count for a person, e.g. "40.5 MiB (42467328 bytes)".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB (%d bytes)", float64(n)/float64(div), "KMGTPE"[exp], n)
+}
+
+// osReason strips the operation and path from an OS error, leaving the
+// reason ("permission denied"), so that messages do not repeat the user's
+// absolute paths.
+func osReason(err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err
+	}
+	var linkErr *os.LinkError
+	if errors.As(err, &linkErr) {
+		return linkErr.Err
+	}
+	var sysErr *os.SyscallError
+	if errors.As(err, &sysErr) {
+		return sysErr.Err
+	}
+	return err
+}
