@@ -1,0 +1,369 @@
+package blevestore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, docs []store.Document) store.Store {
+		dir := t.TempDir()
+		var in []ingest.Document
+		for _, d := range docs {
+			in = append(in, ingest.Document{Document: d, Root: "root", File: d.ID})
+		}
+		mustSync(t, dir, SyncOptions{Roots: []string{"root"}}, in)
+		return mustOpen(t, dir)
+	})
+}
+
+func doc(id, text string) ingest.Document {
+	return ingest.Document{Document: store.Document{ID: id, Title: "Title " + id, Text: text}, Root: "r", File: id + ".md"}
+}
+
+func mustSync(t *testing.T, dir string, opts SyncOptions, docs []ingest.Document, keep ...string) Summary {
+	t.Helper()
+	s, err := NewSyncer(t.Context(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if _, err := s.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range keep {
+		root, file, _ := strings.Cut(k, ":")
+		s.Keep(root, file)
+	}
+	sum, err := s.Commit(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func mustOpen(t *testing.T, dir string) *Store {
+	t.Helper()
+	st, err := Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func allIDs(t *testing.T, st *Store) []string {
+	t.Helper()
+	var ids []string
+	for _, id := range []string{"a", "b", "c", "d", "x"} {
+		if _, err := st.Fetch(t.Context(), id); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func TestIncrementalSync(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo"), doc("c", "charlie")})
+	if sum.Added != 3 || sum.Generation == "" {
+		t.Fatalf("first run: %+v", sum)
+	}
+
+	// Same documents again: nothing changes, no new generation.
+	sum = mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo"), doc("c", "charlie")})
+	if sum.Unchanged != 3 || sum.Generation != "" || sum.Documents != 3 {
+		t.Fatalf("unchanged run: %+v", sum)
+	}
+
+	// b changed, c removed, d new.
+	sum = mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo two"), doc("d", "delta")})
+	if sum.Added != 1 || sum.Updated != 1 || sum.Unchanged != 1 || sum.Deleted != 1 || sum.Documents != 3 {
+		t.Fatalf("changed run: %+v", sum)
+	}
+	st := mustOpen(t, dir)
+	if got := allIDs(t, st); !slices.Equal(got, []string{"a", "b", "d"}) {
+		t.Errorf("ids = %v, want a b d", got)
+	}
+	b, err := st.Fetch(t.Context(), "b")
+	if err != nil || b.Text != "bravo two" {
+		t.Errorf("b = %+v, %v; want the new text", b, err)
+	}
+	hits, err := st.Search(t.Context(), "charlie", 10)
+	if err != nil || len(hits) != 0 {
+		t.Errorf("deleted document still found: %v %v", hits, err)
+	}
+}
+
+func TestSyncScopesDeletesToItsRoots(t *testing.T) {
+	dir := t.TempDir()
+	inRoot := func(root, id string) ingest.Document {
+		d := doc(id, "text of "+id)
+		d.Root = root
+		return d
+	}
+	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{inRoot("r1", "a"), inRoot("r1", "b")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []ingest.Document{inRoot("r2", "c")})
+	st := mustOpen(t, dir)
+	if got := allIDs(t, st); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("after indexing a second root: %v, want a b c", got)
+	}
+	st.Close()
+
+	// Re-running r1 without b deletes b only.
+	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{inRoot("r1", "a")})
+	if sum.Deleted != 1 {
+		t.Fatalf("summary %+v, want 1 deleted", sum)
+	}
+	// Prune removes everything not seen.
+	sum = mustSync(t, dir, SyncOptions{Roots: []string{"r1"}, Prune: true}, []ingest.Document{inRoot("r1", "a")})
+	if sum.Deleted != 1 || sum.Documents != 1 {
+		t.Fatalf("prune: %+v, want c deleted", sum)
+	}
+}
+
+func TestSyncKeepsDocumentsOfFailedFiles(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	// b.md could not be read this time: its document must stay.
+	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")}, "r:b.md")
+	if sum.Deleted != 0 {
+		t.Fatalf("summary %+v: the document of a failed file was deleted", sum)
+	}
+	if got := allIDs(t, mustOpen(t, dir)); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("ids = %v", got)
+	}
+}
+
+func TestDuplicateIDs(t *testing.T) {
+	s, err := NewSyncer(t.Context(), t.TempDir(), SyncOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if _, err := s.Add(t.Context(), doc("a", "one")); err != nil {
+		t.Fatal(err)
+	}
+	second := doc("a", "two")
+	second.File = "other.jsonl"
+	_, err = s.Add(t.Context(), second)
+	if !errors.Is(err, ErrDuplicateID) || !strings.Contains(err.Error(), "a.md") {
+		t.Fatalf("err = %v, want ErrDuplicateID naming the first source", err)
+	}
+}
+
+func TestAbortLeavesIndexUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	first := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	s, err := NewSyncer(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, doc("b", "bravo")); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // Ctrl-C in the middle of a run
+	if _, err := s.Commit(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit after cancel: %v", err)
+	}
+	if cur, _ := readCurrent(dir); cur != first.Generation {
+		t.Fatalf("CURRENT = %s, want %s", cur, first.Generation)
+	}
+	gens, _ := generations(dir)
+	if !slices.Equal(gens, []string{first.Generation}) {
+		t.Errorf("generations = %v, want only %s", gens, first.Generation)
+	}
+	if got := allIDs(t, mustOpen(t, dir)); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("ids = %v, want a", got)
+	}
+}
+
+func TestCrashLeftoversAreCleanedUp(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	first := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+	// A run that crashed after writing part of a generation.
+	n, _ := genNumber(first.Generation)
+	junk := filepath.Join(dir, genName(n+1))
+	if err := os.MkdirAll(filepath.Join(junk, "store"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(junk, "store", "half.zap"), []byte("garbage"), 0o644)
+
+	st := mustOpen(t, dir) // the server is unaffected
+	if got := allIDs(t, st); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("ids = %v", got)
+	}
+	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	if sum.Added != 1 || sum.Documents != 2 {
+		t.Fatalf("run after crash: %+v", sum)
+	}
+}
+
+func TestLockedIndex(t *testing.T) {
+	dir := t.TempDir()
+	s, err := NewSyncer(t.Context(), dir, SyncOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if _, err := NewSyncer(t.Context(), dir, SyncOptions{}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second syncer: err = %v, want ErrLocked", err)
+	}
+}
+
+func TestReloadWhileSearching(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha shared")})
+	st := mustOpen(t, dir)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := st.Search(context.Background(), "shared", 10); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 3 {
+		docs := []ingest.Document{doc("a", "alpha shared"), doc("b", strings.Repeat("bravo ", i+1)+"shared")}
+		mustSync(t, dir, opts, docs)
+		switched, err := st.Reload()
+		if err != nil || !switched {
+			t.Fatalf("Reload = %v, %v", switched, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	hits, err := st.Search(t.Context(), "bravo", 10)
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("after reload: %v %v", hits, err)
+	}
+	gens, _ := generations(dir)
+	if len(gens) > 2 {
+		t.Errorf("generations kept: %v, want at most the current and the previous", gens)
+	}
+}
+
+func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
+	dir := t.TempDir()
+	a := doc("a", "alpha")
+	a.Root = "r1"
+	x := doc("x", "xray from another root")
+	x.Root = "r2"
+	x.URL = "https://example.com/x"
+	x.Metadata = map[string]string{"k": "v"}
+	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []ingest.Document{x})
+
+	// Pretend the index was written by an older version.
+	cur, _ := readCurrent(dir)
+	idx, err := openForTest(filepath.Join(dir, cur))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.SetInternal(internalSchemaKey, []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+
+	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a})
+	if !sum.Rebuilt || sum.Documents != 2 {
+		t.Fatalf("summary %+v, want a rebuild keeping 2 documents", sum)
+	}
+	st := mustOpen(t, dir)
+	got, err := st.Fetch(t.Context(), "x")
+	if err != nil || got.URL != x.URL || got.Metadata["k"] != "v" || got.Text != x.Text {
+		t.Fatalf("carried-over document = %+v, %v", got, err)
+	}
+	if s, _ := st.Ready(t.Context()); s.Detail["warning"] != "" {
+		t.Errorf("rebuilt index still warns: %v", s.Detail)
+	}
+	// The next run is incremental again.
+	if sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a}); sum.Unchanged != 1 || sum.Rebuilt {
+		t.Errorf("run after rebuild: %+v", sum)
+	}
+}
+
+func TestOpenWithoutIndex(t *testing.T) {
+	_, err := Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	if !errors.Is(err, ErrNoIndex) {
+		t.Fatalf("err = %v, want ErrNoIndex", err)
+	}
+}
+
+func TestEmptyRunCreatesAnEmptyIndex(t *testing.T) {
+	dir := t.TempDir()
+	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, nil)
+	if sum.Generation == "" || sum.Documents != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	st := mustOpen(t, dir)
+	hits, err := st.Search(t.Context(), "anything", 10)
+	if err != nil || len(hits) != 0 {
+		t.Fatalf("search = %v, %v", hits, err)
+	}
+}
+
+func TestSnippets(t *testing.T) {
+	dir := t.TempDir()
+	text := "Opening words of the document. " + strings.Repeat("Lorem ipsum dolor sit amet. ", 30) +
+		"The <b>gateway</b> timeout is 30 seconds & configurable. " + strings.Repeat("Consectetur adipiscing elit. ", 30)
+	d := doc("s", text)
+	d.Title = "Gateway settings"
+	mustSync(t, dir, SyncOptions{}, []ingest.Document{d, doc("t", "Only the title matches here.")})
+	st := mustOpen(t, dir)
+
+	hits, err := st.Search(t.Context(), "timeout", 1)
+	if err != nil || len(hits) != 1 {
+		t.Fatal(hits, err)
+	}
+	s := hits[0].Snippet
+	if !strings.Contains(s, "The <b>gateway</b> timeout is 30 seconds & configurable.") {
+		t.Errorf("snippet %q: want the matched sentence as plain text (no <mark>, no HTML escapes)", s)
+	}
+	if !strings.HasPrefix(s, "… ") {
+		t.Errorf("snippet %q: want a leading … for a cut in the middle", s)
+	}
+
+	hits, err = st.Search(t.Context(), "gateway settings", 1)
+	if err != nil || len(hits) != 1 || hits[0].ID != "s" {
+		t.Fatal(hits, err)
+	}
+	hits, err = st.Search(t.Context(), "Title t", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.ID == "t" && h.Snippet != "Only the title matches here." {
+			t.Errorf("title-only match snippet = %q, want the opening of the text", h.Snippet)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package blevestore
+
+import (
+	"bufio"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// manifestFile, inside each generation, lists every document with its
+// content hash and source, so that an index run can skip unchanged documents
+// and scope deletions without reading the whole index back.
+const manifestFile = "connector-manifest.gob"
+
+// manifest is the on-disk form: files reference roots, documents reference files.
+type manifest struct {
+	Version int
+	Roots   []string
+	Files   []manifestSource
+	Docs    []manifestDoc
+}
+
+type manifestSource struct {
+	Root uint32
+	Path string
+}
+
+type manifestDoc struct {
+	ID   string
+	SHA  [sha256Len]byte
+	File uint32
+}
+
+const manifestVersion = 1
+
+func readManifest(genPath string) (*manifest, error) {
+	f, err := os.Open(filepath.Join(genPath, manifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("index generation %s has no %s: delete the index folder and run `connector index` again", genPath, manifestFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var m manifest
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&m); err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	if m.Version != manifestVersion {
+		return nil, fmt.Errorf("read %s: version %d, want %d", f.Name(), m.Version, manifestVersion)
+	}
+	for _, d := range m.Docs {
+		if int(d.File) >= len(m.Files) {
+			return nil, fmt.Errorf("read %s: document %q names file %d of %d", f.Name(), d.ID, d.File, len(m.Files))
+		}
+	}
+	for _, fl := range m.Files {
+		if int(fl.Root) >= len(m.Roots) {
+			return nil, fmt.Errorf("read %s: file %q names root %d of %d", f.Name(), fl.Path, fl.Root, len(m.Roots))
+		}
+	}
+	return &m, nil
+}
+
+func writeManifest(genPath string, m *manifest) error {
+	m.Version = manifestVersion
+	path := filepath.Join(genPath, manifestFile)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := gob.NewEncoder(w).Encode(m); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,574 @@
+package blevestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	index "github.com/blevesearch/bleve_index_api"
+	"github.com/gofrs/flock"
+
+	"github.com/connectorhq/connector/internal/ingest"
+)
+
+const sha256Len = sha256.Size
+
+// Batch limits: a batch is committed (and persisted) when either is reached.
+const (
+	batchDocs  = 1000
+	batchBytes = 16 << 20
+)
+
+// ErrLocked is returned by NewSyncer when another index run holds the folder.
+var ErrLocked = errors.New("another `connector index` run is using this index; wait for it to finish")
+
+// ErrDuplicateID is returned, wrapped, by Add for a second document with an
+// id already seen in this run. The run goes on without it.
+var ErrDuplicateID = errors.New("duplicate id")
+
+// Outcome says what Add did with a document.
+type Outcome int
+
+const (
+	Added     Outcome = iota // new in the index
+	Updated                  // replaced a changed document
+	Unchanged                // same content as indexed; skipped
+)
+
+// SyncOptions configure an index run.
+type SyncOptions struct {
+	// Roots are the keys of the roots this run reads. A document indexed
+	// from one of them before that this run does not see again is deleted
+	// (unless its file was kept with Keep). Documents from other roots stay.
+	Roots []string
+	// Prune deletes every document this run does not see, whatever its root.
+	Prune bool
+	// Logger receives progress and warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// Summary reports what a committed run changed.
+type Summary struct {
+	Added, Updated, Unchanged, Deleted int
+	// Documents is the number of documents in the index after the run.
+	Documents uint64
+	// Generation is the generation now served; "" when nothing changed.
+	Generation string
+	// Rebuilt is true when the whole index was rewritten because it was
+	// built by another version.
+	Rebuilt bool
+}
+
+// Syncer applies one index run: documents go into a new generation that
+// becomes current only when Commit succeeds. Not safe for concurrent use.
+type Syncer struct {
+	dir    string
+	opts   SyncOptions
+	logger *slog.Logger
+	lock   *flock.Flock
+
+	base    string // the generation this run starts from; "" for a new index
+	genName string
+	genPath string
+	idx     bleve.Index // the new generation, read-write
+	baseIdx bleve.Index // the previous generation when rebuilding, else nil
+	rebuild bool
+
+	roots   []string
+	rootIdx map[string]uint32
+	files   []manifestSource
+	fileIdx map[manifestSource]uint32
+	docs    map[string]*entry
+	kept    map[manifestSource]bool
+
+	batch      *bleve.Batch
+	batchCount int
+	batchSize  int
+	sum        Summary
+	done       bool
+}
+
+// entry is what the run knows of one document id.
+type entry struct {
+	sha    [sha256Len]byte
+	file   uint32
+	inBase bool // present in the previous generation
+	seen   bool // added by this run
+}
+
+// NewSyncer locks the index folder (creating it if needed) and prepares a new
+// generation from the current one. Call Commit or Abort exactly once.
+func NewSyncer(ctx context.Context, dir string, opts SyncOptions) (s *Syncer, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create index folder: %w", err)
+	}
+	lock := flock.New(filepath.Join(dir, lockFile))
+	locked, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock index %s: %w", dir, err)
+	}
+	if !locked {
+		return nil, fmt.Errorf("index %s: %w", dir, ErrLocked)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s = &Syncer{
+		dir: dir, opts: opts, logger: logger, lock: lock,
+		rootIdx: map[string]uint32{},
+		fileIdx: map[manifestSource]uint32{},
+		docs:    map[string]*entry{},
+		kept:    map[manifestSource]bool{},
+	}
+	defer func() {
+		if err != nil {
+			s.Abort()
+		}
+	}()
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Syncer) prepare(ctx context.Context) error {
+	base, err := readCurrent(s.dir)
+	if err != nil && !errors.Is(err, ErrNoIndex) {
+		return err
+	}
+	gens, err := generations(s.dir)
+	if err != nil {
+		return fmt.Errorf("list index generations: %w", err)
+	}
+	s.base = base
+	baseN, _ := genNumber(base)
+	next := baseN + 1
+	for _, g := range gens {
+		n, _ := genNumber(g)
+		if n > baseN { // left by a run that never committed
+			s.logger.Info("removing unfinished index generation", "generation", g)
+			if err := os.RemoveAll(filepath.Join(s.dir, g)); err != nil {
+				return fmt.Errorf("remove unfinished generation: %w", err)
+			}
+		}
+	}
+	s.genName = genName(next)
+	s.genPath = filepath.Join(s.dir, s.genName)
+
+	if base != "" {
+		basePath := filepath.Join(s.dir, base)
+		m, err := readManifest(basePath)
+		if err != nil {
+			return err
+		}
+		s.loadManifest(m)
+		schema, err := readSchema(basePath)
+		if err != nil {
+			return err
+		}
+		s.rebuild = schema != schemaVersion
+		if !s.rebuild {
+			if err := cloneIndex(basePath, s.genPath); err != nil {
+				return fmt.Errorf("copy index generation %s: %w", base, err)
+			}
+			s.idx, err = bleve.Open(s.genPath)
+			if err != nil {
+				return fmt.Errorf("open new index generation: %w", err)
+			}
+		} else {
+			s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
+			s.baseIdx, err = bleve.OpenUsing(basePath, map[string]any{"read_only": true})
+			if err != nil {
+				return fmt.Errorf("open index generation %s: %w", base, err)
+			}
+		}
+	}
+	if s.idx == nil {
+		var err error
+		s.idx, err = bleve.NewUsing(s.genPath, newMapping(), scorch.Name, scorch.Name, nil)
+		if err != nil {
+			return fmt.Errorf("create index generation: %w", err)
+		}
+	}
+	s.sum.Rebuilt = s.rebuild
+	s.batch = s.idx.NewBatch()
+	return ctx.Err()
+}
+
+// readSchema opens a generation read-only just long enough to read its schema version.
+func readSchema(genPath string) (string, error) {
+	idx, err := bleve.OpenUsing(genPath, map[string]any{"read_only": true})
+	if err != nil {
+		return "", fmt.Errorf("open index generation %s: %w", genPath, err)
+	}
+	defer idx.Close()
+	v, err := idx.GetInternal(internalSchemaKey)
+	if err != nil {
+		return "", fmt.Errorf("read schema of %s: %w", genPath, err)
+	}
+	return string(v), nil
+}
+
+func (s *Syncer) loadManifest(m *manifest) {
+	for _, r := range m.Roots {
+		s.root(r)
+	}
+	for _, f := range m.Files {
+		s.file(m.Roots[f.Root], f.Path)
+	}
+	for _, d := range m.Docs {
+		s.docs[d.ID] = &entry{sha: d.SHA, file: d.File, inBase: true}
+	}
+}
+
+func (s *Syncer) root(key string) uint32 {
+	if i, ok := s.rootIdx[key]; ok {
+		return i
+	}
+	i := uint32(len(s.roots))
+	s.roots = append(s.roots, key)
+	s.rootIdx[key] = i
+	return i
+}
+
+func (s *Syncer) file(root, path string) uint32 {
+	k := manifestSource{Root: s.root(root), Path: path}
+	if i, ok := s.fileIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(s.files))
+	s.files = append(s.files, k)
+	s.fileIdx[k] = i
+	return i
+}
+
+// origin names a file for messages.
+func (s *Syncer) origin(file uint32) string {
+	f := s.files[file]
+	return filepath.Join(s.roots[f.Root], filepath.FromSlash(f.Path))
+}
+
+// Add indexes a document unless the index already holds it unchanged.
+func (s *Syncer) Add(ctx context.Context, d ingest.Document) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if d.ID == "" {
+		return 0, errors.New("document has an empty id")
+	}
+	file := s.file(d.Root, d.File)
+	e := s.docs[d.ID]
+	if e != nil && e.seen {
+		return 0, fmt.Errorf("id %q is also used by a document from %s: %w", d.ID, s.origin(e.file), ErrDuplicateID)
+	}
+	sha := contentHash(d)
+	outcome := Added
+	if e == nil {
+		e = &entry{}
+		s.docs[d.ID] = e
+	} else if e.inBase {
+		outcome = Updated
+		if e.sha == sha && e.file == file && !s.rebuild {
+			outcome = Unchanged
+		}
+	}
+	e.sha, e.file, e.seen = sha, file, true
+	switch outcome {
+	case Added:
+		s.sum.Added++
+	case Updated:
+		s.sum.Updated++
+	case Unchanged:
+		s.sum.Unchanged++
+		return Unchanged, nil
+	}
+	if err := s.index(ctx, d.ID, d.Title, d.URL, d.Text, d.Metadata); err != nil {
+		return 0, err
+	}
+	return outcome, nil
+}
+
+// Keep marks a source file whose reading failed this run: the documents it
+// gave before stay in the index rather than being deleted as gone.
+func (s *Syncer) Keep(root, file string) {
+	s.kept[manifestSource{Root: s.root(root), Path: file}] = true
+}
+
+func (s *Syncer) index(ctx context.Context, id, title, url, text string, metadata map[string]string) error {
+	if err := s.batch.Index(id, indexFields(title, url, text, metadata)); err != nil {
+		return fmt.Errorf("index document %q: %w", id, err)
+	}
+	s.batchCount++
+	s.batchSize += len(id) + len(title) + len(text)
+	if s.batchCount >= batchDocs || s.batchSize >= batchBytes {
+		return s.flush(ctx)
+	}
+	return nil
+}
+
+func (s *Syncer) flush(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.batch.Size() == 0 {
+		return nil
+	}
+	if err := s.idx.Batch(s.batch); err != nil {
+		return fmt.Errorf("write index batch: %w", err)
+	}
+	// A fresh batch, not Reset: scorch may still be ranging over the old
+	// batch's map in a goroutine after Batch returns.
+	s.batch = s.idx.NewBatch()
+	s.batchCount, s.batchSize = 0, 0
+	return nil
+}
+
+// Commit deletes the documents that are gone, makes the new generation
+// current and releases the folder. With nothing changed it keeps the current
+// generation and reports an empty Summary.Generation.
+func (s *Syncer) Commit(ctx context.Context) (Summary, error) {
+	if s.done {
+		return Summary{}, errors.New("index run already finished")
+	}
+	sum, err := s.commit(ctx)
+	if err != nil {
+		s.Abort()
+		return Summary{}, err
+	}
+	return sum, nil
+}
+
+func (s *Syncer) commit(ctx context.Context) (Summary, error) {
+	scoped := map[uint32]bool{}
+	for _, r := range s.opts.Roots {
+		scoped[s.root(r)] = true
+	}
+	m := &manifest{Roots: s.roots, Files: s.files}
+	ids := make([]string, 0, len(s.docs))
+	for id := range s.docs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // deterministic manifest and carry-over order
+	for _, id := range ids {
+		e := s.docs[id]
+		if !e.seen {
+			f := s.files[e.file]
+			if s.opts.Prune || (scoped[f.Root] && !s.kept[f]) {
+				s.sum.Deleted++
+				if !s.rebuild {
+					if err := s.deleteDoc(ctx, id); err != nil {
+						return Summary{}, err
+					}
+				}
+				continue
+			}
+			if s.rebuild {
+				if err := s.carryOver(ctx, id); err != nil {
+					return Summary{}, err
+				}
+			}
+		}
+		m.Docs = append(m.Docs, manifestDoc{ID: id, SHA: e.sha, File: e.file})
+	}
+	if s.sum.Added+s.sum.Updated+s.sum.Deleted == 0 && !s.rebuild && s.base != "" {
+		sum := s.sum
+		sum.Documents = uint64(len(m.Docs))
+		s.Abort()
+		return sum, nil
+	}
+	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
+	if err := s.flush(ctx); err != nil {
+		return Summary{}, err
+	}
+	n, err := s.idx.DocCount()
+	if err != nil {
+		return Summary{}, fmt.Errorf("count documents: %w", err)
+	}
+	if n != uint64(len(m.Docs)) {
+		return Summary{}, fmt.Errorf("index holds %d documents but the run expected %d; nothing was changed", n, len(m.Docs))
+	}
+	if err := ctx.Err(); err != nil {
+		return Summary{}, err
+	}
+	if err := s.idx.Close(); err != nil {
+		return Summary{}, fmt.Errorf("close new index generation: %w", err)
+	}
+	s.idx = nil
+	if err := writeManifest(s.genPath, m); err != nil {
+		return Summary{}, err
+	}
+	if err := syncDir(s.genPath); err != nil {
+		return Summary{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Summary{}, err
+	}
+	if err := writeCurrent(s.dir, s.genName); err != nil {
+		return Summary{}, err
+	}
+	s.sum.Documents = n
+	s.sum.Generation = s.genName
+	s.finish()
+	s.removeOldGenerations(s.base)
+	return s.sum, nil
+}
+
+func (s *Syncer) deleteDoc(ctx context.Context, id string) error {
+	s.batch.Delete(id)
+	s.batchCount++
+	if s.batchCount >= batchDocs {
+		return s.flush(ctx)
+	}
+	return nil
+}
+
+// carryOver copies a document that this run did not touch from the previous
+// generation into the rebuilt one.
+func (s *Syncer) carryOver(ctx context.Context, id string) error {
+	d, err := s.baseIdx.Document(id)
+	if err != nil {
+		return fmt.Errorf("read document %q from the previous index: %w", id, err)
+	}
+	if d == nil {
+		return fmt.Errorf("document %q is listed but missing from the previous index; delete the index folder and index again", id)
+	}
+	var title, url, text, meta string
+	d.VisitFields(func(f index.Field) {
+		switch f.Name() {
+		case fieldTitle:
+			title = string(f.Value())
+		case fieldURL:
+			url = string(f.Value())
+		case fieldText:
+			text = string(f.Value())
+		case fieldMeta:
+			meta = string(f.Value())
+		}
+	})
+	var md map[string]string
+	if meta != "" {
+		if err := json.Unmarshal([]byte(meta), &md); err != nil {
+			return fmt.Errorf("document %q: decode metadata: %w", id, err)
+		}
+	}
+	return s.index(ctx, id, title, url, text, md)
+}
+
+// Abort discards the new generation and releases the folder. It is safe to
+// call more than once and after Commit.
+func (s *Syncer) Abort() {
+	if s.done {
+		return
+	}
+	if s.idx != nil {
+		_ = s.idx.Close()
+		s.idx = nil
+	}
+	if s.genPath != "" {
+		if err := os.RemoveAll(s.genPath); err != nil {
+			s.logger.Warn("remove unfinished index generation", "path", s.genPath, "err", err)
+		}
+	}
+	s.finish()
+}
+
+func (s *Syncer) finish() {
+	s.done = true
+	if s.baseIdx != nil {
+		_ = s.baseIdx.Close()
+		s.baseIdx = nil
+	}
+	_ = s.lock.Unlock()
+}
+
+// removeOldGenerations deletes generations older than previous, which a
+// server may still be reading until its next reload.
+func (s *Syncer) removeOldGenerations(previous string) {
+	keep := map[string]bool{s.genName: true, previous: true}
+	gens, err := generations(s.dir)
+	if err != nil {
+		s.logger.Warn("list index generations", "err", err)
+		return
+	}
+	for _, g := range gens {
+		if keep[g] {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, g)); err != nil {
+			s.logger.Warn("remove old index generation", "generation", g, "err", err)
+		}
+	}
+}
+
+// indexFields is the bleve document for one stored document.
+func indexFields(title, url, text string, metadata map[string]string) map[string]any {
+	fields := map[string]any{
+		fieldTitle: title,
+		fieldText:  text,
+		fieldLead:  lead(text),
+	}
+	if url != "" {
+		fields[fieldURL] = url
+	}
+	if len(metadata) > 0 {
+		b, _ := json.Marshal(metadata) // map[string]string always marshals
+		fields[fieldMeta] = string(b)
+	}
+	return fields
+}
+
+// lead is the opening of the text, at most leadChars runes.
+func lead(text string) string {
+	if utf8.RuneCountInString(text) <= leadChars {
+		return text
+	}
+	n := 0
+	for i := range text {
+		if n == leadChars {
+			return text[:i]
+		}
+		n++
+	}
+	return text
+}
+
+// contentHash identifies a document's content and source, so an unchanged
+// document is recognised on the next run.
+func contentHash(d ingest.Document) [sha256Len]byte {
+	h := sha256.New()
+	write := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	write(d.ID)
+	write(d.Title)
+	write(d.URL)
+	write(d.Text)
+	keys := make([]string, 0, len(d.Metadata))
+	for k := range d.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		write(k)
+		write(d.Metadata[k])
+	}
+	write(d.Root)
+	write(d.File)
+	var sum [sha256Len]byte
+	h.Sum(sum[:0])
+	return sum
+}
