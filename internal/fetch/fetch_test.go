@@ -1,0 +1,186 @@
+package fetch_test
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/fetch"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/storetest"
+)
+
+func connect(t *testing.T, f fetch.Fetcher, opts fetch.Options) *mcp.ClientSession {
+	t.Helper()
+	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "v0"}, nil)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	fetch.Register(srv, f, opts)
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(t.Context(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "v0"}, nil).Connect(t.Context(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// call returns the decoded output, or the tool error text.
+func call(t *testing.T, cs *mcp.ClientSession, args any) (fetch.Output, string) {
+	t.Helper()
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: args})
+	if err != nil {
+		t.Fatalf("CallTool: protocol error %v", err)
+	}
+	if len(res.Content) != 1 {
+		t.Fatalf("got %d content items, want 1", len(res.Content))
+	}
+	text := res.Content[0].(*mcp.TextContent).Text
+	if res.IsError {
+		return fetch.Output{}, text
+	}
+	var out fetch.Output
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		t.Fatalf("text is not JSON: %v\n%s", err, text)
+	}
+	if out.Metadata == nil {
+		t.Errorf("metadata is null in %s, want an object", text)
+	}
+	structured, _ := json.Marshal(res.StructuredContent)
+	var a, b any
+	json.Unmarshal(structured, &a)
+	json.Unmarshal([]byte(text), &b)
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	if string(x) != string(y) {
+		t.Errorf("structuredContent differs from text")
+	}
+	return out, ""
+}
+
+var docs = []store.Document{
+	{ID: "d1", Title: "Refunds", Text: "refund policy for annual plans", URL: "https://example.com/refunds",
+		Metadata: map[string]string{"topic": "billing"}},
+	{ID: "guides/setup.md", Title: "Setup", Text: "setup guide"},
+	{ID: "weird id/..", Title: "Odd", Text: "odd id"},
+}
+
+func TestFetch(t *testing.T) {
+	linker, _ := docurl.NewLinker("https://docs.example.org/base")
+	cs := connect(t, &storetest.Fake{Docs: docs}, fetch.Options{Linker: linker})
+	tests := []struct {
+		name, id, wantID, wantURL, wantErr string
+	}{
+		{name: "by id", id: "d1", wantID: "d1", wantURL: "https://example.com/refunds"},
+		{name: "id with spaces around", id: "  d1 ", wantID: "d1", wantURL: "https://example.com/refunds"},
+		{name: "by own url", id: "https://example.com/refunds", wantID: "d1", wantURL: "https://example.com/refunds"},
+		{name: "view url", id: "guides/setup.md", wantID: "guides/setup.md", wantURL: "https://docs.example.org/base/docs/guides/setup.md"},
+		{name: "by view url", id: "https://docs.example.org/base/docs/guides/setup.md", wantID: "guides/setup.md",
+			wantURL: "https://docs.example.org/base/docs/guides/setup.md"},
+		{name: "by query view url", id: "https://docs.example.org/base/docs/?id=weird+id%2F..", wantID: "weird id/..",
+			wantURL: "https://docs.example.org/base/docs/?id=weird+id%2F.."},
+		{name: "unknown id", id: "nope", wantErr: `no document has id "nope": use the "id" of a result from the search tool`},
+		{name: "unknown url", id: "https://example.com/other", wantErr: "use the \"id\" of a result"},
+		{name: "blank id", id: " ", wantErr: `"id" is empty`},
+		{name: "huge id", id: strings.Repeat("x", 5000), wantErr: "bytes long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errText := call(t, cs, map[string]any{"id": tt.id})
+			if tt.wantErr != "" {
+				if !strings.Contains(errText, tt.wantErr) {
+					t.Fatalf("error %q, want one containing %q", errText, tt.wantErr)
+				}
+				return
+			}
+			if errText != "" {
+				t.Fatalf("unexpected tool error %q", errText)
+			}
+			if out.ID != tt.wantID || out.URL != tt.wantURL {
+				t.Errorf("got id %q url %q, want %q %q", out.ID, out.URL, tt.wantID, tt.wantURL)
+			}
+		})
+	}
+	out, _ := call(t, cs, map[string]any{"id": "d1"})
+	if out.Title != "Refunds" || out.Text != "refund policy for annual plans" || out.Metadata["topic"] != "billing" {
+		t.Errorf("document = %+v", out)
+	}
+	if _, ok := out.Metadata["truncated"]; ok {
+		t.Errorf("short document marked: %v", out.Metadata)
+	}
+}
+
+func TestArguments(t *testing.T) {
+	cs := connect(t, &storetest.Fake{Docs: docs}, fetch.Options{})
+	for _, args := range []map[string]any{{}, {"id": "d1", "extra": true}, {"id": 7}} {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: args})
+		if err != nil {
+			t.Fatalf("%v: protocol error %v, want a tool error", args, err)
+		}
+		if !res.IsError {
+			t.Errorf("%v: accepted, want a tool error", args)
+		}
+	}
+}
+
+func TestStoreFailure(t *testing.T) {
+	cs := connect(t, &storetest.Fake{Err: errors.New("disk I/O error at /var/lib/secret")}, fetch.Options{})
+	_, errText := call(t, cs, map[string]any{"id": "d1"})
+	if !strings.Contains(errText, "try again") || strings.Contains(errText, "/var/lib") {
+		t.Fatalf("error %q: want a generic retry message without internals", errText)
+	}
+}
+
+func TestLongDocumentsComeInParts(t *testing.T) {
+	var b strings.Builder
+	for i := range 400 {
+		b.WriteString("Paragraph " + strconv.Itoa(i) + " says something über long.\n\n")
+	}
+	text := b.String()
+	total := len([]rune(text))
+	cs := connect(t, &storetest.Fake{Docs: []store.Document{{ID: "big", Title: "Big", Text: text}}}, fetch.Options{MaxChars: 1000})
+
+	var parts []string
+	id := "big"
+	for range 100 {
+		out, errText := call(t, cs, map[string]any{"id": id})
+		if errText != "" {
+			t.Fatal(errText)
+		}
+		if out.ID != "big" || out.Metadata["total_characters"] != strconv.Itoa(total) {
+			t.Fatalf("part %d: id %q metadata %v", len(parts), out.ID, out.Metadata)
+		}
+		if n := len([]rune(out.Text)); n > 1000 {
+			t.Fatalf("part of %d characters, cap 1000", n)
+		}
+		parts = append(parts, out.Text)
+		if out.Metadata["truncated"] != "true" {
+			if out.Metadata["truncated"] != "false" {
+				t.Fatalf("last part metadata %v", out.Metadata)
+			}
+			break
+		}
+		if !strings.HasSuffix(out.Text, "\n\n") {
+			t.Errorf("part %d ends mid-paragraph: %q", len(parts), out.Text[len(out.Text)-20:])
+		}
+		id = out.Metadata["next_id"]
+	}
+	if got := strings.Join(parts, ""); got != text {
+		t.Fatalf("parts joined (%d characters) differ from the document (%d)", len([]rune(got)), total)
+	}
+	if len(parts) < 5 {
+		t.Errorf("only %d parts", len(parts))
+	}
+}

@@ -1,0 +1,166 @@
+// Package mcpserver builds the connector's MCP server: the search and fetch
+// tools over a store, the instructions clients show the model, and the
+// bookkeeping a graceful shutdown needs.
+package mcpserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/fetch"
+	"github.com/connectorhq/connector/internal/search"
+	"github.com/connectorhq/connector/internal/store"
+)
+
+// Instructions is sent to clients at initialization. ChatGPT shows the model
+// only the start, so the first 512 characters stand on their own.
+const Instructions = `This server gives read-only access to a private document collection through two tools. Call search with keywords or a question to find relevant documents; each result has an id, title, url and a short excerpt. Then call fetch with a result's id to read the full text before answering, and cite the document's url. Search again with other words when results are off-topic. Ids come only from search.
+
+Details: results are ranked by relevance (BM25 full-text matching with English stemming), so specific terms work better than long sentences; several short searches beat one long one. A blank query returns no results. The url of a result is the document's own link when it has one, otherwise a link to a read-only view of the document on this server, and empty when neither exists; do not cite an empty url. Very long documents are returned in parts: when fetch's metadata.truncated is "true", fetch metadata.next_id for the next part.`
+
+// Options configure the server.
+type Options struct {
+	Version       string
+	MaxResults    int
+	MaxQueryBytes int
+	MaxFetchChars int
+	ToolTimeout   time.Duration
+	Linker        docurl.Linker
+	Logger        *slog.Logger
+}
+
+// Server is the MCP server with its tool-call bookkeeping.
+type Server struct {
+	MCP      *mcp.Server
+	inFlight atomic.Int64
+}
+
+// New returns the MCP server for the store.
+func New(st store.Store, opts Options) *Server {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{}
+	s.MCP = mcp.NewServer(&mcp.Implementation{Name: "connector", Title: "Document connector", Version: opts.Version},
+		&mcp.ServerOptions{
+			Instructions: Instructions,
+			Logger:       sdkLogger(logger.With("component", "mcp")),
+			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+		})
+	s.MCP.AddReceivingMiddleware(s.track, recoverPanics(logger), explainArguments)
+	search.Register(s.MCP, st, search.Options{
+		MaxResults: opts.MaxResults, MaxQueryBytes: opts.MaxQueryBytes, Timeout: opts.ToolTimeout,
+		Linker: opts.Linker, Logger: logger,
+	})
+	fetch.Register(s.MCP, st, fetch.Options{
+		MaxChars: opts.MaxFetchChars, Timeout: opts.ToolTimeout, Linker: opts.Linker, Logger: logger,
+	})
+	return s
+}
+
+// InFlight returns the number of tool calls running now.
+func (s *Server) InFlight() int64 { return s.inFlight.Load() }
+
+// WaitIdle returns when no tool call is running, or when ctx is done.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.inFlight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// CloseSessions closes every open session gracefully: each stops taking
+// requests, finishes the ones in flight, sends their results, and then ends
+// its transport (an SSE stream closes). It returns when all are closed, or
+// with ctx's error when ctx ends first.
+func (s *Server) CloseSessions(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for ss := range s.MCP.Sessions() {
+		wg.Go(func() { _ = ss.Close() })
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// track counts tool calls in flight, so shutdown can let them finish.
+func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method != "tools/call" {
+			return next(ctx, method, req)
+		}
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		return next(ctx, method, req)
+	}
+}
+
+// usage shows the model the one valid shape of each tool's arguments.
+var usage = map[string]string{
+	search.Name: `search takes exactly one argument, a string: {"query": "refund policy for annual plans"}`,
+	fetch.Name:  `fetch takes exactly one argument, a string id from a search result: {"id": "<id from search>"}`,
+}
+
+// explainArguments adds the valid argument shape to the SDK's schema
+// validation errors ("validating \"arguments\": ..."), so the model can fix
+// its call.
+func explainArguments(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		ctr, ok := res.(*mcp.CallToolResult)
+		if err != nil || !ok || !ctr.IsError || len(ctr.Content) != 1 {
+			return res, err
+		}
+		text, ok := ctr.Content[0].(*mcp.TextContent)
+		params, _ := req.GetParams().(*mcp.CallToolParamsRaw)
+		if !ok || params == nil || !strings.HasPrefix(text.Text, `validating "arguments"`) {
+			return res, err
+		}
+		detail := strings.TrimPrefix(text.Text, `validating "arguments": `)
+		detail = strings.TrimPrefix(detail, "validating root: ")
+		text.Text = fmt.Sprintf("invalid arguments (%s). %s", detail, usage[params.Name])
+		return res, err
+	}
+}
+
+// recoverPanics turns a panic in any method handler into a JSON-RPC internal
+// error for that request (tool handlers recover on their own and return a
+// tool error), so one bad request never takes the process down.
+func recoverPanics(logger *slog.Logger) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					logger.ErrorContext(ctx, "panic in request handler", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					res, err = nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}
+				}
+			}()
+			return next(ctx, method, req)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package search_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/search"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/storetest"
+)
+
+// connect registers the tool over s and returns a client session.
+func connect(t *testing.T, s search.Searcher, opts search.Options) *mcp.ClientSession {
+	t.Helper()
+	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "v0"}, nil)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	search.Register(srv, s, opts)
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(t.Context(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "v0"}, nil).Connect(t.Context(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func call(t *testing.T, cs *mcp.ClientSession, args any) (*mcp.CallToolResult, string) {
+	t.Helper()
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "search", Arguments: args})
+	if err != nil {
+		t.Fatalf("CallTool: protocol error %v; tool errors must be IsError results", err)
+	}
+	if len(res.Content) != 1 {
+		t.Fatalf("got %d content items, want exactly 1", len(res.Content))
+	}
+	text, ok := res.Content[0].(*mcp.TextContent)
+	if !ok {
+		t.Fatalf("content is %T, want text", res.Content[0])
+	}
+	return res, text.Text
+}
+
+func decode(t *testing.T, res *mcp.CallToolResult, text string) search.Output {
+	t.Helper()
+	var out search.Output
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		t.Fatalf("text is not the result JSON: %v\n%s", err, text)
+	}
+	structured, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !jsonEqual(t, structured, []byte(text)) {
+		t.Errorf("structuredContent %s differs from text %s", structured, text)
+	}
+	return out
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+var docs = []store.Document{
+	{ID: "d1", Title: "Refunds", Text: "refund policy for annual plans", URL: "https://example.com/refunds"},
+	{ID: "guides/setup.md", Title: "Setup", Text: "setup guide: refund nothing, configure everything"},
+	{ID: "d3", Title: "", Text: "untitled annual report"},
+}
+
+func TestSearch(t *testing.T) {
+	linker, _ := docurl.NewLinker("https://docs.example.org")
+	tests := []struct {
+		name     string
+		args     any
+		storeErr error
+		opts     search.Options
+		wantIDs  string // comma-separated, in order
+		wantErr  string // substring of the tool error
+		noCall   bool   // the store must not be called
+	}{
+		{name: "match", args: map[string]any{"query": "refund policy"}, wantIDs: "d1,guides/setup.md"},
+		{name: "limit", args: map[string]any{"query": "refund annual"}, opts: search.Options{MaxResults: 1}, wantIDs: "d1"},
+		{name: "no match is not an error", args: map[string]any{"query": "zebra"}},
+		{name: "blank query gives no results", args: map[string]any{"query": "  \t "}, noCall: true},
+		{name: "query too long", args: map[string]any{"query": strings.Repeat("x", 2049)}, wantErr: "2048 bytes", noCall: true},
+		{name: "query at the limit", args: map[string]any{"query": strings.Repeat("x", 2048)}},
+		{name: "backend down", args: map[string]any{"query": "refund"}, storeErr: errors.New("dial tcp 10.0.0.7:443: secret-internal-detail"),
+			wantErr: "try again shortly"},
+		{name: "backend timeout", args: map[string]any{"query": "refund"}, storeErr: context.DeadlineExceeded, wantErr: "took too long"},
+		{name: "missing query", args: map[string]any{}, wantErr: "query", noCall: true},
+		{name: "extra argument", args: map[string]any{"query": "refund", "limit": 5}, wantErr: "limit", noCall: true},
+		{name: "wrong type", args: map[string]any{"query": 42}, wantErr: "query", noCall: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &storetest.Fake{Docs: docs, Err: tt.storeErr}
+			opts := tt.opts
+			opts.Linker = linker
+			if opts.MaxQueryBytes == 0 {
+				opts.MaxQueryBytes = 2048
+			}
+			res, text := call(t, connect(t, fake, opts), tt.args)
+			if tt.noCall && fake.Calls() != 0 {
+				t.Errorf("store was called %d times", fake.Calls())
+			}
+			if tt.wantErr != "" {
+				if !res.IsError || !strings.Contains(text, tt.wantErr) {
+					t.Fatalf("got IsError=%v %q, want an error containing %q", res.IsError, text, tt.wantErr)
+				}
+				if strings.Contains(text, "secret-internal-detail") {
+					t.Errorf("tool error leaks store internals: %q", text)
+				}
+				return
+			}
+			if res.IsError {
+				t.Fatalf("unexpected tool error: %s", text)
+			}
+			out := decode(t, res, text)
+			if out.Results == nil {
+				t.Fatalf("results is null in %s, want []", text)
+			}
+			var ids []string
+			for _, r := range out.Results {
+				ids = append(ids, r.ID)
+			}
+			if got := strings.Join(ids, ","); got != tt.wantIDs {
+				t.Errorf("ids = %q, want %q", got, tt.wantIDs)
+			}
+		})
+	}
+}
+
+func TestResultFields(t *testing.T) {
+	long := store.Document{ID: "long", Title: "Long", Text: strings.Repeat("word ", 500)}
+	fake := &storetest.Fake{Docs: append([]store.Document{long}, docs...)}
+	for _, base := range []string{"https://docs.example.org", ""} {
+		linker, _ := docurl.NewLinker(base)
+		_, text := call(t, connect(t, fake, search.Options{Linker: linker}), map[string]any{"query": "refund annual word"})
+		var out search.Output
+		if err := json.Unmarshal([]byte(text), &out); err != nil {
+			t.Fatal(err)
+		}
+		byID := map[string]search.Result{}
+		for _, r := range out.Results {
+			byID[r.ID] = r
+		}
+		if got := byID["d1"].URL; got != "https://example.com/refunds" {
+			t.Errorf("base %q: own URL = %q, want the document's own", base, got)
+		}
+		wantView := ""
+		if base != "" {
+			wantView = base + "/docs/guides/setup.md"
+		}
+		if got := byID["guides/setup.md"].URL; got != wantView {
+			t.Errorf("base %q: view URL = %q, want %q", base, got, wantView)
+		}
+		if got := byID["d3"].Title; got != "d3" {
+			t.Errorf("untitled document title = %q, want its id", got)
+		}
+		if n := len([]rune(byID["long"].Text)); n > 300 || n < 100 {
+			t.Errorf("snippet has %d characters, want at most 300", n)
+		}
+	}
+}
+
+// slowStore answers only when the context ends.
+type slowStore struct{}
+
+func (slowStore) Search(ctx context.Context, _ string, _ int) ([]store.Hit, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestTimeout(t *testing.T) {
+	cs := connect(t, slowStore{}, search.Options{Timeout: 50 * time.Millisecond})
+	res, text := call(t, cs, map[string]any{"query": "anything"})
+	if !res.IsError || !strings.Contains(text, "took too long") {
+		t.Fatalf("got IsError=%v %q, want a timeout tool error", res.IsError, text)
+	}
+}
+
+// panicStore has a bug.
+type panicStore struct{}
+
+func (panicStore) Search(context.Context, string, int) ([]store.Hit, error) { panic("boom") }
+
+func TestPanicIsAToolError(t *testing.T) {
+	cs := connect(t, panicStore{}, search.Options{})
+	res, text := call(t, cs, map[string]any{"query": "anything"})
+	if !res.IsError || strings.Contains(text, "boom") {
+		t.Fatalf("got IsError=%v %q, want an internal tool error without details", res.IsError, text)
+	}
+	// The server is still up.
+	if _, text := call(t, cs, map[string]any{"query": "again"}); text == "" {
+		t.Fatal("no answer after a panic")
+	}
+}
+
+func TestShorten(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"one two three four five six", 15, "one two …"},
+		{"ünïcödé wörds hére", 12, "ünïcödé …"},
+	}
+	for _, tt := range tests {
+		if got := search.Shorten(tt.in, tt.n); got != tt.want {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+// Package toolcall holds what the search and fetch tools share: how a store
+// error becomes a sentence the model can act on, and the one log line each
+// tool call writes.
+package toolcall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/connectorhq/connector/internal/store"
+)
+
+// Error classes, logged with every failed call.
+const (
+	ClassInvalidArgument = "invalid_argument"
+	ClassNotFound        = "not_found"
+	ClassTimeout         = "timeout"
+	ClassCanceled        = "canceled"
+	ClassStore           = "store_error"
+	ClassInternal        = "internal"
+)
+
+// Error is a tool error: Message is shown to the model, Class and Err go to the log.
+type Error struct {
+	Class   string
+	Message string
+	Err     error // the cause, for the log only; may be nil
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Invalid returns an invalid-argument error with the message.
+func Invalid(format string, args ...any) *Error {
+	return &Error{Class: ClassInvalidArgument, Message: fmt.Sprintf(format, args...)}
+}
+
+// FromStore classifies an error from a store call. what names the operation
+// for the model ("search", "fetch"). Details stay in Err, never in Message.
+func FromStore(what string, err error) *Error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Class: ClassNotFound, Message: "not found", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Class: ClassTimeout, Err: err,
+			Message: fmt.Sprintf("the %s took too long and was stopped; try again, or use fewer or more specific words", what)}
+	case errors.Is(err, context.Canceled):
+		return &Error{Class: ClassCanceled, Message: fmt.Sprintf("the %s was cancelled", what), Err: err}
+	default:
+		var te *Error
+		if errors.As(err, &te) {
+			return te
+		}
+		return &Error{Class: ClassStore, Err: err,
+			Message: fmt.Sprintf("the document store could not complete the %s; try again shortly", what)}
+	}
+}
+
+// Log writes the one line a tool call leaves: tool, latency, result count
+// and error class. attrs add tool-specific facts; never put secrets in them,
+// and only put user text in them at debug level (see Debug).
+func Log(ctx context.Context, logger *slog.Logger, start time.Time, results int, err error, attrs ...any) {
+	attrs = append(attrs, "duration_ms", float64(time.Since(start).Microseconds())/1000, "results", results)
+	if err == nil {
+		logger.InfoContext(ctx, "tool call", attrs...)
+		return
+	}
+	class := ClassInternal
+	var te *Error
+	if errors.As(err, &te) {
+		class = te.Class
+		if te.Err != nil {
+			attrs = append(attrs, "err", te.Err)
+		}
+	}
+	attrs = append(attrs, "error_class", class)
+	level := slog.LevelInfo
+	if class == ClassStore || class == ClassInternal {
+		level = slog.LevelError
+	}
+	logger.Log(ctx, level, "tool call", attrs...)
+}
+
+// Debug returns attrs only when the logger is at debug level: user text (the
+// query) is logged there and nowhere else.
+func Debug(ctx context.Context, logger *slog.Logger, attrs ...any) []any {
+	if logger.Enabled(ctx, slog.LevelDebug) {
+		return attrs
+	}
+	return nil
+}
+
+// Recover turns a panic in a tool handler into an internal tool error, so a
+// bug fails one call and never the server. Use as: defer toolcall.Recover(&err).
+func Recover(err *error) {
+	if r := recover(); r != nil {
+		*err = &Error{Class: ClassInternal, Message: "the connector hit an internal error; try again, and report it if it persists",
+			Err: fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+	}
+}
