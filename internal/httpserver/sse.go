@@ -1,0 +1,228 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// sseHandler serves the legacy HTTP+SSE transport: GET opens a stream whose
+// first event names the message endpoint (this same path with ?sessionid=),
+// and POSTs to that endpoint carry the client's messages. A POST without a
+// session id comes from a Streamable HTTP client given the /sse/ URL, and is
+// served as one, so either kind of client connects on the first try.
+//
+// It runs the SDK's SSEServerTransport itself, rather than the SDK's
+// SSEHandler, to count each session's calls awaiting an answer: at shutdown
+// a stream closes only once its answers are written.
+type sseHandler struct {
+	server     *mcp.Server
+	streamable http.Handler
+	keepAlive  time.Duration
+	logger     *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]*sseSession
+	closing  bool
+	drained  chan struct{} // closed at shutdown: streams end once their calls are answered
+	forced   chan struct{} // closed at the shutdown deadline: streams end now
+}
+
+// sseSession is one open SSE stream.
+type sseSession struct {
+	transport *mcp.SSEServerTransport
+	pending   atomic.Int64 // calls read from the client and not yet answered
+}
+
+func newSSEHandler(srv *mcp.Server, streamable http.Handler, keepAlive time.Duration, logger *slog.Logger) *sseHandler {
+	return &sseHandler{
+		server: srv, streamable: streamable, keepAlive: keepAlive, logger: logger,
+		sessions: map[string]*sseSession{},
+		drained:  make(chan struct{}),
+		forced:   make(chan struct{}),
+	}
+}
+
+func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet:
+		h.serveStream(w, r)
+	case r.Method == http.MethodPost && r.URL.Query().Has("sessionid"):
+		h.serveMessage(w, normalizePost(r))
+	case r.Method == http.MethodPost:
+		h.streamable.ServeHTTP(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed: open the SSE stream with GET, and post messages to the endpoint it names", http.StatusMethodNotAllowed)
+	}
+}
+
+func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	sess := h.sessions[r.URL.Query().Get("sessionid")]
+	h.mu.Unlock()
+	if sess == nil {
+		http.Error(w, "session not found: it ended or never existed; open a new SSE stream with GET", http.StatusNotFound)
+		return
+	}
+	sess.transport.ServeHTTP(w, r)
+}
+
+// serveStream runs one SSE session. The stream is exempt from the server's
+// read and write timeouts and gets keep-alive comments.
+func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+
+	id := rand.Text()
+	endpoint, err := r.URL.Parse("?sessionid=" + id)
+	if err != nil {
+		http.Error(w, "internal error: cannot build the message endpoint", http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Connection", "keep-alive")
+	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+
+	kw := &keepAliveWriter{ResponseWriter: w}
+	sess := &sseSession{transport: &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: kw}}
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		http.Error(w, "the server is shutting down; reconnect shortly", http.StatusServiceUnavailable)
+		return
+	}
+	h.sessions[id] = sess
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.sessions, id)
+		h.mu.Unlock()
+	}()
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	ss, err := h.server.Connect(ctx, countingTransport{sess}, nil)
+	if err != nil {
+		h.logger.WarnContext(ctx, "SSE session could not start", "err", err)
+		return // the endpoint event may be out: the client sees the stream end
+	}
+	defer ss.Close()
+	closed := make(chan struct{})
+	go func() {
+		_ = ss.Wait()
+		close(closed)
+	}()
+	pinged := make(chan struct{})
+	go func() {
+		defer close(pinged)
+		kw.ping(ctx, h.keepAlive, cancel)
+	}()
+	defer func() {
+		cancel()
+		<-pinged // no write may follow the handler's return
+	}()
+
+	select {
+	case <-ctx.Done(): // the client went away
+	case <-closed: // the session ended
+	case <-h.drained:
+		// Shutdown: answer the calls already read, then end the stream.
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for sess.pending.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-closed:
+				return
+			case <-h.forced:
+				return
+			case <-t.C:
+			}
+		}
+		// Some clients drop events that arrive just before the end of the
+		// stream: give the last answer a moment to be read.
+		select {
+		case <-time.After(sseLinger):
+		case <-ctx.Done():
+		case <-h.forced:
+		}
+	}
+}
+
+// sseLinger is how long a stream stays open at shutdown after its last answer.
+const sseLinger = 250 * time.Millisecond
+
+// shutdown ends every stream once its calls are answered, and every stream
+// at once when ctx ends. New streams are refused from now on.
+func (h *sseHandler) shutdown(ctx context.Context) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return
+	}
+	h.closing = true
+	close(h.drained)
+	h.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		close(h.forced)
+	}()
+}
+
+// open returns the number of open SSE streams.
+func (h *sseHandler) open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sessions)
+}
+
+// countingTransport wraps a session's SSE transport to count the calls it
+// has read and not yet answered.
+type countingTransport struct{ sess *sseSession }
+
+func (c countingTransport) Connect(ctx context.Context) (mcp.Connection, error) {
+	conn, err := c.sess.transport.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Connection: conn, pending: &c.sess.pending}, nil
+}
+
+// SupportsProtocolVersion keeps the SSE transport's own answer (it does not
+// serve protocol revisions that dropped HTTP+SSE).
+func (c countingTransport) SupportsProtocolVersion(v string) bool {
+	return c.sess.transport.SupportsProtocolVersion(v)
+}
+
+type countingConn struct {
+	mcp.Connection
+	pending *atomic.Int64
+}
+
+func (c countingConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	msg, err := c.Connection.Read(ctx)
+	if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
+		c.pending.Add(1)
+	}
+	return msg, err
+}
+
+func (c countingConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+	err := c.Connection.Write(ctx, msg)
+	if _, ok := msg.(*jsonrpc.Response); ok {
+		c.pending.Add(-1)
+	}
+	return err
+}

@@ -1,0 +1,142 @@
+package httpserver
+
+import (
+	"context"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// streamableHandler serves Streamable HTTP statelessly: every POST stands on
+// its own, as OpenAI's clients drop and reuse sessions (CLIENTS.md). Clients
+// that accept only JSON (Accept: application/json, */* or none) get a plain
+// JSON response instead of the SDK's 400, which the Responses API reports as
+// HTTP 424.
+type streamableHandler struct {
+	stream http.Handler // answers with text/event-stream
+	json   http.Handler // answers with application/json
+}
+
+func newStreamableHandler(srv *mcp.Server, logger *slog.Logger) *streamableHandler {
+	get := func(*http.Request) *mcp.Server { return srv }
+	opts := func(jsonResponse bool) *mcp.StreamableHTTPOptions {
+		return &mcp.StreamableHTTPOptions{
+			Stateless:    true,
+			JSONResponse: jsonResponse,
+			// Host checks are ours (hostGuard): the SDK's would refuse every
+			// tunnelled request on a loopback listener.
+			DisableLocalhostProtection: true,
+			Logger:                     logger,
+		}
+	}
+	return &streamableHandler{
+		stream: mcp.NewStreamableHTTPHandler(get, opts(false)),
+		json:   mcp.NewStreamableHTTPHandler(get, opts(true)),
+	}
+}
+
+func (h *streamableHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		h.stream.ServeHTTP(w, r) // the SDK answers 405 with Allow: POST
+		return
+	}
+	r = normalizePost(r)
+	if acceptsEventStream(r.Header.Values("Accept")) {
+		h.stream.ServeHTTP(w, r)
+		return
+	}
+	r.Header.Set("Accept", "application/json, text/event-stream")
+	h.json.ServeHTTP(w, r)
+}
+
+// normalizePost returns r with a copy of its headers in which a missing
+// Content-Type is taken to be JSON, the only body MCP posts.
+func normalizePost(r *http.Request) *http.Request {
+	r2 := *r
+	r2.Header = r.Header.Clone()
+	if r2.Header.Get("Content-Type") == "" {
+		r2.Header.Set("Content-Type", "application/json")
+	}
+	return &r2
+}
+
+// acceptsEventStream reports whether an Accept header names text/event-stream.
+func acceptsEventStream(values []string) bool {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err == nil && mt == "text/event-stream" && params["q"] != "0" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keepAliveWriter serialises the SDK's event writes with keep-alive comments.
+type keepAliveWriter struct {
+	http.ResponseWriter
+	mu    sync.Mutex
+	wrote bool
+}
+
+func (k *keepAliveWriter) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.wrote = true
+	return k.ResponseWriter.Write(p)
+}
+
+func (k *keepAliveWriter) WriteHeader(code int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.wrote = true
+	k.ResponseWriter.WriteHeader(code)
+}
+
+func (k *keepAliveWriter) FlushError() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return http.NewResponseController(k.ResponseWriter).Flush()
+}
+
+func (k *keepAliveWriter) Unwrap() http.ResponseWriter { return k.ResponseWriter }
+
+// ping writes an SSE comment every interval until ctx is done; a failed
+// write means the client is gone, and ends the stream.
+func (k *keepAliveWriter) ping(ctx context.Context, interval time.Duration, fail func()) {
+	if interval <= 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := k.comment(ctx); err != nil {
+				fail()
+				return
+			}
+		}
+	}
+}
+
+func (k *keepAliveWriter) comment(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.wrote || ctx.Err() != nil { // headers not sent yet, or stream over
+		return nil
+	}
+	if _, err := k.ResponseWriter.Write([]byte(": keep-alive\n\n")); err != nil {
+		return err
+	}
+	return http.NewResponseController(k.ResponseWriter).Flush()
+}
