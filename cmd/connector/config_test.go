@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" }, nil, nil, forAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8000" || c.Store != "bleve" || c.IndexDir != "data/index" || c.MaxResults != 10 ||
+		c.MaxQueryBytes != 2048 || c.MaxFetchChars != 200000 || c.ToolTimeout != 30*time.Second ||
+		!c.SampleCorpus || c.LogLevel != slog.LevelInfo || c.LogFormat != "auto" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	env := map[string]string{"MAX_RESULTS": "20", "ADDR": ":9000"}
+	flagVal := "5"
+	c, err := loadConfig(func(k string) string { return env[k] },
+		map[string]*string{"max-results": &flagVal}, map[string]bool{"max-results": true}, forServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxResults != 5 || c.Addr != ":9000" {
+		t.Errorf("got max_results=%d addr=%s, want the flag (5) over env, and env over the default", c.MaxResults, c.Addr)
+	}
+}
+
+func TestConfigReportsEveryProblem(t *testing.T) {
+	env := map[string]string{
+		"ADDR": "nowhere", "MAX_RESULTS": "0", "LOG_LEVEL": "loud", "PUBLIC_BASE_URL": "ftp://x",
+		"TOOL_TIMEOUT": "soon", "STORE": "openai", "OPENAI_API_KEY": "", "ALLOWED_HOSTS": "https://a.example/",
+	}
+	_, err := loadConfig(func(k string) string { return env[k] }, nil, nil, forServe)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"ADDR", "MAX_RESULTS", "from 1 to 50", "LOG_LEVEL", "PUBLIC_BASE_URL", "https://",
+		"TOOL_TIMEOUT", "OPENAI_API_KEY", "VECTOR_STORE_ID", "ALLOWED_HOSTS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfigNeverShowsSecrets(t *testing.T) {
+	const key = "sk-proj-very-secret"
+	env := map[string]string{"OPENAI_API_KEY": key, "STORE": "openai", "VECTOR_STORE_ID": "vs_1"}
+	c, err := loadConfig(func(k string) string { return env[k] }, nil, nil, forServe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	if strings.Contains(buf.String(), key) || !strings.Contains(buf.String(), `"openai_key_set":true`) {
+		t.Errorf("log line: %s", buf.String())
+	}
+}
+
+func TestDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custom.env")
+	os.WriteFile(path, []byte("MAX_RESULTS=3\nADDR=127.0.0.1:9999\n"), 0o600)
+	var stderr bytes.Buffer
+	e := env{stdout: &bytes.Buffer{}, stderr: &stderr, getenv: func(k string) string {
+		if k == "ADDR" {
+			return "127.0.0.1:7777" // the environment wins over .env
+		}
+		return ""
+	}}
+	c, code, ok := e.setup("search", "search", forQuery, []string{"--env-file", path, "q"}, nil)
+	if !ok {
+		t.Fatalf("setup failed (%d): %s", code, stderr.String())
+	}
+	if c.cfg.MaxResults != 3 || c.cfg.Addr != "127.0.0.1:7777" {
+		t.Errorf("got %+v", c.cfg)
+	}
+	if _, code, ok := e.setup("search", "search", forQuery, []string{"--env-file", filepath.Join(dir, "missing.env")}, nil); ok || code != exitUsage {
+		t.Errorf("a missing --env-file given explicitly must be an error")
+	}
+}
+
+// TestEnvExample keeps .env.example complete: every variable, with its default.
+func TestEnvExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, s := range settings {
+		if !strings.Contains(text, "#"+s.env+"="+s.def+"\n") {
+			t.Errorf(".env.example lacks the line #%s=%s", s.env, s.def)
+		}
+		if !strings.Contains(text, "# Default: ") {
+			t.Fatal("no defaults documented")
+		}
+	}
+}

@@ -1,0 +1,452 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// These tests build the connector binary and drive it as users and clients
+// do: as a process on a free port, over real HTTP.
+
+var binary string // path of the built connector
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "connector-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "connector")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build connector:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running connector serve.
+type proc struct {
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:port
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan error
+}
+
+func (p *proc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// serve starts `connector serve` on a free loopback port in dir with the
+// environment given as KEY=VALUE pairs, and waits until it listens.
+func serve(t *testing.T, dir string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ADDR=127.0.0.1:0", "LOG_FORMAT=json", "LOG_LEVEL=debug")
+	cmd.Env = append(cmd.Env, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, done: make(chan error, 1)}
+	listening := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.logs.WriteString(line + "\n")
+			p.mu.Unlock()
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				listening <- rec.Addr
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	select {
+	case addr := <-listening:
+		p.base = "http://" + addr
+	case err := <-p.done:
+		t.Fatalf("connector exited before listening: %v\n%s", err, p.log())
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("connector did not listen within 60s\n%s", p.log())
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", p.log())
+		}
+	})
+	return p
+}
+
+// runCLI runs a connector command and returns stdout, stderr and exit code.
+func runCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func connectClient(t *testing.T, transport mcp.Transport) *mcp.ClientSession {
+	t.Helper()
+	// The SSE transport ties its stream to this context: it must live as long as the session.
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "openai-mcp", Version: "1.0.0"}, nil).Connect(t.Context(), transport, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+type searchOut struct {
+	Results []struct{ ID, Title, URL, Text string } `json:"results"`
+}
+
+type fetchOut struct {
+	ID, Title, Text, URL string
+	Metadata             map[string]string
+}
+
+func callJSON(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any, out any) (isError bool, text string) {
+	t.Helper()
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s %v: protocol error %v (tool errors must be isError results)", tool, args, err)
+	}
+	if len(res.Content) != 1 {
+		t.Fatalf("%s: %d content items, want exactly one", tool, len(res.Content))
+	}
+	tc, ok := res.Content[0].(*mcp.TextContent)
+	if !ok {
+		t.Fatalf("%s: content %T, want text", tool, res.Content[0])
+	}
+	if !res.IsError && out != nil {
+		if err := json.Unmarshal([]byte(tc.Text), out); err != nil {
+			t.Fatalf("%s: text is not JSON: %v\n%s", tool, err, tc.Text)
+		}
+	}
+	return res.IsError, tc.Text
+}
+
+// TestFreshMachine is the README's promise: serve with no index and no keys
+// builds the sample index and answers both tools on all four paths, with
+// citable URLs.
+func TestFreshMachine(t *testing.T) {
+	dir := t.TempDir()
+	p := serve(t, dir, "OPENAI_API_KEY=sk-e2e-must-not-leak")
+	transports := map[string]mcp.Transport{
+		"/mcp":  &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"},
+		"/mcp/": &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp/"},
+		"/sse":  &mcp.SSEClientTransport{Endpoint: p.base + "/sse"},
+		"/sse/": &mcp.SSEClientTransport{Endpoint: p.base + "/sse/"},
+	}
+	for path, transport := range transports {
+		t.Run(path, func(t *testing.T) {
+			cs := connectClient(t, transport)
+			tools, err := cs.ListTools(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := map[string]bool{}
+			for _, tool := range tools.Tools {
+				names[tool.Name] = true
+				if tool.Annotations == nil || !tool.Annotations.ReadOnlyHint || tool.Annotations.DestructiveHint == nil ||
+					tool.Annotations.OpenWorldHint == nil || !tool.Annotations.IdempotentHint {
+					t.Errorf("%s annotations %+v", tool.Name, tool.Annotations)
+				}
+				schema, _ := json.Marshal(tool.InputSchema)
+				want := map[string]string{"search": "query", "fetch": "id"}[tool.Name]
+				var s struct {
+					Properties           map[string]struct{ Type string }
+					Required             []string
+					AdditionalProperties *bool
+				}
+				json.Unmarshal(schema, &s)
+				if len(s.Properties) != 1 || s.Properties[want].Type != "string" || len(s.Required) != 1 ||
+					s.Required[0] != want || s.AdditionalProperties == nil || *s.AdditionalProperties {
+					t.Errorf("%s input schema %s, want exactly {%q: string}", tool.Name, schema, want)
+				}
+			}
+			if len(tools.Tools) != 2 || !names["search"] || !names["fetch"] {
+				t.Fatalf("tools = %v, want exactly search and fetch", names)
+			}
+
+			var found searchOut
+			if isErr, text := callJSON(t, cs, "search", map[string]any{"query": "connect ChatGPT custom connector"}, &found); isErr || len(found.Results) == 0 {
+				t.Fatalf("search: %s", text)
+			}
+			top := found.Results[0]
+			if !strings.HasPrefix(top.URL, p.base+"/docs/") || top.Title == "" || top.Text == "" {
+				t.Errorf("top result %+v: want a title, a snippet and a citable URL under %s/docs/", top, p.base)
+			}
+			var doc fetchOut
+			if isErr, text := callJSON(t, cs, "fetch", map[string]any{"id": top.ID}, &doc); isErr {
+				t.Fatalf("fetch %s: %s", top.ID, text)
+			}
+			if doc.ID != top.ID || doc.URL != top.URL || len(doc.Text) < len(top.Text)/2 || doc.Metadata == nil {
+				t.Errorf("fetched %s: id %q url %q, %d chars", top.ID, doc.ID, doc.URL, len(doc.Text))
+			}
+			if isErr, text := callJSON(t, cs, "fetch", map[string]any{"id": top.URL}, &doc); isErr || doc.ID != top.ID {
+				t.Errorf("fetch by url: %s", text)
+			}
+			if isErr, text := callJSON(t, cs, "fetch", map[string]any{"id": "no/such/doc"}, nil); !isErr || !strings.Contains(text, "search") {
+				t.Errorf("unknown id: %s", text)
+			}
+			var empty searchOut
+			if isErr, text := callJSON(t, cs, "search", map[string]any{"query": "   "}, &empty); isErr || text != `{"results":[]}` {
+				t.Errorf("blank query: %s, want {\"results\":[]}", text)
+			}
+			if isErr, text := callJSON(t, cs, "search", map[string]any{"query": strings.Repeat("long ", 500)}, nil); !isErr || !strings.Contains(text, "2048") {
+				t.Errorf("oversized query: %s", text)
+			}
+		})
+	}
+
+	// The citation URL opens for a person.
+	var found searchOut
+	cs := connectClient(t, &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"})
+	callJSON(t, cs, "search", map[string]any{"query": "citation"}, &found)
+	resp, err := http.Get(found.Results[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<h1>") {
+		t.Errorf("GET %s: %d", found.Results[0].URL, resp.StatusCode)
+	}
+
+	// A session-less client that accepts only JSON (the Responses API's quirk).
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"query":"tunnel"}}}`
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var rpc struct {
+		Result struct {
+			Content []struct{ Type, Text string }
+		}
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(raw, &rpc) != nil || len(rpc.Result.Content) != 1 {
+		t.Errorf("session-less JSON call: %d %s", resp.StatusCode, raw)
+	}
+
+	for _, check := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(p.base + check)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("GET %s: %v %v", check, resp, err)
+		}
+	}
+	if strings.Contains(p.log(), "sk-e2e-must-not-leak") {
+		t.Error("the API key appears in the log")
+	}
+	if !strings.Contains(p.log(), `"msg":"tool call"`) || !strings.Contains(p.log(), `"query":`) {
+		t.Error("no tool-call log lines (with the query, at debug level)")
+	}
+}
+
+func TestGracefulStop(t *testing.T) {
+	p := serve(t, t.TempDir())
+	cs := connectClient(t, &mcp.SSEClientTransport{Endpoint: p.base + "/sse/"})
+	callJSON(t, cs, "search", map[string]any{"query": "tunnel"}, nil)
+	start := time.Now()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, p.log())
+		}
+		p.done <- nil
+	case <-time.After(20 * time.Second):
+		t.Fatal("did not stop on SIGTERM")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stopping with an idle SSE session took %v", d)
+	}
+}
+
+// writeFiles creates files under dir from a map of relative path to content.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestIndexCommand: index a folder, update it, and see a running server
+// follow each run.
+func TestIndexCommand(t *testing.T) {
+	work := t.TempDir()
+	docs := filepath.Join(work, "handbook")
+	writeFiles(t, docs, map[string]string{
+		"intro.md":       "---\ntitle: Welcome handbook\nurl: https://intranet.example.com/welcome\n---\nThe quokka policy applies to everyone.",
+		"ops/oncall.txt": "On-call rotation\n\nThe pager rotates weekly between platform engineers.",
+		"page.html":      "<html><head><title>Expense rules</title><script>var hidden='zebra';</script></head><body><h1>Expenses</h1><p>Receipts are needed above fifty euros.</p></body></html>",
+		"records.jsonl":  `{"id":"pol-1","title":"Travel","text":"Book trains when the trip is under four hours."}` + "\n" + `{"id":"pol-2","text":"Laptops are replaced every three years."}` + "\n" + `not json` + "\n",
+		"logo.png":       "\x89PNG\r\n\x1a\n\x00\x00binary",
+	})
+	env := []string{"INDEX_DIR=" + filepath.Join(work, "index"), "LOG_FORMAT=json"}
+
+	stdout, stderr, code := runCLI(t, work, env, "index", "handbook")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d because one record is malformed\n%s%s", code, exitFailure, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "5 documents (5 added") || !strings.Contains(stdout, "1 errors") {
+		t.Errorf("summary: %s", stdout)
+	}
+	for _, want := range []string{"records.jsonl:3", "logo.png", "unsupported"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not name %q:\n%s", want, stderr)
+		}
+	}
+
+	p := serve(t, work, append(env, "INDEX_RELOAD_INTERVAL=100ms")...)
+	cs := connectClient(t, &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"})
+	var found searchOut
+	callJSON(t, cs, "search", map[string]any{"query": "quokka"}, &found)
+	if len(found.Results) != 1 || found.Results[0].ID != "handbook/intro.md" || found.Results[0].URL != "https://intranet.example.com/welcome" {
+		t.Fatalf("search quokka: %+v", found)
+	}
+	callJSON(t, cs, "search", map[string]any{"query": "zebra"}, &found)
+	if len(found.Results) != 0 {
+		t.Errorf("script text was indexed: %+v", found)
+	}
+
+	// Change one file, delete one, add one; re-run while the server runs.
+	writeFiles(t, docs, map[string]string{
+		"intro.md":      "---\ntitle: Welcome handbook\n---\nThe wombat policy replaced the old one.",
+		"new/faq.md":    "# Parking\n\nVisitors park on level two.",
+		"records.jsonl": `{"id":"pol-1","title":"Travel","text":"Book trains when the trip is under four hours."}` + "\n" + `{"id":"pol-2","text":"Laptops are replaced every three years."}` + "\n",
+	})
+	os.Remove(filepath.Join(docs, "ops", "oncall.txt"))
+	stdout, stderr, code = runCLI(t, work, env, "index", "handbook")
+	if code != exitOK {
+		t.Fatalf("second run exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"1 added", "1 updated", "3 unchanged", "1 deleted"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary %q lacks %q", stdout, want)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		callJSON(t, cs, "search", map[string]any{"query": "wombat parking pager"}, &found)
+		ids := map[string]bool{}
+		for _, r := range found.Results {
+			ids[r.ID] = true
+		}
+		if ids["handbook/intro.md"] && ids["handbook/new/faq.md"] && !ids["handbook/ops/oncall.txt"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the running server did not pick up the new index: %+v", found)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The document lost its own URL: its citation is now the server's view.
+	var doc fetchOut
+	callJSON(t, cs, "fetch", map[string]any{"id": "handbook/intro.md"}, &doc)
+	if doc.URL != p.base+"/docs/handbook/intro.md" {
+		t.Errorf("url %q", doc.URL)
+	}
+
+	// search and fetch from the command line print exactly the tools' JSON.
+	out, _, code := runCLI(t, work, append(env, "ADDR="+strings.TrimPrefix(p.base, "http://")), "search", "wombat")
+	_, text := callJSON(t, cs, "search", map[string]any{"query": "wombat"}, nil)
+	if code != 0 || strings.TrimSpace(out) != text {
+		t.Errorf("connector search printed\n%s\nthe tool returned\n%s", out, text)
+	}
+	out, _, code = runCLI(t, work, append(env, "ADDR="+strings.TrimPrefix(p.base, "http://")), "fetch", "pol-2")
+	_, text = callJSON(t, cs, "fetch", map[string]any{"id": "pol-2"}, nil)
+	if code != 0 || strings.TrimSpace(out) != text {
+		t.Errorf("connector fetch printed\n%s\nthe tool returned\n%s", out, text)
+	}
+	if _, stderr, code := runCLI(t, work, env, "fetch", "nope"); code != exitNotFound || !strings.Contains(stderr, "search") {
+		t.Errorf("fetch of an unknown id: exit %d %s", code, stderr)
+	}
+}
+
+func TestCLIUsage(t *testing.T) {
+	dir := t.TempDir()
+	if out, _, code := runCLI(t, dir, nil, "version"); code != 0 || !strings.HasPrefix(out, "connector ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	for _, cmd := range []string{"serve", "index", "search", "fetch"} {
+		_, stderr, code := runCLI(t, dir, nil, cmd, "-h")
+		if code != 0 || !strings.Contains(stderr, "Usage: connector "+cmd) {
+			t.Errorf("%s -h: exit %d\n%s", cmd, code, stderr)
+		}
+	}
+	_, stderr, code := runCLI(t, dir, []string{"MAX_RESULTS=0", "LOG_LEVEL=loud", "ADDR=nowhere"}, "serve")
+	if code != exitUsage {
+		t.Errorf("bad config: exit %d, want %d", code, exitUsage)
+	}
+	for _, name := range []string{"MAX_RESULTS", "LOG_LEVEL", "ADDR"} {
+		if !strings.Contains(stderr, name) {
+			t.Errorf("config errors do not name %s:\n%s", name, stderr)
+		}
+	}
+	if _, stderr, code := runCLI(t, dir, nil, "index", "does-not-exist"); code != exitUsage || !strings.Contains(stderr, "does-not-exist") {
+		t.Errorf("index of a missing path: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("a failed command created an index folder")
+	}
+	if _, _, code := runCLI(t, dir, nil, "frobnicate"); code != exitUsage {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}

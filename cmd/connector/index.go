@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store/blevestore"
+)
+
+func (e env) index(ctx context.Context, args []string) int {
+	var prune bool
+	c, code, ok := e.setup("index", "index [flags] PATH...", forIndex, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&prune, "prune", false, "also delete documents that came from paths not given in this run (the index then holds exactly these paths)")
+	})
+	if !ok {
+		return code
+	}
+	if len(c.args) == 0 {
+		fmt.Fprintln(e.stderr, "connector index: give at least one file or folder to index, e.g. connector index ./docs")
+		return exitUsage
+	}
+	if c.cfg.Store == "openai" {
+		fmt.Fprintln(e.stderr, "connector index: STORE=openai: the OpenAI vector store backend is not part of this build yet; use STORE=bleve")
+		return exitUsage
+	}
+	var roots []ingest.Root
+	var errs []error
+	seen := map[string]bool{}
+	for _, p := range c.args {
+		r, err := ingest.OSRoot(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !seen[r.Key] {
+			seen[r.Key] = true
+			roots = append(roots, r)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(e.stderr, "connector index: nothing was indexed:\n%s\n", err)
+		return exitUsage
+	}
+	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(e.stderr, "connector index: interrupted; the index in %s is unchanged\n", c.cfg.IndexDir)
+		} else {
+			fmt.Fprintf(e.stderr, "connector index: %v\n", err)
+		}
+		return exitFailure
+	}
+	s := res.summary
+	state := "updated to " + s.Generation
+	if s.Generation == "" {
+		state = "already up to date"
+	}
+	fmt.Fprintf(e.stdout, "index %s %s: %d documents (%d added, %d updated, %d unchanged, %d deleted); %d skipped, %d errors; %s\n",
+		c.cfg.IndexDir, state, s.Documents, s.Added, s.Updated, s.Unchanged, s.Deleted, res.skipped, res.errors,
+		res.elapsed.Round(time.Millisecond))
+	if res.errors > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+type indexOptions struct {
+	prune bool
+	// progress receives a progress bar when it is a terminal; otherwise
+	// progress goes to the log every few seconds. nil means no progress.
+	progress io.Writer
+	quiet    bool // log problems at debug level only
+}
+
+type indexResult struct {
+	summary         blevestore.Summary
+	skipped, errors int
+	elapsed         time.Duration
+}
+
+// runIndex reads the roots into the bleve index as one run: documents go
+// into a new index generation that becomes current only when the whole run
+// succeeded, so an interrupted run changes nothing.
+func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOptions) (indexResult, error) {
+	start := time.Now()
+	keys := make([]string, len(roots))
+	for i, r := range roots {
+		keys[i] = r.Key
+	}
+	syncer, err := blevestore.NewSyncer(ctx, c.cfg.IndexDir, blevestore.SyncOptions{Roots: keys, Prune: opts.prune, Logger: c.logger})
+	if err != nil {
+		return indexResult{}, err
+	}
+	defer syncer.Abort() // no-op after a successful Commit
+
+	progress := &ingest.Progress{}
+	rep := newReporter(c.logger, opts, progress)
+	if opts.progress != nil {
+		files, bytes, err := ingest.Size(ctx, roots, ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes})
+		if err != nil {
+			return indexResult{}, err
+		}
+		rep.start(ctx, files, bytes)
+	}
+	defer rep.stop()
+
+	var res indexResult
+	emit := func(d ingest.Document) error {
+		_, err := syncer.Add(ctx, d)
+		if errors.Is(err, blevestore.ErrDuplicateID) {
+			res.errors++
+			rep.problem(slog.LevelError, "document skipped", "file", d.File, "err", err)
+			return nil
+		}
+		return err
+	}
+	problem := func(p ingest.Problem) {
+		if p.File != "" {
+			syncer.Keep(p.Root, p.File) // keep what this file gave before
+		}
+		if p.Error {
+			res.errors++
+			rep.problem(slog.LevelError, "could not index", "problem", p.String())
+			return
+		}
+		res.skipped++
+		rep.problem(slog.LevelWarn, "skipped", "problem", p.String())
+	}
+	opt := ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Progress: progress}
+	if err := ingest.Walk(ctx, roots, opt, emit, problem); err != nil {
+		return indexResult{}, err
+	}
+	rep.stop()
+	res.summary, err = syncer.Commit(ctx)
+	if err != nil {
+		return indexResult{}, err
+	}
+	res.elapsed = time.Since(start)
+	return res, nil
+}
+
+// reporter shows indexing progress: a bar on a terminal, a log line every
+// few seconds otherwise; and logs problems without garbling the bar.
+type reporter struct {
+	logger   *slog.Logger
+	opts     indexOptions
+	progress *ingest.Progress
+
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+func newReporter(logger *slog.Logger, opts indexOptions, p *ingest.Progress) *reporter {
+	return &reporter{logger: logger, opts: opts, progress: p}
+}
+
+func (r *reporter) start(ctx context.Context, files, bytes int64) {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.stopped = make(chan struct{})
+	terminal := isTerminal(r.opts.progress)
+	go func() {
+		defer close(r.stopped)
+		begin := time.Now()
+		interval := 5 * time.Second
+		if terminal {
+			interval = 200 * time.Millisecond
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				r.finishBar()
+				return
+			case <-t.C:
+			}
+			read := r.progress.Bytes.Load()
+			if !terminal {
+				r.logger.Info("indexing", "files_read", r.progress.Files.Load(), "files_total", files,
+					"bytes_read", read, "bytes_total", bytes, "elapsed", time.Since(begin).Round(time.Second).String())
+				continue
+			}
+			if time.Since(begin) < time.Second { // short runs need no bar
+				continue
+			}
+			r.mu.Lock()
+			if r.bar == nil {
+				r.bar = progressbar.NewOptions64(bytes,
+					progressbar.OptionSetWriter(r.opts.progress),
+					progressbar.OptionSetDescription("indexing"),
+					progressbar.OptionShowBytes(true),
+					progressbar.OptionSetPredictTime(true),
+					progressbar.OptionSetElapsedTime(true),
+					progressbar.OptionFullWidth(),
+					progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish(),
+				)
+			}
+			_ = r.bar.Set64(min(read, bytes))
+			r.mu.Unlock()
+		}
+	}()
+}
+
+func (r *reporter) finishBar() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		r.bar = nil
+	}
+}
+
+func (r *reporter) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.stopped
+		r.cancel = nil
+	}
+}
+
+func (r *reporter) problem(level slog.Level, msg string, attrs ...any) {
+	if r.opts.quiet {
+		level = slog.LevelDebug
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+	r.logger.Log(context.Background(), level, msg, attrs...)
+}

@@ -1,0 +1,179 @@
+// Command connector is an MCP server that lets ChatGPT, deep research and the
+// OpenAI Responses API search and fetch a private document collection.
+//
+//	connector [serve]          run the server (the default)
+//	connector index PATH...    build or update the local index
+//	connector search QUERY     print what the search tool returns
+//	connector fetch ID         print what the fetch tool returns
+//	connector version          print the version
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/joho/godotenv"
+	"golang.org/x/term"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the command ran and failed (or, for index, some files failed)
+	exitUsage    = 2 // bad flags, arguments or configuration: nothing was done
+	exitNotFound = 3 // fetch: no such document
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process the default way
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// env is what a command needs from the process: arguments, output streams
+// and the environment (only run reads os.Getenv).
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+const usage = `connector: an MCP server with search and fetch tools over your documents.
+
+Usage:
+  connector [serve] [flags]        run the server (default command)
+  connector index [flags] PATH...  index files and folders into the local index
+  connector search [flags] QUERY   print the JSON the search tool returns
+  connector fetch [flags] ID       print the JSON the fetch tool returns
+  connector version                print the version
+
+Run "connector COMMAND -h" for a command's flags. Every flag also reads an
+environment variable, and a .env file in the working directory (see
+.env.example); a flag wins over the environment, which wins over .env.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
+	cmd := "serve"
+	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return e.serve(ctx, args)
+	case "index":
+		return e.index(ctx, args)
+	case "search":
+		return e.search(ctx, args)
+	case "fetch":
+		return e.fetch(ctx, args)
+	case "version":
+		fmt.Fprintln(stdout, "connector", buildVersion())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "connector: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+// command is what each subcommand parses first: its flags, the .env file and
+// the configuration.
+type command struct {
+	cfg    config
+	logger *slog.Logger
+	args   []string
+}
+
+// setup parses a command's flags, the .env file and the configuration. When
+// ok is false the command must stop and exit with code: after -h (0), or
+// with the problems printed (exitUsage).
+func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*flag.FlagSet)) (cmd command, code int, ok bool) {
+	flags := flag.NewFlagSet(name, flag.ContinueOnError)
+	flags.SetOutput(e.stderr)
+	envFile := flags.String("env-file", ".env", "file of KEY=VALUE settings, read after the environment (a missing .env is fine)")
+	vals := addFlags(flags, sc)
+	if extra != nil {
+		extra(flags)
+	}
+	flags.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: connector %s\n\nFlags:\n", synopsis)
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return command{}, exitOK, false
+		}
+		return command{}, exitUsage, false
+	}
+	given := map[string]bool{}
+	flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	dotenv, err := godotenv.Read(*envFile)
+	if err != nil && (given["env-file"] || !errors.Is(err, fs.ErrNotExist)) {
+		fmt.Fprintf(e.stderr, "connector %s: read %s: %v\n", name, *envFile, err)
+		return command{}, exitUsage, false
+	}
+	getenv := func(k string) string { return cmp.Or(e.getenv(k), dotenv[k]) }
+	cfg, err := loadConfig(getenv, vals, given, sc)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "connector %s: invalid configuration:\n  %s\n", name, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return command{}, exitUsage, false
+	}
+	if sc == forQuery && !given["log-level"] && getenv("LOG_LEVEL") == "" {
+		cfg.LogLevel = slog.LevelWarn // search and fetch print JSON; keep stderr for problems
+	}
+	return command{cfg: cfg, logger: newLogger(e.stderr, cfg), args: flags.Args()}, exitOK, true
+}
+
+// newLogger writes to stderr (stdout carries command output): text on a
+// terminal, JSON otherwise, unless LOG_FORMAT says.
+func newLogger(w io.Writer, cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	format := cfg.LogFormat
+	if format == "auto" || format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// buildVersion is the stamped version, else the module version when built
+// with go install, else "dev".
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}

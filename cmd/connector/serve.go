@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/httpserver"
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/sample"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/blevestore"
+)
+
+func (e env) serve(ctx context.Context, args []string) int {
+	c, code, ok := e.setup("serve", "serve [flags]", forServe, args, nil)
+	if !ok {
+		return code
+	}
+	if len(c.args) > 0 {
+		fmt.Fprintf(e.stderr, "connector serve: unexpected argument %q (to index files, run: connector index %s)\n", c.args[0], c.args[0])
+		return exitUsage
+	}
+	if err := c.serve(ctx); err != nil {
+		c.logger.Error("connector stopped", "err", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func (c command) serve(ctx context.Context) error {
+	cfg, logger := c.cfg, c.logger
+	logger.Info("starting connector", "version", buildVersion(), "config", cfg)
+	st, err := c.openServingStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server using the port? set ADDR or --addr)", cfg.Addr, err)
+	}
+	linker, err := c.linker(ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if linker.Base() == "" {
+		logger.Warn("PUBLIC_BASE_URL is not set and the server is not on a loopback address: documents without their own URL get url \"\", which ChatGPT cannot cite; set PUBLIC_BASE_URL to this server's public URL")
+	}
+	allowed := cfg.AllowedHosts
+	if cfg.PublicBaseURL != "" {
+		u, _ := docurl.ParseBase(cfg.PublicBaseURL) // validated in loadConfig
+		allowed = append(allowed, u.Host)
+	}
+	srv := mcpserver.New(st, mcpserver.Options{
+		Version: buildVersion(), MaxResults: cfg.MaxResults, MaxQueryBytes: cfg.MaxQueryBytes,
+		MaxFetchChars: cfg.MaxFetchChars, ToolTimeout: cfg.ToolTimeout, Linker: linker, Logger: logger,
+	})
+	hs := httpserver.New(httpserver.Options{
+		Version: buildVersion(), Store: st, MCP: srv, Linker: linker, Logger: logger,
+		AllowedHosts: allowed, SSEKeepAlive: cfg.SSEKeepAlive,
+		ShutdownTimeout: cfg.ShutdownTimeout, ToolTimeout: cfg.ToolTimeout,
+	})
+	if w, ok := st.(watcher); ok {
+		go w.Watch(ctx, cfg.ReloadInterval)
+	}
+	base := "http://" + ln.Addr().String()
+	logger.Info("listening", "addr", ln.Addr().String(),
+		"streamable_http", base+"/mcp", "sse", base+"/sse/", "public_base_url", linker.Base())
+	return hs.Serve(ctx, ln)
+}
+
+// watcher is a store that follows index runs while serving.
+type watcher interface {
+	Watch(ctx context.Context, interval time.Duration)
+}
+
+// linker derives citation URLs: PUBLIC_BASE_URL, else, on a loopback
+// listener, this server's own address (a URL the person at this machine can
+// open), else none.
+func (c command) linker(addr net.Addr) (docurl.Linker, error) {
+	if c.cfg.PublicBaseURL != "" {
+		return docurl.NewLinker(c.cfg.PublicBaseURL)
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return docurl.NewLinker("http://" + addr.String())
+	}
+	return docurl.Linker{}, nil
+}
+
+// openServingStore opens the configured store; for bleve with no index yet
+// it first builds one from the bundled sample corpus (unless SAMPLE_CORPUS
+// is false), so a fresh machine answers searches at once.
+func (c command) openServingStore(ctx context.Context) (store.Store, error) {
+	switch c.cfg.Store {
+	case "bleve":
+		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
+		if !errors.Is(err, blevestore.ErrNoIndex) {
+			return st, err
+		}
+		if !c.cfg.SampleCorpus {
+			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` first, or point INDEX_DIR at an index", c.cfg.IndexDir)
+		}
+		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to index your own documents",
+			"index_dir", c.cfg.IndexDir)
+		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot("sample", "sample", sample.FS())}, indexOptions{quiet: true})
+		if err != nil {
+			return nil, fmt.Errorf("build the sample index: %w", err)
+		}
+		if res.errors > 0 {
+			return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
+		}
+		c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
+		return blevestore.Open(c.cfg.IndexDir, c.logger)
+	case "openai":
+		return nil, errors.New("STORE=openai: the OpenAI vector store backend is not part of this build yet; use STORE=bleve")
+	default:
+		return nil, fmt.Errorf("STORE=%q: want bleve or openai", c.cfg.Store)
+	}
+}
