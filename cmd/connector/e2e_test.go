@@ -450,3 +450,46 @@ func TestCLIUsage(t *testing.T) {
 		t.Errorf("unknown command: exit %d", code)
 	}
 }
+
+// TestKilledIndexRunChangesNothing: SIGKILL in the middle of an index run
+// leaves the previous index serving, and the next run completes.
+func TestKilledIndexRunChangesNothing(t *testing.T) {
+	work := t.TempDir()
+	writeFiles(t, work, map[string]string{"small/a.md": "# Alpha\n\nThe first document mentions aardvarks."})
+	env := []string{"INDEX_DIR=" + filepath.Join(work, "index"), "LOG_FORMAT=json"}
+	if out, stderr, code := runCLI(t, work, env, "index", "small"); code != 0 {
+		t.Fatalf("first run: %d %s %s", code, out, stderr)
+	}
+
+	// A collection big enough that indexing takes a few seconds.
+	var b strings.Builder
+	for i := range 60000 {
+		fmt.Fprintf(&b, `{"id":"r%d","title":"Record %d","text":"record %d talks about zebras and %s"}`+"\n", i, i, i, strings.Repeat("filler words ", 20))
+	}
+	writeFiles(t, work, map[string]string{"big/records.jsonl": b.String()})
+	cmd := exec.Command(binary, "index", "big")
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	out, stderr, code := runCLI(t, work, env, "search", "aardvarks")
+	if code != 0 || !strings.Contains(out, "small/a.md") {
+		t.Fatalf("after a killed run the index must still serve the previous state: %d %s %s", code, out, stderr)
+	}
+	if out, _, _ := runCLI(t, work, env, "search", "zebras"); strings.Contains(out, `"id":"r`) {
+		t.Fatalf("the killed run's documents are served (was it killed too late?): %s", out)
+	}
+	out, stderr, code = runCLI(t, work, env, "index", "big")
+	if code != 0 || !strings.Contains(out, "60001 documents") {
+		t.Fatalf("run after the kill: %d %s %s", code, out, stderr)
+	}
+	gens, _ := filepath.Glob(filepath.Join(work, "index", "gen-*"))
+	if len(gens) > 2 {
+		t.Errorf("generations left behind: %v", gens)
+	}
+}
