@@ -124,9 +124,7 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 		return err
 	}
 	problem := func(p ingest.Problem) {
-		if p.File != "" {
-			syncer.Keep(p.Root, p.File) // keep what this file gave before
-		}
+		syncer.Keep(p.Root, p.File) // what this file or folder ("": the root) gave before stays
 		if p.Error {
 			res.errors++
 			rep.problem(slog.LevelError, "could not index", "problem", p.String())

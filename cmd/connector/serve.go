@@ -22,7 +22,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(c.args) > 0 {
-		fmt.Fprintf(e.stderr, "connector serve: unexpected argument %q (to index files, run: connector index %s)\n", c.args[0], c.args[0])
+		switch c.args[0] {
+		case "serve", "index", "search", "fetch", "version":
+			fmt.Fprintf(e.stderr, "connector: put the command before its flags: connector %s [flags] ...\n", c.args[0])
+		default:
+			fmt.Fprintf(e.stderr, "connector serve: unexpected argument %q (to index files, run: connector index %s)\n", c.args[0], c.args[0])
+		}
 		return exitUsage
 	}
 	if err := c.serve(ctx); err != nil {

@@ -73,18 +73,11 @@ func Register(srv *mcp.Server, f Fetcher, opts Options) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := handler{store: f, opts: opts, logger: opts.Logger.With("tool", Name)}
-	no := false
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        Name,
 		Title:       "Fetch document",
 		Description: description,
-		Annotations: &mcp.ToolAnnotations{
-			Title:           "Fetch document",
-			ReadOnlyHint:    true,
-			DestructiveHint: &no,
-			IdempotentHint:  true,
-			OpenWorldHint:   &no,
-		},
+		Annotations: toolcall.ReadOnly("Fetch document"),
 	}, h.handle)
 }
 

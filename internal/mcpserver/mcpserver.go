@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +38,7 @@ type Options struct {
 	Logger        *slog.Logger
 }
 
-// Server is the MCP server with its tool-call bookkeeping.
+// Server is the MCP server with a count of the tool calls in flight.
 type Server struct {
 	MCP      *mcp.Server
 	inFlight atomic.Int64
@@ -72,43 +71,7 @@ func New(st store.Store, opts Options) *Server {
 // InFlight returns the number of tool calls running now.
 func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
-// WaitIdle returns when no tool call is running, or when ctx is done.
-func (s *Server) WaitIdle(ctx context.Context) error {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	for s.inFlight.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-	return nil
-}
-
-// CloseSessions closes every open session gracefully: each stops taking
-// requests, finishes the ones in flight, sends their results, and then ends
-// its transport (an SSE stream closes). It returns when all are closed, or
-// with ctx's error when ctx ends first.
-func (s *Server) CloseSessions(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for ss := range s.MCP.Sessions() {
-		wg.Go(func() { _ = ss.Close() })
-	}
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// track counts tool calls in flight, so shutdown can let them finish.
+// track counts tool calls in flight (reported at shutdown).
 func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if method != "tools/call" {

@@ -75,18 +75,11 @@ func Register(srv *mcp.Server, s Searcher, opts Options) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := handler{store: s, opts: opts, logger: opts.Logger.With("tool", Name)}
-	f, no := false, false
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        Name,
 		Title:       "Search documents",
 		Description: description,
-		Annotations: &mcp.ToolAnnotations{
-			Title:           "Search documents",
-			ReadOnlyHint:    true,
-			DestructiveHint: &f,
-			IdempotentHint:  true,
-			OpenWorldHint:   &no,
-		},
+		Annotations: toolcall.ReadOnly("Search documents"),
 	}, h.handle)
 }
 

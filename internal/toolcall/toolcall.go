@@ -1,6 +1,6 @@
-// Package toolcall holds what the search and fetch tools share: how a store
-// error becomes a sentence the model can act on, and the one log line each
-// tool call writes.
+// Package toolcall holds what the search and fetch tools share: their
+// annotations, how a store error becomes a sentence the model can act on,
+// and the one log line each tool call writes.
 package toolcall
 
 import (
@@ -11,8 +11,24 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/connectorhq/connector/internal/store"
 )
+
+// ReadOnly returns the annotations of a tool that only reads the collection.
+// Every hint is explicit: ChatGPT treats a tool without readOnlyHint as a
+// write action that needs confirmation (CLIENTS.md).
+func ReadOnly(title string) *mcp.ToolAnnotations {
+	no := false
+	return &mcp.ToolAnnotations{
+		Title:           title,
+		ReadOnlyHint:    true,
+		DestructiveHint: &no,
+		IdempotentHint:  true,
+		OpenWorldHint:   &no,
+	}
+}
 
 // Error classes, logged with every failed call.
 const (

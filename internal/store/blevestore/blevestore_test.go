@@ -149,6 +149,30 @@ func TestSyncKeepsDocumentsOfFailedFiles(t *testing.T) {
 	}
 }
 
+func TestSyncKeepsDocumentsOfUnreadableFolders(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	in := func(id, file string) ingest.Document {
+		d := doc(id, "text "+id)
+		d.File = file
+		return d
+	}
+	mustSync(t, dir, opts, []ingest.Document{in("a", "top.md"), in("b", "sub/b.md"), in("c", "sub/deeper/c.md"), in("d", "subway.md")})
+	// The folder "sub" could not be listed: b and c stay, d (a sibling whose
+	// name only starts like it) goes.
+	sum := mustSync(t, dir, opts, []ingest.Document{in("a", "top.md")}, "r:sub")
+	if sum.Deleted != 1 {
+		t.Fatalf("summary %+v, want only d deleted", sum)
+	}
+	if got := allIDs(t, mustOpen(t, dir)); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("ids = %v", got)
+	}
+	// The whole root could not be read: nothing from it is deleted.
+	if sum := mustSync(t, dir, opts, nil, "r:"); sum.Deleted != 0 {
+		t.Fatalf("summary %+v, want nothing deleted", sum)
+	}
+}
+
 func TestDuplicateIDs(t *testing.T) {
 	s, err := NewSyncer(t.Context(), t.TempDir(), SyncOptions{})
 	if err != nil {

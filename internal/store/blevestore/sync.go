@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -299,10 +300,31 @@ func (s *Syncer) Add(ctx context.Context, d ingest.Document) (Outcome, error) {
 	return outcome, nil
 }
 
-// Keep marks a source file whose reading failed this run: the documents it
-// gave before stay in the index rather than being deleted as gone.
-func (s *Syncer) Keep(root, file string) {
-	s.kept[manifestSource{Root: s.root(root), Path: file}] = true
+// Keep marks a source file or directory (slash-separated, relative to the
+// root; "" for the whole root) whose reading failed this run: the documents
+// it gave before stay in the index rather than being deleted as gone.
+func (s *Syncer) Keep(root, path string) {
+	s.kept[manifestSource{Root: s.root(root), Path: path}] = true
+}
+
+// isKept reports whether a document's source file, or a directory above
+// it, was kept.
+func (s *Syncer) isKept(f manifestSource) bool {
+	p := f.Path
+	for {
+		if s.kept[manifestSource{Root: f.Root, Path: p}] {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			p = ""
+		} else {
+			p = p[:i]
+		}
+	}
 }
 
 func (s *Syncer) index(ctx context.Context, id, title, url, text string, metadata map[string]string) error {
@@ -364,7 +386,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		e := s.docs[id]
 		if !e.seen {
 			f := s.files[e.file]
-			if s.opts.Prune || (scoped[f.Root] && !s.kept[f]) {
+			if s.opts.Prune || (scoped[f.Root] && !s.isKept(f)) {
 				s.sum.Deleted++
 				if !s.rebuild {
 					if err := s.deleteDoc(ctx, id); err != nil {
