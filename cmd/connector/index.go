@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -102,10 +103,14 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 	}
 	defer syncer.Abort() // no-op after a successful Commit
 
+	var exclude []string
+	if abs, err := filepath.Abs(c.cfg.IndexDir); err == nil {
+		exclude = []string{abs} // never index the index
+	}
 	progress := &ingest.Progress{}
 	rep := newReporter(c.logger, opts, progress)
 	if opts.progress != nil {
-		files, bytes, err := ingest.Size(ctx, roots, ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes})
+		files, bytes, err := ingest.Size(ctx, roots, ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Exclude: exclude})
 		if err != nil {
 			return indexResult{}, err
 		}
@@ -133,7 +138,7 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 		res.skipped++
 		rep.problem(slog.LevelWarn, "skipped", "problem", p.String())
 	}
-	opt := ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Progress: progress}
+	opt := ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Progress: progress, Exclude: exclude}
 	if err := ingest.Walk(ctx, roots, opt, emit, problem); err != nil {
 		return indexResult{}, err
 	}
@@ -152,6 +157,7 @@ type reporter struct {
 	logger   *slog.Logger
 	opts     indexOptions
 	progress *ingest.Progress
+	logEvery time.Duration // progress log interval when not on a terminal
 
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar
@@ -160,7 +166,7 @@ type reporter struct {
 }
 
 func newReporter(logger *slog.Logger, opts indexOptions, p *ingest.Progress) *reporter {
-	return &reporter{logger: logger, opts: opts, progress: p}
+	return &reporter{logger: logger, opts: opts, progress: p, logEvery: 5 * time.Second}
 }
 
 func (r *reporter) start(ctx context.Context, files, bytes int64) {
@@ -170,7 +176,7 @@ func (r *reporter) start(ctx context.Context, files, bytes int64) {
 	go func() {
 		defer close(r.stopped)
 		begin := time.Now()
-		interval := 5 * time.Second
+		interval := r.logEvery
 		if terminal {
 			interval = 200 * time.Millisecond
 		}

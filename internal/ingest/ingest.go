@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/connectorhq/connector/internal/store"
@@ -153,6 +154,28 @@ type Options struct {
 	MaxFileBytes int64
 	// Progress, when not nil, counts the files and bytes read.
 	Progress *Progress
+	// Exclude lists absolute, cleaned OS paths that are skipped silently
+	// with everything below them: the index folder itself, when it lies
+	// inside a folder being indexed.
+	Exclude []string
+}
+
+// excluded reports whether the OS path of a root's file or folder is in
+// Exclude or below an entry of it.
+func (o Options) excluded(root Root, rel string) bool {
+	if len(o.Exclude) == 0 || !filepath.IsAbs(root.Key) {
+		return false
+	}
+	p := root.Key
+	if rel != "" {
+		p = filepath.Join(root.Key, filepath.FromSlash(rel))
+	}
+	for _, x := range o.Exclude {
+		if p == x || strings.HasPrefix(p, x+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxBytes returns the effective file size limit.

@@ -25,7 +25,7 @@ func Walk(ctx context.Context, roots []Root, opts Options, emit func(Document) e
 	}
 	r := &reader{ctx: ctx, max: opts.maxBytes(), progress: opts.Progress, emit: emit, problem: problem}
 	for _, root := range roots {
-		w := walker{ctx: ctx, root: root, max: opts.maxBytes(), problem: problem, visit: r.read}
+		w := walker{ctx: ctx, root: root, opts: opts, max: opts.maxBytes(), problem: problem, visit: r.read}
 		if err := w.run(); err != nil {
 			return err
 		}
@@ -44,7 +44,7 @@ func Size(ctx context.Context, roots []Root, opts Options) (files, bytes int64, 
 		return nil
 	}
 	for _, root := range roots {
-		w := walker{ctx: ctx, root: root, max: opts.maxBytes(), problem: func(Problem) {}, visit: count}
+		w := walker{ctx: ctx, root: root, opts: opts, max: opts.maxBytes(), problem: func(Problem) {}, visit: count}
 		if err := w.run(); err != nil {
 			return files, bytes, err
 		}
@@ -74,6 +74,7 @@ func (c candidate) problem(line int, isErr bool, reason string) Problem {
 type walker struct {
 	ctx     context.Context
 	root    Root
+	opts    Options
 	max     int64
 	problem func(Problem)
 	visit   func(candidate) error // an error ends the walk
@@ -130,10 +131,10 @@ func (w *walker) dir(fsPath, rel string, isRoot bool) error {
 			return err
 		}
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || name == "node_modules" {
+		childPath, childRel := path.Join(fsPath, name), path.Join(rel, name)
+		if strings.HasPrefix(name, ".") || name == "node_modules" || w.opts.excluded(w.root, childRel) {
 			continue
 		}
-		childPath, childRel := path.Join(fsPath, name), path.Join(rel, name)
 		if beir && name != corpusFile {
 			w.report(childRel, false, beirSkipped)
 			continue

@@ -640,3 +640,37 @@ func TestWalkNilProblemAndReaderErrors(t *testing.T) {
 		t.Errorf("got %d docs, problems %q; want 2 docs and a read error at line 3", len(docs), got)
 	}
 }
+
+func TestExclude(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"docs/a.md":                       "# A\n\ntext",
+		"data/index/gen-000001/meta.json": `{"x":1}`,
+		"data/other.md":                   "# Other\n\ntext",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	root, err := OSRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var problems []string
+	opts := Options{Exclude: []string{filepath.Join(root.Key, "data", "index")}}
+	err = Walk(t.Context(), []Root{root}, opts, func(d Document) error {
+		ids = append(ids, d.ID)
+		return nil
+	}, func(p Problem) { problems = append(problems, p.String()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Base(root.Key)
+	if want := []string{base + "/data/other.md", base + "/docs/a.md"}; !slices.Equal(ids, want) || len(problems) != 0 {
+		t.Errorf("ids %v problems %v, want %v and no problems", ids, problems, want)
+	}
+	if files, _, _ := Size(t.Context(), []Root{root}, opts); files != 2 {
+		t.Errorf("Size counts %d files, want 2", files)
+	}
+}
