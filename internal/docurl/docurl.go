@@ -115,11 +115,16 @@ func ViewID(u *url.URL) (string, bool) {
 }
 
 // IsCitable reports whether s is an absolute http(s) URL with a host: the
-// only kind of URL ChatGPT turns into a citation.
+// only kind of URL ChatGPT turns into a citation. OpenAI's file storage
+// pages (platform.openai.com/storage/...) are not: only members of the
+// OpenAI project can open them, not the people reading the answer.
 func IsCitable(s string) bool {
 	if s == "" {
 		return false
 	}
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return false
+	}
+	return !(strings.EqualFold(u.Hostname(), "platform.openai.com") && strings.HasPrefix(u.Path, "/storage/"))
 }

@@ -23,6 +23,7 @@ func TestURL(t *testing.T) {
 		{"relative URL is not citable", withBase, "a", "docs/a.html", "https://docs.example.com/kb/docs/a"},
 		{"file URL is not citable", withBase, "a", "file:///tmp/a", "https://docs.example.com/kb/docs/a"},
 		{"platform storage-like junk without host", withBase, "a", "https:///x", "https://docs.example.com/kb/docs/a"},
+		{"OpenAI storage pages are not citable", withBase, "a", "https://platform.openai.com/storage/files/file-abc", "https://docs.example.com/kb/docs/a"},
 		{"path id keeps slashes", withBase, "guides/set up.md", "", "https://docs.example.com/kb/docs/guides/set%20up.md"},
 		{"dot segments use the query form", withBase, "a/../b", "", "https://docs.example.com/kb/docs/?id=a%2F..%2Fb"},
 		{"leading slash uses the query form", withBase, "/abs", "", "https://docs.example.com/kb/docs/?id=%2Fabs"},

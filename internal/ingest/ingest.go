@@ -9,6 +9,8 @@
 package ingest
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -184,4 +187,35 @@ func (o Options) maxBytes() int64 {
 		return DefaultMaxFileBytes
 	}
 	return o.MaxFileBytes
+}
+
+// ContentHash identifies a document's content and source (id, title, URL,
+// text, metadata, root and file): an index run compares it with the one
+// stored to skip documents that did not change.
+func (d Document) ContentHash() [sha256.Size]byte {
+	h := sha256.New()
+	write := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	write(d.ID)
+	write(d.Title)
+	write(d.URL)
+	write(d.Text)
+	keys := make([]string, 0, len(d.Metadata))
+	for k := range d.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		write(k)
+		write(d.Metadata[k])
+	}
+	write(d.Root)
+	write(d.File)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }

@@ -11,6 +11,11 @@ import (
 // ErrNotFound is returned, wrapped, when no document has the requested id or URL.
 var ErrNotFound = errors.New("document not found")
 
+// ErrRejected is returned, wrapped, by an index run for a document it cannot
+// take (a duplicate id, an id the store cannot hold). The run goes on
+// without it and reports it as an error.
+var ErrRejected = errors.New("document rejected")
+
 // Document is one document of the collection, as fetch returns it.
 type Document struct {
 	// ID is stable across index runs and is what search results carry.
@@ -64,3 +69,24 @@ type Store interface {
 	Ready(ctx context.Context) (Status, error)
 	Close() error
 }
+
+// Unavailable is a store failure with a reason safe to show to the model
+// (credentials rejected, rate limited, collection missing); the cause stays
+// in Err, for the log.
+type Unavailable struct {
+	// Class names the failure for logs and metrics: "upstream_auth",
+	// "rate_limited", "store_missing", "upstream_error".
+	Class string
+	// Reason is one sentence the model can act on; no internals.
+	Reason string
+	Err    error
+}
+
+func (u *Unavailable) Error() string {
+	if u.Err != nil {
+		return u.Reason + ": " + u.Err.Error()
+	}
+	return u.Reason
+}
+
+func (u *Unavailable) Unwrap() error { return u.Err }

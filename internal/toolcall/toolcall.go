@@ -71,6 +71,10 @@ func FromStore(what string, err error) *Error {
 		if errors.As(err, &te) {
 			return te
 		}
+		var u *store.Unavailable
+		if errors.As(err, &u) {
+			return &Error{Class: u.Class, Message: u.Reason, Err: err}
+		}
 		return &Error{Class: ClassStore, Err: err,
 			Message: fmt.Sprintf("the document store could not complete the %s; try again shortly", what)}
 	}
@@ -95,8 +99,11 @@ func Log(ctx context.Context, logger *slog.Logger, start time.Time, results int,
 	}
 	attrs = append(attrs, "error_class", class)
 	level := slog.LevelInfo
-	if class == ClassStore || class == ClassInternal {
+	switch class {
+	case ClassStore, ClassInternal, "upstream_auth", "store_missing", "upstream_error":
 		level = slog.LevelError
+	case "rate_limited":
+		level = slog.LevelWarn
 	}
 	logger.Log(ctx, level, "tool call", attrs...)
 }

@@ -3,7 +3,6 @@ package blevestore
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 const sha256Len = sha256.Size
@@ -34,8 +34,8 @@ const (
 var ErrLocked = errors.New("another `connector index` run is using this index; wait for it to finish")
 
 // ErrDuplicateID is returned, wrapped, by Add for a second document with an
-// id already seen in this run. The run goes on without it.
-var ErrDuplicateID = errors.New("duplicate id")
+// id already seen in this run. It wraps store.ErrRejected: the run goes on.
+var ErrDuplicateID = fmt.Errorf("duplicate id (%w)", store.ErrRejected)
 
 // Outcome says what Add did with a document.
 type Outcome int
@@ -273,7 +273,7 @@ func (s *Syncer) Add(ctx context.Context, d ingest.Document) (Outcome, error) {
 	if e != nil && e.seen {
 		return 0, fmt.Errorf("id %q is also used by a document from %s: %w", d.ID, s.origin(e.file), ErrDuplicateID)
 	}
-	sha := contentHash(d)
+	sha := d.ContentHash()
 	outcome := Added
 	if e == nil {
 		e = &entry{}
@@ -563,34 +563,4 @@ func lead(text string) string {
 		n++
 	}
 	return text
-}
-
-// contentHash identifies a document's content and source, so an unchanged
-// document is recognised on the next run.
-func contentHash(d ingest.Document) [sha256Len]byte {
-	h := sha256.New()
-	write := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	write(d.ID)
-	write(d.Title)
-	write(d.URL)
-	write(d.Text)
-	keys := make([]string, 0, len(d.Metadata))
-	for k := range d.Metadata {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		write(k)
-		write(d.Metadata[k])
-	}
-	write(d.Root)
-	write(d.File)
-	var sum [sha256Len]byte
-	h.Sum(sum[:0])
-	return sum
 }

@@ -1,0 +1,275 @@
+package openaistore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/openai/openai-go/v3"
+
+	"github.com/connectorhq/connector/internal/store"
+)
+
+// Defaults of the fetch cache. Deep research fetches the same documents
+// again and again within one task.
+const (
+	DefaultCacheBytes = 64 << 20
+	DefaultCacheTTL   = 10 * time.Minute
+)
+
+// docCache holds fetched documents (bounded by bytes, with a TTL), the file
+// ids that search results revealed, and the loads in flight, so that
+// concurrent fetches of one id share a single upstream call.
+type docCache struct {
+	docs  *otter.Cache[string, *store.Document]
+	files *otter.Cache[string, string] // document id → vector store file id
+
+	mu    sync.Mutex
+	loads map[string]*load
+}
+
+// load is one upstream fetch shared by every caller waiting for it. It is
+// cancelled when the last of them gives up.
+type load struct {
+	done    chan struct{}
+	doc     *store.Document
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+func newDocCache(bytes int64, ttl time.Duration) (*docCache, error) {
+	if bytes <= 0 {
+		bytes = DefaultCacheBytes
+	}
+	if ttl <= 0 {
+		ttl = DefaultCacheTTL
+	}
+	docs, err := otter.New(&otter.Options[string, *store.Document]{
+		MaximumWeight: uint64(bytes),
+		Weigher: func(id string, d *store.Document) uint32 {
+			n := len(id) + len(d.Title) + len(d.URL) + len(d.Text) + 64
+			for k, v := range d.Metadata {
+				n += len(k) + len(v)
+			}
+			return uint32(min(n, 1<<31))
+		},
+		ExpiryCalculator: otter.ExpiryWriting[string, *store.Document](ttl),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch cache: %w", err)
+	}
+	files, err := otter.New(&otter.Options[string, string]{
+		MaximumSize:      100_000,
+		ExpiryCalculator: otter.ExpiryWriting[string, string](ttl),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("file id cache: %w", err)
+	}
+	return &docCache{docs: docs, files: files, loads: map[string]*load{}}, nil
+}
+
+func (c *docCache) rememberFile(docID, fileID string) {
+	if docID != fileID {
+		c.files.Set(docID, fileID)
+	}
+}
+
+// Fetch implements store.Store. Documents come from the cache when they
+// can; otherwise concurrent callers share one load, which stops when the
+// last of them is cancelled.
+func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if d, ok := s.docs.docs.GetIfPresent(id); ok {
+		return clone(d), nil
+	}
+	c := s.docs
+	c.mu.Lock()
+	l := c.loads[id]
+	if l == nil {
+		lctx := context.WithoutCancel(ctx)
+		var cancel context.CancelFunc
+		if dl, ok := ctx.Deadline(); ok {
+			lctx, cancel = context.WithDeadline(lctx, dl)
+		} else {
+			lctx, cancel = context.WithCancel(lctx)
+		}
+		l = &load{done: make(chan struct{}), cancel: cancel}
+		c.loads[id] = l
+		go s.run(lctx, id, l)
+	}
+	l.waiters++
+	c.mu.Unlock()
+
+	select {
+	case <-l.done:
+		if l.err != nil {
+			return nil, l.err
+		}
+		return clone(l.doc), nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		l.waiters--
+		if l.waiters == 0 {
+			l.cancel()
+			if c.loads[id] == l {
+				delete(c.loads, id) // a later caller starts afresh
+			}
+		}
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Store) run(ctx context.Context, id string, l *load) {
+	defer l.cancel()
+	l.doc, l.err = s.load(ctx, id)
+	if l.err == nil {
+		s.docs.docs.Set(id, l.doc)
+	}
+	s.docs.mu.Lock()
+	if s.docs.loads[id] == l {
+		delete(s.docs.loads, id)
+	}
+	s.docs.mu.Unlock()
+	close(l.done)
+}
+
+// load reads a document from the API: the vector store file (status and
+// attributes), its parsed content, and the file's name.
+func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
+	fileID, cached, err := s.resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	vf, err := s.client.vectorStores.Files.Get(ctx, s.cfg.VectorStoreID, fileID)
+	if statusCode(err) == http.StatusNotFound && cached {
+		// The document was re-uploaded since a search named its file.
+		s.docs.files.Invalidate(id)
+		if fileID, _, err = s.resolve(ctx, id); err != nil {
+			return nil, err
+		}
+		vf, err = s.client.vectorStores.Files.Get(ctx, s.cfg.VectorStoreID, fileID)
+	}
+	if statusCode(err) == http.StatusNotFound {
+		return nil, s.missing(ctx, id)
+	}
+	if err != nil {
+		return nil, s.upstream(err, "fetch")
+	}
+	switch vf.Status {
+	case openai.VectorStoreFileStatusCompleted:
+	case openai.VectorStoreFileStatusInProgress:
+		return nil, &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("file %s is in progress", fileID),
+			Reason: "this document is still being processed by OpenAI; try again in a minute"}
+	default:
+		s.logger.Warn("vector store file did not process; run connector index again", "file_id", fileID, "status", vf.Status,
+			"error", vf.LastError.Message)
+		return nil, fmt.Errorf("file %s has status %s: %w", fileID, vf.Status, store.ErrNotFound)
+	}
+
+	var text strings.Builder
+	pages := s.client.vectorStores.Files.ContentAutoPaging(ctx, s.cfg.VectorStoreID, fileID)
+	for pages.Next() {
+		item := pages.Current()
+		if item.Type != "text" {
+			continue
+		}
+		// Items join as they come; a line break separates two that would
+		// otherwise run words together.
+		if text.Len() > 0 && item.Text != "" && !endsInSpace(text.String()) && !startsWithSpace(item.Text) {
+			text.WriteByte('\n')
+		}
+		text.WriteString(item.Text)
+	}
+	if err := pages.Err(); err != nil {
+		return nil, s.upstream(err, "fetch content")
+	}
+	filename := ""
+	if f, err := s.client.files.Get(ctx, fileID); err == nil {
+		filename = f.Filename
+	} else if statusCode(err) != http.StatusNotFound {
+		return nil, s.upstream(err, "fetch file name")
+	}
+
+	attrs := fileAttributes(vf.Attributes)
+	doc := &store.Document{
+		ID:       cmp.Or(attrs[attrDocID], fileID),
+		Title:    cmp.Or(attrs[attrTitle], filename, fileID),
+		URL:      citable(attrs[attrURL]),
+		Metadata: map[string]string{"file_id": fileID},
+	}
+	if filename != "" {
+		doc.Metadata["filename"] = filename
+	}
+	for k, v := range attrs {
+		if !internalAttributes[k] {
+			doc.Metadata[k] = v
+		}
+	}
+	doc.Text = bodyText(text.String(), attrs[attrTitle])
+	return doc, nil
+}
+
+// resolve returns the vector store file id of a document id, and whether
+// it came from the cache.
+func (s *Store) resolve(ctx context.Context, id string) (string, bool, error) {
+	if f, ok := s.docs.files.GetIfPresent(id); ok {
+		return f, true, nil
+	}
+	r, err := s.findByAttribute(ctx, attrDocID, id)
+	if err == nil {
+		s.docs.rememberFile(id, r.FileID)
+		return r.FileID, false, nil
+	}
+	if errors.Is(err, store.ErrNotFound) && strings.HasPrefix(id, "file-") {
+		return id, false, nil // a file uploaded without our attributes
+	}
+	return "", false, err
+}
+
+// missing tells a document that does not exist from a vector store that
+// does not: both answer 404.
+func (s *Store) missing(ctx context.Context, id string) error {
+	if _, err := s.client.vectorStores.Get(ctx, s.cfg.VectorStoreID); err != nil {
+		return s.upstream(err, "check the vector store")
+	}
+	return fmt.Errorf("id %q: %w", id, store.ErrNotFound)
+}
+
+// bodyText removes the title line the syncer writes at the top of each file.
+func bodyText(text, title string) string {
+	if title != "" {
+		if rest, ok := strings.CutPrefix(text, title+"\n"); ok {
+			return strings.TrimLeft(rest, "\n")
+		}
+	}
+	return text
+}
+
+func clone(d *store.Document) *store.Document {
+	c := *d
+	c.Metadata = maps.Clone(d.Metadata)
+	return &c
+}
+
+func endsInSpace(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+func startsWithSpace(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}

@@ -1,0 +1,275 @@
+// Package openaistore is the document store backed by an OpenAI vector
+// store, through the official openai-go client: search ranks the store's
+// chunks and groups them into documents, fetch reads a file's parsed text,
+// and Syncer uploads documents read by package ingest.
+//
+// Document ids are the doc_id attribute that Syncer sets (the same ids the
+// local index uses), or the file id for files uploaded by other tools.
+package openaistore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+
+	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// DefaultBaseURL is the OpenAI API.
+const DefaultBaseURL = "https://api.openai.com/v1/"
+
+// Config configures the client and the store. Every client option is set
+// from it explicitly: nothing is read from OPENAI_* environment variables
+// behind the caller's back.
+type Config struct {
+	APIKey        string // secret: never logged, never in an error
+	VectorStoreID string
+	BaseURL       string // "" means DefaultBaseURL
+	Organization  string // optional OpenAI-Organization header
+	Project       string // optional OpenAI-Project header
+	// Timeout bounds each request attempt; the caller's context bounds the whole call.
+	Timeout time.Duration
+	// MaxRetries is how often a request is retried on 408, 409, 429 and 5xx
+	// (honouring Retry-After); 0 disables retries.
+	MaxRetries int
+	// RewriteQuery asks the API to rewrite queries for vector search.
+	RewriteQuery bool
+	// ScoreThreshold drops chunks scoring below it (0 keeps all).
+	ScoreThreshold float64
+	// CacheBytes and CacheTTL bound the cache of fetched documents.
+	CacheBytes int64
+	CacheTTL   time.Duration
+	// ReadyTTL is how long a successful readiness check is reused.
+	ReadyTTL time.Duration
+	// HTTPClient sends the requests; nil means a new http.Client.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// client is the part of openai-go the store and the syncer use.
+type client struct {
+	vectorStores openai.VectorStoreService
+	files        openai.FileService
+}
+
+func newClient(cfg Config) client {
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	opts := []option.RequestOption{
+		option.WithHTTPClient(hc),
+		option.WithBaseURL(cmp.Or(cfg.BaseURL, DefaultBaseURL)),
+		option.WithAPIKey(cfg.APIKey),
+		option.WithMaxRetries(max(cfg.MaxRetries, 0)),
+	}
+	if cfg.Timeout > 0 {
+		opts = append(opts, option.WithRequestTimeout(cfg.Timeout))
+	}
+	if cfg.Organization != "" {
+		opts = append(opts, option.WithOrganization(cfg.Organization))
+	}
+	if cfg.Project != "" {
+		opts = append(opts, option.WithProject(cfg.Project))
+	}
+	// The services, not openai.NewClient, which would also read OPENAI_*
+	// variables from the environment.
+	return client{vectorStores: openai.NewVectorStoreService(opts...), files: openai.NewFileService(opts...)}
+}
+
+// Store searches and fetches documents of one vector store.
+type Store struct {
+	cfg    Config
+	client client
+	logger *slog.Logger
+	docs   *docCache
+
+	readyMu   sync.Mutex
+	readyAt   time.Time
+	readyLast store.Status
+}
+
+// New returns a store for cfg.VectorStoreID. It makes no request: Ready
+// checks that the vector store exists.
+func New(cfg Config) (*Store, error) {
+	var errs []error
+	if cfg.APIKey == "" {
+		errs = append(errs, errors.New("OPENAI_API_KEY is empty"))
+	}
+	if cfg.VectorStoreID == "" {
+		errs = append(errs, errors.New("VECTOR_STORE_ID is empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadyTTL <= 0 {
+		cfg.ReadyTTL = 30 * time.Second
+	}
+	docs, err := newDocCache(cfg.CacheBytes, cfg.CacheTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{cfg: cfg, client: newClient(cfg), logger: cfg.Logger.With("store", "openai"), docs: docs}, nil
+}
+
+// Search implements store.Store: it asks for up to twice limit chunks (at
+// most 50), groups them by document, ranks each document by its best
+// chunk, and returns that chunk, cut around the query words, as the snippet.
+func (s *Store) Search(ctx context.Context, query string, limit int) ([]store.Hit, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("search limit %d: want at least 1", limit)
+	}
+	params := openai.VectorStoreSearchParams{
+		Query:         openai.VectorStoreSearchParamsQueryUnion{OfString: openai.String(query)},
+		MaxNumResults: openai.Int(int64(min(50, 2*limit))),
+	}
+	if s.cfg.RewriteQuery {
+		params.RewriteQuery = openai.Bool(true)
+	}
+	if s.cfg.ScoreThreshold > 0 {
+		params.RankingOptions = openai.VectorStoreSearchParamsRankingOptions{ScoreThreshold: openai.Float(s.cfg.ScoreThreshold)}
+	}
+	page, err := s.client.vectorStores.Search(ctx, s.cfg.VectorStoreID, params)
+	if err != nil {
+		return nil, s.upstream(err, "search")
+	}
+	type best struct {
+		hit   store.Hit
+		chunk string
+	}
+	var order []string
+	byDoc := map[string]*best{}
+	for _, r := range page.Data {
+		attrs := searchAttributes(r.Attributes)
+		id := cmp.Or(attrs[attrDocID], r.FileID)
+		text := chunkText(r.Content)
+		if b, ok := byDoc[id]; ok {
+			if r.Score > b.hit.Score {
+				b.hit.Score, b.chunk = r.Score, text
+			}
+			continue
+		}
+		s.docs.rememberFile(id, r.FileID)
+		order = append(order, id)
+		byDoc[id] = &best{chunk: text, hit: store.Hit{
+			ID:    id,
+			Title: cmp.Or(attrs[attrTitle], r.Filename, id),
+			URL:   citable(attrs[attrURL]),
+			Score: r.Score,
+		}}
+	}
+	hits := make([]store.Hit, 0, len(order))
+	for _, id := range order {
+		b := byDoc[id]
+		b.hit.Snippet = snippet(b.chunk, query, 300)
+		hits = append(hits, b.hit)
+	}
+	slices.SortStableFunc(hits, func(a, b store.Hit) int { return cmp.Compare(b.Score, a.Score) })
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits, nil
+}
+
+// LookupURL implements store.Store with a search filtered on the url attribute.
+func (s *Store) LookupURL(ctx context.Context, url string) (string, error) {
+	r, err := s.findByAttribute(ctx, attrURL, url)
+	if err != nil {
+		return "", err
+	}
+	attrs := searchAttributes(r.Attributes)
+	id := cmp.Or(attrs[attrDocID], r.FileID)
+	s.docs.rememberFile(id, r.FileID)
+	return id, nil
+}
+
+// findByAttribute returns a search result of a file whose attribute key
+// equals value, or ErrNotFound. The search API is the only way to select
+// files by attribute; with a filter, any query returns the file's chunks.
+func (s *Store) findByAttribute(ctx context.Context, key, value string) (*openai.VectorStoreSearchResponse, error) {
+	page, err := s.client.vectorStores.Search(ctx, s.cfg.VectorStoreID, openai.VectorStoreSearchParams{
+		Query:         openai.VectorStoreSearchParamsQueryUnion{OfString: openai.String(value)},
+		MaxNumResults: openai.Int(1),
+		Filters: openai.VectorStoreSearchParamsFiltersUnion{OfComparisonFilter: &shared.ComparisonFilterParam{
+			Key:   key,
+			Type:  shared.ComparisonFilterTypeEq,
+			Value: shared.ComparisonFilterValueUnionParam{OfString: openai.String(value)},
+		}},
+	})
+	if err != nil {
+		return nil, s.upstream(err, "search")
+	}
+	if len(page.Data) == 0 {
+		return nil, fmt.Errorf("%s %q: %w", key, value, store.ErrNotFound)
+	}
+	return &page.Data[0], nil
+}
+
+// Ready implements store.Store: the vector store exists and answers. A
+// success is reused for ReadyTTL, so probes do not spend API quota.
+func (s *Store) Ready(ctx context.Context) (store.Status, error) {
+	s.readyMu.Lock()
+	defer s.readyMu.Unlock()
+	if !s.readyAt.IsZero() && time.Since(s.readyAt) < s.cfg.ReadyTTL {
+		return s.readyLast, nil
+	}
+	vs, err := s.client.vectorStores.Get(ctx, s.cfg.VectorStoreID)
+	if err != nil {
+		return store.Status{}, s.upstream(err, "check the vector store")
+	}
+	s.readyAt = time.Now()
+	s.readyLast = store.Status{
+		Backend:   "openai",
+		Documents: vs.FileCounts.Completed,
+		Detail: map[string]string{
+			"vector_store_id":   vs.ID,
+			"name":              vs.Name,
+			"status":            string(vs.Status),
+			"files_in_progress": fmt.Sprint(vs.FileCounts.InProgress),
+			"files_failed":      fmt.Sprint(vs.FileCounts.Failed),
+		},
+	}
+	return s.readyLast, nil
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return nil }
+
+// citable returns u when it can be a citation, else "".
+func citable(u string) string {
+	if docurl.IsCitable(u) {
+		return u
+	}
+	return ""
+}
+
+// chunkText joins the text parts of a search result's content.
+func chunkText(content []openai.VectorStoreSearchResponseContent) string {
+	var b strings.Builder
+	for _, c := range content {
+		if c.Type == "text" {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(c.Text)
+		}
+	}
+	return b.String()
+}

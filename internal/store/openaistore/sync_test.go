@@ -1,0 +1,237 @@
+package openaistore_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/openaistore"
+	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
+)
+
+type run struct {
+	sum      openaistore.Summary
+	failures []string
+}
+
+// syncRun runs one index run of docs into vsID ("" creates a store).
+func syncRun(t *testing.T, srv *openaitest.Server, vsID string, opts openaistore.SyncOptions, docs []ingest.Document, keep ...string) run {
+	t.Helper()
+	var mu sync.Mutex
+	var r run
+	opts.PollInterval = time.Millisecond
+	opts.OnFailure = func(id, source string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		r.failures = append(r.failures, fmt.Sprintf("%s (%s): %v", id, source, err))
+	}
+	s, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL(), VectorStoreID: vsID}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if err := s.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range keep {
+		root, path, _ := strings.Cut(k, ":")
+		s.Keep(root, path)
+	}
+	if r.sum, err = s.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func doc(root, file, id, text string) ingest.Document {
+	return ingest.Document{Root: root, File: file, Document: store.Document{ID: id, Title: "Title " + id, Text: text}}
+}
+
+func docIDs(srv *openaitest.Server, vs string) []string {
+	var ids []string
+	for _, f := range srv.Files(vs) {
+		ids = append(ids, fmt.Sprint(f.Attributes["doc_id"]))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestSyncCreateIncrementalDelete(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	opts := openaistore.SyncOptions{Roots: []string{"/docs"}}
+	docs := []ingest.Document{doc("/docs", "a.md", "docs/a.md", "alpha"), doc("/docs", "b.md", "docs/b.md", "bravo"), doc("/docs", "c.md", "docs/c.md", "charlie")}
+
+	first := syncRun(t, srv, "", opts, docs)
+	vs := first.sum.VectorStoreID
+	if !first.sum.Created || first.sum.Added != 3 || first.sum.Documents != 3 || vs == "" {
+		t.Fatalf("first run %+v", first.sum)
+	}
+	f := srv.Files(vs)[0]
+	for _, k := range []string{"doc_id", "title", "content_sha256", "source_root", "source_file", "source", "format"} {
+		if _, ok := f.Attributes[k]; !ok && k != "source" && k != "format" {
+			t.Errorf("attribute %s missing: %v", k, f.Attributes)
+		}
+	}
+	if !strings.HasPrefix(f.Text, "Title ") {
+		t.Errorf("uploaded text %q: want the title first, so that it is searchable", f.Text)
+	}
+
+	uploads := len(srv.Requests("POST /files"))
+	second := syncRun(t, srv, vs, opts, docs)
+	if second.sum.Unchanged != 3 || second.sum.Added+second.sum.Updated+second.sum.Deleted != 0 {
+		t.Fatalf("unchanged run %+v", second.sum)
+	}
+	if n := len(srv.Requests("POST /files")); n != uploads {
+		t.Fatalf("an unchanged run uploaded %d files", n-uploads)
+	}
+
+	// b changed, c removed, d new.
+	changed := []ingest.Document{docs[0], doc("/docs", "b.md", "docs/b.md", "bravo two"), doc("/docs", "d.md", "docs/d.md", "delta")}
+	third := syncRun(t, srv, vs, opts, changed)
+	if third.sum.Added != 1 || third.sum.Updated != 1 || third.sum.Unchanged != 1 || third.sum.Deleted != 1 {
+		t.Fatalf("changed run %+v", third.sum)
+	}
+	if got := docIDs(srv, vs); !slices.Equal(got, []string{"docs/a.md", "docs/b.md", "docs/d.md"}) {
+		t.Errorf("attached documents %v", got)
+	}
+	if n := srv.FileObjects(); n != 3 {
+		t.Errorf("%d file objects remain, want 3: replaced and removed files must be deleted, not only detached", n)
+	}
+	for _, f := range srv.Files(vs) {
+		if f.Attributes["doc_id"] == "docs/b.md" && !strings.Contains(f.Text, "bravo two") {
+			t.Errorf("b has old text %q", f.Text)
+		}
+	}
+}
+
+func TestSyncScopesAndKeeps(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	vs := srv.AddVectorStore("docs")
+	foreign := srv.AddFile(vs, "uploaded-by-hand.pdf", "manual upload", nil)
+	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}}, []ingest.Document{doc("/r1", "a.md", "a", "alpha"), doc("/r1", "sub/b.md", "b", "bravo")})
+	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r2"}}, []ingest.Document{doc("/r2", "c.md", "c", "charlie")})
+	if got := docIDs(srv, vs); !slices.Equal(got, []string{"<nil>", "a", "b", "c"}) {
+		t.Fatalf("after two roots: %v", got)
+	}
+	// sub/ could not be read: b stays.
+	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}}, []ingest.Document{doc("/r1", "a.md", "a", "alpha")}, "/r1:sub")
+	if r.sum.Deleted != 0 {
+		t.Fatalf("kept folder: %+v", r.sum)
+	}
+	// Prune removes all but what this run saw; a file uploaded by hand stays.
+	r = syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}, Prune: true}, []ingest.Document{doc("/r1", "a.md", "a", "alpha")})
+	if r.sum.Deleted != 2 {
+		t.Fatalf("prune: %+v", r.sum)
+	}
+	if got := docIDs(srv, vs); !slices.Equal(got, []string{"<nil>", "a"}) {
+		t.Errorf("after prune: %v", got)
+	}
+	found := false
+	for _, f := range srv.Files(vs) {
+		found = found || f.ID == foreign
+	}
+	if !found {
+		t.Error("prune removed a file connector did not upload")
+	}
+}
+
+func TestSyncFailuresDoNotStopTheRun(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	vs := srv.AddVectorStore("docs")
+	docs := []ingest.Document{doc("/d", "a.md", "a", "alpha"), doc("/d", "b.md", "b", "bravo"), doc("/d", "c.md", "c", "charlie")}
+	srv.Fail("POST /files", 1, 400, nil) // 400 is not retried
+	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}, Concurrency: 1}, docs)
+	if r.sum.Failed != 1 || r.sum.Added != 2 || len(r.failures) != 1 || !strings.Contains(r.failures[0], "a.md") {
+		t.Fatalf("summary %+v failures %v: want one failure named by its file", r.sum, r.failures)
+	}
+
+	// Processing fails for every attachment: reported, cleaned up, and the
+	// previous version of an updated document stays.
+	srv.SetProcessing(0, "unsupported file")
+	r = syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}}, []ingest.Document{doc("/d", "b.md", "b", "bravo changed")})
+	if r.sum.Failed != 1 || !strings.Contains(strings.Join(r.failures, ""), "unsupported file") {
+		t.Fatalf("summary %+v failures %v", r.sum, r.failures)
+	}
+	var b string
+	for _, f := range srv.Files(vs) {
+		if f.Attributes["doc_id"] == "b" {
+			b += f.Text + "|" + f.Status
+		}
+	}
+	if b != "Title b\n\nbravo|completed" {
+		t.Errorf("document b after a failed update: %q, want the old version only", b)
+	}
+	if n := srv.FileObjects(); n != len(srv.Files(vs)) {
+		t.Errorf("%d file objects for %d attached files: failed uploads leak", n, len(srv.Files(vs)))
+	}
+}
+
+func TestSyncAttributeLimits(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	meta := map[string]string{strings.Repeat("k", 65): "too long a key", "long": strings.Repeat("v", 600)}
+	for i := range 20 {
+		meta[fmt.Sprintf("m%02d", i)] = "x"
+	}
+	d := doc("/d", "a.md", "a", "alpha")
+	d.Metadata = meta
+	d.URL = "https://example.com/" + strings.Repeat("p", 600) // too long for an attribute
+	r := syncRun(t, srv, "", openaistore.SyncOptions{}, []ingest.Document{d})
+	if r.sum.Failed != 0 {
+		t.Fatalf("summary %+v %v", r.sum, r.failures)
+	}
+	attrs := srv.Files(r.sum.VectorStoreID)[0].Attributes
+	if len(attrs) != 16 {
+		t.Errorf("%d attributes, want the API's maximum of 16", len(attrs))
+	}
+	if v, ok := attrs["long"].(string); !ok || len([]rune(v)) != 512 {
+		t.Errorf("a 600-character value must be cut to 512, got %d", len([]rune(fmt.Sprint(attrs["long"]))))
+	}
+	if _, ok := attrs["url"]; ok {
+		t.Error("a URL longer than 512 characters cannot be an attribute")
+	}
+
+	// A duplicate id and an id too long for an attribute are rejected, and the run goes on.
+	s, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL(), VectorStoreID: r.sum.VectorStoreID},
+		openaistore.SyncOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if err := s.Add(t.Context(), doc("/d", "x.md", "x", "one")); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []ingest.Document{doc("/d", "y.md", "x", "two"), doc("/d", "z.md", strings.Repeat("i", 513), "three")} {
+		if err := s.Add(t.Context(), bad); !errors.Is(err, store.ErrRejected) {
+			t.Errorf("Add(%s): %v, want ErrRejected", bad.File, err)
+		}
+	}
+}
+
+func TestSyncReconcilesDuplicatesFromAnInterruptedRun(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	d := doc("/d", "a.md", "a", "alpha")
+	r := syncRun(t, srv, "", openaistore.SyncOptions{Roots: []string{"/d"}}, []ingest.Document{d})
+	vs := r.sum.VectorStoreID
+	// An interrupted run attached a newer version but never removed the old.
+	srv.AddFile(vs, "a.md", "Title a\n\nalpha older", map[string]any{"doc_id": "a", "content_sha256": "0000", "source_root": "x", "source_file": "a.md"})
+	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}}, []ingest.Document{d})
+	if got := docIDs(srv, vs); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("after reconciling: %v", got)
+	}
+}
+
+func TestSyncNeedsTheStore(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	_, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL(), VectorStoreID: "vs_nope"}, openaistore.SyncOptions{})
+	var u *store.Unavailable
+	if !errors.As(err, &u) || u.Class != "store_missing" {
+		t.Fatalf("err = %v, want store_missing", err)
+	}
+}
