@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "gofmt"
-unformatted=$(gofmt -l cmd internal)
+unformatted=$(gofmt -l cmd internal examples)
 if [ -n "$unformatted" ]; then
   echo "these files need gofmt -w:" >&2
   echo "$unformatted" >&2

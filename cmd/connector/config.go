@@ -15,6 +15,7 @@ import (
 	"github.com/connectorhq/connector/internal/fetch"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/search"
+	"github.com/connectorhq/connector/internal/store/openaistore"
 )
 
 // config is everything the commands read from flags, the environment and .env.
@@ -37,6 +38,16 @@ type config struct {
 	LogFormat       string // "auto" | "text" | "json"
 	OpenAIKey       string // secret: never logged
 	VectorStoreID   string
+	OpenAIBaseURL   string
+	OpenAIOrg       string
+	OpenAIProject   string
+	OpenAITimeout   time.Duration
+	OpenAIRetries   int
+	RewriteQuery    bool
+	ScoreThreshold  float64
+	CacheBytes      int64
+	CacheTTL        time.Duration
+	UploadWorkers   int
 }
 
 // scope says which commands a setting applies to.
@@ -171,8 +182,65 @@ var settings = []setting{
 		usage: "API key for STORE=openai (environment or .env only: flags are visible to other users)",
 		apply: func(c *config, v string) error { c.OpenAIKey = v; return nil }},
 	{env: "VECTOR_STORE_ID", flag: "vector-store", def: "", scope: forAll,
-		usage: "id of the OpenAI vector store for STORE=openai (vs_...)",
+		usage: "id of the OpenAI vector store for STORE=openai (vs_...); `connector index` creates one when unset",
 		apply: func(c *config, v string) error { c.VectorStoreID = v; return nil }},
+	{env: "OPENAI_BASE_URL", flag: "openai-base-url", def: openaistore.DefaultBaseURL, scope: forAll,
+		usage: "OpenAI API base URL (a proxy or gateway)",
+		apply: func(c *config, v string) error {
+			if !docurl.IsCitable(v) {
+				return fmt.Errorf("%q is not an absolute http(s) URL", v)
+			}
+			c.OpenAIBaseURL = v
+			return nil
+		}},
+	{env: "OPENAI_ORG_ID", def: "", scope: forAll,
+		usage: "OpenAI organization id sent with each request (optional)",
+		apply: func(c *config, v string) error { c.OpenAIOrg = v; return nil }},
+	{env: "OPENAI_PROJECT_ID", def: "", scope: forAll,
+		usage: "OpenAI project id sent with each request (optional)",
+		apply: func(c *config, v string) error { c.OpenAIProject = v; return nil }},
+	{env: "OPENAI_TIMEOUT", flag: "openai-timeout", def: "20s", scope: forAll,
+		usage: "time limit of each OpenAI API request attempt",
+		apply: durationSetting(func(c *config, d time.Duration) { c.OpenAITimeout = d }, time.Millisecond)},
+	{env: "OPENAI_MAX_RETRIES", flag: "openai-max-retries", def: "2", scope: forAll,
+		usage: "retries of an OpenAI request on 408/409/429/5xx, honouring Retry-After",
+		apply: intSetting(func(c *config, n int) { c.OpenAIRetries = n }, 0, 10)},
+	{env: "OPENAI_REWRITE_QUERY", flag: "rewrite-query", def: "false", scope: forServe | forQuery,
+		usage: "let OpenAI rewrite search queries for vector search",
+		apply: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q: want true or false", v)
+			}
+			c.RewriteQuery = b
+			return nil
+		}},
+	{env: "OPENAI_SCORE_THRESHOLD", flag: "score-threshold", def: "0", scope: forServe | forQuery,
+		usage: "drop vector store chunks scoring below this (0 to 1; 0 keeps all)",
+		apply: func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("%q: want a number from 0 to 1", v)
+			}
+			c.ScoreThreshold = f
+			return nil
+		}},
+	{env: "OPENAI_CACHE_BYTES", flag: "cache-bytes", def: strconv.Itoa(openaistore.DefaultCacheBytes), scope: forServe,
+		usage: "memory for documents fetched from OpenAI, in bytes",
+		apply: func(c *config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1<<20 {
+				return fmt.Errorf("%q: want a number of bytes, at least 1048576", v)
+			}
+			c.CacheBytes = n
+			return nil
+		}},
+	{env: "OPENAI_CACHE_TTL", flag: "cache-ttl", def: "10m", scope: forServe,
+		usage: "how long a document fetched from OpenAI is reused",
+		apply: durationSetting(func(c *config, d time.Duration) { c.CacheTTL = d }, time.Second)},
+	{env: "OPENAI_UPLOAD_CONCURRENCY", flag: "upload-concurrency", def: "4", scope: forIndex,
+		usage: "documents uploaded at once by `connector index --store openai`",
+		apply: intSetting(func(c *config, n int) { c.UploadWorkers = n }, 1, 32)},
 }
 
 func intSetting(set func(*config, int), lo, hi int) func(*config, string) error {
@@ -234,12 +302,12 @@ func loadConfig(getenv func(string) string, flags map[string]*string, given map[
 			errs = append(errs, fmt.Errorf("%s: %w", cmp.Or(from, s.env), err))
 		}
 	}
-	if sc&(forServe|forQuery) != 0 && c.Store == "openai" {
+	if c.Store == "openai" {
 		if c.OpenAIKey == "" {
 			errs = append(errs, errors.New("STORE=openai needs OPENAI_API_KEY: set it in the environment or .env"))
 		}
-		if c.VectorStoreID == "" {
-			errs = append(errs, errors.New("STORE=openai needs VECTOR_STORE_ID (vs_...): set it in the environment or .env"))
+		if c.VectorStoreID == "" && sc&(forServe|forQuery) != 0 {
+			errs = append(errs, errors.New("STORE=openai needs VECTOR_STORE_ID (vs_...): set it in the environment or .env, or run `connector index --store openai PATH...` to create one"))
 		}
 	}
 	return c, errors.Join(errs...)
@@ -258,5 +326,6 @@ func (c config) LogValue() slog.Value {
 		slog.String("tool_timeout", c.ToolTimeout.String()),
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),
 		slog.String("vector_store_id", c.VectorStoreID),
+		slog.String("openai_base_url", c.OpenAIBaseURL),
 	)
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
 )
 
 // These tests build the connector binary and drive it as users and clients
@@ -491,5 +493,79 @@ func TestKilledIndexRunChangesNothing(t *testing.T) {
 	gens, _ := filepath.Glob(filepath.Join(work, "index", "gen-*"))
 	if len(gens) > 2 {
 		t.Errorf("generations left behind: %v", gens)
+	}
+}
+
+// TestOpenAIStore indexes into a vector store and serves from it, with the
+// binary talking to a stand-in for the OpenAI API (OPENAI_BASE_URL).
+func TestOpenAIStore(t *testing.T) {
+	const apiKey = "sk-e2e-openai-secret"
+	api := openaitest.NewServer(t, apiKey)
+	work := t.TempDir()
+	writeFiles(t, work, map[string]string{
+		"handbook/intro.md":      "---\ntitle: Welcome handbook\nurl: https://intranet.example.com/welcome\n---\nThe quokka policy applies to everyone.",
+		"handbook/ops/oncall.md": "# On-call rotation\n\nThe pager rotates weekly between platform engineers.",
+	})
+	env := []string{"OPENAI_API_KEY=" + apiKey, "OPENAI_BASE_URL=" + api.URL(), "LOG_FORMAT=json", "STORE=openai"}
+
+	out, stderr, code := runCLI(t, work, env, "index", "handbook")
+	if code != 0 || !strings.Contains(out, "2 added") || !strings.Contains(out, "VECTOR_STORE_ID=vs_") {
+		t.Fatalf("index: exit %d\n%s\n%s", code, out, stderr)
+	}
+	vs := out[strings.LastIndex(out, "VECTOR_STORE_ID=")+len("VECTOR_STORE_ID="):]
+	vs = strings.TrimSpace(vs)
+	env = append(env, "VECTOR_STORE_ID="+vs)
+	if out, _, code := runCLI(t, work, env, "index", "handbook"); code != 0 || !strings.Contains(out, "2 unchanged") {
+		t.Fatalf("second index run: %d %s", code, out)
+	}
+
+	p := serve(t, work, env...)
+	cs := connectClient(t, &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"})
+	var found searchOut
+	if isErr, text := callJSON(t, cs, "search", map[string]any{"query": "quokka policy"}, &found); isErr || len(found.Results) == 0 {
+		t.Fatalf("search: %s", text)
+	}
+	top := found.Results[0]
+	if top.ID != "handbook/intro.md" || top.URL != "https://intranet.example.com/welcome" || top.Title != "Welcome handbook" {
+		t.Errorf("top result %+v", top)
+	}
+	var doc fetchOut
+	if isErr, text := callJSON(t, cs, "fetch", map[string]any{"id": "handbook/ops/oncall.md"}, &doc); isErr {
+		t.Fatalf("fetch: %s", text)
+	}
+	if !strings.Contains(doc.Text, "pager rotates weekly") || doc.URL != p.base+"/docs/handbook/ops/oncall.md" {
+		t.Errorf("fetched %+v", doc)
+	}
+	if isErr, text := callJSON(t, cs, "fetch", map[string]any{"id": "handbook/none.md"}, nil); !isErr || !strings.Contains(text, "search") {
+		t.Errorf("unknown id: %s", text)
+	}
+	resp, err := http.Get(p.base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"backend":"openai"`) || strings.Contains(string(body), apiKey) {
+		t.Errorf("readyz %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(p.log(), apiKey) {
+		t.Error("the API key appears in the server log")
+	}
+
+	// A wrong key: the server still starts, says why in the log, and the
+	// tools answer with an error the model can relay.
+	bad := serve(t, work, append(env, "OPENAI_API_KEY=sk-wrong")...)
+	cs = connectClient(t, &mcp.StreamableClientTransport{Endpoint: bad.base + "/mcp"})
+	if isErr, text := callJSON(t, cs, "search", map[string]any{"query": "quokka"}, nil); !isErr || !strings.Contains(text, "credentials were rejected") {
+		t.Errorf("search with a wrong key: %s", text)
+	}
+	if !strings.Contains(bad.log(), "OPENAI_API_KEY") || strings.Contains(bad.log(), "sk-wrong") {
+		t.Errorf("log must name OPENAI_API_KEY without showing it:\n%s", bad.log())
+	}
+
+	// Configuration errors name the variable.
+	_, stderr, code = runCLI(t, work, []string{"STORE=openai", "OPENAI_API_KEY=", "VECTOR_STORE_ID="}, "serve")
+	if code != exitUsage || !strings.Contains(stderr, "OPENAI_API_KEY") || !strings.Contains(stderr, "VECTOR_STORE_ID") {
+		t.Errorf("missing key and store: exit %d %s", code, stderr)
 	}
 }

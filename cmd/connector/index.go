@@ -9,12 +9,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/connectorhq/connector/internal/ingest"
-	"github.com/connectorhq/connector/internal/store/blevestore"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 func (e env) index(ctx context.Context, args []string) int {
@@ -27,10 +28,6 @@ func (e env) index(ctx context.Context, args []string) int {
 	}
 	if len(c.args) == 0 {
 		fmt.Fprintln(e.stderr, "connector index: give at least one file or folder to index, e.g. connector index ./docs")
-		return exitUsage
-	}
-	if c.cfg.Store == "openai" {
-		fmt.Fprintln(e.stderr, "connector index: STORE=openai: the OpenAI vector store backend is not part of this build yet; use STORE=bleve")
 		return exitUsage
 	}
 	var roots []ingest.Root
@@ -53,21 +50,23 @@ func (e env) index(ctx context.Context, args []string) int {
 	}
 	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, context.Canceled) && c.cfg.Store == "openai":
+			fmt.Fprintln(e.stderr, "connector index: interrupted; documents already uploaded stay, and the next run completes the rest")
+		case errors.Is(err, context.Canceled):
 			fmt.Fprintf(e.stderr, "connector index: interrupted; the index in %s is unchanged\n", c.cfg.IndexDir)
-		} else {
+		default:
 			fmt.Fprintf(e.stderr, "connector index: %v\n", err)
 		}
 		return exitFailure
 	}
 	s := res.summary
-	state := "updated to " + s.Generation
-	if s.Generation == "" {
-		state = "already up to date"
-	}
-	fmt.Fprintf(e.stdout, "index %s %s: %d documents (%d added, %d updated, %d unchanged, %d deleted); %d skipped, %d errors; %s\n",
-		c.cfg.IndexDir, state, s.Documents, s.Added, s.Updated, s.Unchanged, s.Deleted, res.skipped, res.errors,
+	fmt.Fprintf(e.stdout, "%s: %d documents (%d added, %d updated, %d unchanged, %d deleted); %d skipped, %d errors; %s\n",
+		s.State, s.Documents, s.Added, s.Updated, s.Unchanged, s.Deleted, res.skipped, res.errors,
 		res.elapsed.Round(time.Millisecond))
+	if s.CreatedVectorStore != "" {
+		fmt.Fprintf(e.stdout, "created vector store %s; to serve it, add this line to .env:\nVECTOR_STORE_ID=%s\n", s.CreatedVectorStore, s.CreatedVectorStore)
+	}
 	if res.errors > 0 {
 		return exitFailure
 	}
@@ -83,32 +82,32 @@ type indexOptions struct {
 }
 
 type indexResult struct {
-	summary         blevestore.Summary
-	skipped, errors int
+	summary         indexSummary
+	skipped, errors int // errors counts files, records and uploads that failed
 	elapsed         time.Duration
 }
 
-// runIndex reads the roots into the bleve index as one run: documents go
-// into a new index generation that becomes current only when the whole run
-// succeeded, so an interrupted run changes nothing.
+// runIndex reads the roots into the configured store as one run. For the
+// bleve index, documents go into a new index generation that becomes current
+// only when the whole run succeeded, so an interrupted run changes nothing.
 func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOptions) (indexResult, error) {
 	start := time.Now()
 	keys := make([]string, len(roots))
 	for i, r := range roots {
 		keys[i] = r.Key
 	}
-	syncer, err := blevestore.NewSyncer(ctx, c.cfg.IndexDir, blevestore.SyncOptions{Roots: keys, Prune: opts.prune, Logger: c.logger})
-	if err != nil {
-		return indexResult{}, err
-	}
-	defer syncer.Abort() // no-op after a successful Commit
-
 	var exclude []string
-	if abs, err := filepath.Abs(c.cfg.IndexDir); err == nil {
+	if abs, err := filepath.Abs(c.cfg.IndexDir); err == nil && c.cfg.Store == "bleve" {
 		exclude = []string{abs} // never index the index
 	}
 	progress := &ingest.Progress{}
 	rep := newReporter(c.logger, opts, progress)
+	sink, err := c.newSink(ctx, keys, opts, rep)
+	if err != nil {
+		return indexResult{}, err
+	}
+	defer sink.Abort() // no-op after a successful Commit
+
 	if opts.progress != nil {
 		files, bytes, err := ingest.Size(ctx, roots, ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Exclude: exclude})
 		if err != nil {
@@ -120,8 +119,8 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 
 	var res indexResult
 	emit := func(d ingest.Document) error {
-		_, err := syncer.Add(ctx, d)
-		if errors.Is(err, blevestore.ErrDuplicateID) {
+		err := sink.Add(ctx, d)
+		if errors.Is(err, store.ErrRejected) {
 			res.errors++
 			rep.problem(slog.LevelError, "document skipped", "file", d.File, "err", err)
 			return nil
@@ -129,7 +128,7 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 		return err
 	}
 	problem := func(p ingest.Problem) {
-		syncer.Keep(p.Root, p.File) // what this file or folder ("": the root) gave before stays
+		sink.Keep(p.Root, p.File) // what this file or folder ("": the root) gave before stays
 		if p.Error {
 			res.errors++
 			rep.problem(slog.LevelError, "could not index", "problem", p.String())
@@ -142,25 +141,33 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 	if err := ingest.Walk(ctx, roots, opt, emit, problem); err != nil {
 		return indexResult{}, err
 	}
-	rep.stop()
-	res.summary, err = syncer.Commit(ctx)
+	rep.walked()
+	res.summary, err = sink.Commit(ctx)
 	if err != nil {
 		return indexResult{}, err
 	}
+	rep.stop()
+	res.errors += res.summary.Failed
 	res.elapsed = time.Since(start)
 	return res, nil
 }
 
 // reporter shows indexing progress: a bar on a terminal, a log line every
-// few seconds otherwise; and logs problems without garbling the bar.
+// few seconds otherwise; and logs problems without garbling the bar. A run
+// reads files (counted in bytes), then, for a vector store, waits for its
+// uploads (counted in documents).
 type reporter struct {
 	logger   *slog.Logger
 	opts     indexOptions
 	progress *ingest.Progress
 	logEvery time.Duration // progress log interval when not on a terminal
 
+	walkDone              atomic.Bool
+	uploadsDone, uploadsQ atomic.Int64
+
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar
+	barKind string // "reading" or "uploading"
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -168,6 +175,15 @@ type reporter struct {
 func newReporter(logger *slog.Logger, opts indexOptions, p *ingest.Progress) *reporter {
 	return &reporter{logger: logger, opts: opts, progress: p, logEvery: 5 * time.Second}
 }
+
+// uploaded records upload progress (a vector store's OnProgress).
+func (r *reporter) uploaded(done, queued int) {
+	r.uploadsDone.Store(int64(done))
+	r.uploadsQ.Store(int64(queued))
+}
+
+// walked records that every file has been read.
+func (r *reporter) walked() { r.walkDone.Store(true) }
 
 func (r *reporter) start(ctx context.Context, files, bytes int64) {
 	ctx, r.cancel = context.WithCancel(ctx)
@@ -189,32 +205,56 @@ func (r *reporter) start(ctx context.Context, files, bytes int64) {
 				return
 			case <-t.C:
 			}
-			read := r.progress.Bytes.Load()
+			uploading := r.walkDone.Load() && r.uploadsQ.Load() > r.uploadsDone.Load()
 			if !terminal {
-				r.logger.Info("indexing", "files_read", r.progress.Files.Load(), "files_total", files,
-					"bytes_read", read, "bytes_total", bytes, "elapsed", time.Since(begin).Round(time.Second).String())
+				if uploading {
+					r.logger.Info("uploading", "documents_done", r.uploadsDone.Load(), "documents_queued", r.uploadsQ.Load(),
+						"elapsed", time.Since(begin).Round(time.Second).String())
+				} else {
+					r.logger.Info("indexing", "files_read", r.progress.Files.Load(), "files_total", files,
+						"bytes_read", r.progress.Bytes.Load(), "bytes_total", bytes, "elapsed", time.Since(begin).Round(time.Second).String())
+				}
 				continue
 			}
 			if time.Since(begin) < time.Second { // short runs need no bar
 				continue
 			}
-			r.mu.Lock()
-			if r.bar == nil {
-				r.bar = progressbar.NewOptions64(bytes,
-					progressbar.OptionSetWriter(r.opts.progress),
-					progressbar.OptionSetDescription("indexing"),
-					progressbar.OptionShowBytes(true),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionSetElapsedTime(true),
-					progressbar.OptionFullWidth(),
-					progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionClearOnFinish(),
-				)
+			if uploading {
+				r.show("uploading", r.uploadsQ.Load(), r.uploadsDone.Load(), false)
+			} else {
+				r.show("reading", bytes, min(r.progress.Bytes.Load(), bytes), true)
 			}
-			_ = r.bar.Set64(min(read, bytes))
-			r.mu.Unlock()
 		}
 	}()
+}
+
+// show draws the bar of a phase, replacing the other phase's bar.
+func (r *reporter) show(kind string, total, done int64, bytes bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil && (r.barKind != kind || r.bar.GetMax64() != total) {
+		if r.barKind != kind {
+			_ = r.bar.Finish()
+			r.bar = nil
+		} else {
+			r.bar.ChangeMax64(total)
+		}
+	}
+	if r.bar == nil {
+		r.barKind = kind
+		r.bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(r.opts.progress),
+			progressbar.OptionSetDescription(kind),
+			progressbar.OptionShowBytes(bytes),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	_ = r.bar.Set64(done)
 }
 
 func (r *reporter) finishBar() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/connectorhq/connector/internal/mcpserver"
-	"github.com/connectorhq/connector/internal/store"
-	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
 func (e env) search(ctx context.Context, args []string) int {
@@ -42,7 +39,7 @@ func (e env) fetch(ctx context.Context, args []string) int {
 // and prints exactly the JSON text the tool returns; a tool error goes to
 // stderr with a non-zero exit.
 func (e env) callTool(ctx context.Context, c command, tool string, args map[string]any) int {
-	st, err := c.openQueryStore()
+	st, err := c.openStore(ctx, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector %s: %v\n", tool, err)
 		return exitFailure
@@ -95,19 +92,4 @@ func (e env) callTool(ctx context.Context, c command, tool string, args map[stri
 	}
 	fmt.Fprintln(e.stdout, text)
 	return exitOK
-}
-
-// openQueryStore opens the configured store for a one-off query; unlike
-// serve it never builds an index.
-func (c command) openQueryStore() (store.Store, error) {
-	switch c.cfg.Store {
-	case "bleve":
-		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
-		if errors.Is(err, blevestore.ErrNoIndex) {
-			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` (or `connector serve`, which builds the sample index) first", c.cfg.IndexDir)
-		}
-		return st, err
-	default:
-		return nil, fmt.Errorf("STORE=%s: the OpenAI vector store backend is not part of this build yet; use STORE=bleve", c.cfg.Store)
-	}
 }

@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/httpserver"
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/mcpserver"
-	"github.com/connectorhq/connector/internal/sample"
-	"github.com/connectorhq/connector/internal/store"
-	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
 func (e env) serve(ctx context.Context, args []string) int {
@@ -40,11 +35,23 @@ func (e env) serve(ctx context.Context, args []string) int {
 func (c command) serve(ctx context.Context) error {
 	cfg, logger := c.cfg, c.logger
 	logger.Info("starting connector", "version", buildVersion(), "config", cfg)
-	st, err := c.openServingStore(ctx)
+	st, err := c.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if cfg.Store == "openai" {
+		// Say at once whether the key and the vector store work; serve anyway
+		// (/readyz reports it) so that a passing network fault does not stop start-up.
+		check, cancel := context.WithTimeout(ctx, 15*time.Second)
+		status, err := st.Ready(check)
+		cancel()
+		if err != nil {
+			logger.Error("the OpenAI vector store does not answer; serving anyway, /readyz reports it", "err", err)
+		} else {
+			logger.Info("OpenAI vector store ready", "vector_store_id", cfg.VectorStoreID, "documents", status.Documents)
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -97,35 +104,4 @@ func (c command) linker(addr net.Addr) (docurl.Linker, error) {
 		return docurl.NewLinker("http://" + addr.String())
 	}
 	return docurl.Linker{}, nil
-}
-
-// openServingStore opens the configured store; for bleve with no index yet
-// it first builds one from the bundled sample corpus (unless SAMPLE_CORPUS
-// is false), so a fresh machine answers searches at once.
-func (c command) openServingStore(ctx context.Context) (store.Store, error) {
-	switch c.cfg.Store {
-	case "bleve":
-		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
-		if !errors.Is(err, blevestore.ErrNoIndex) {
-			return st, err
-		}
-		if !c.cfg.SampleCorpus {
-			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` first, or point INDEX_DIR at an index", c.cfg.IndexDir)
-		}
-		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to index your own documents",
-			"index_dir", c.cfg.IndexDir)
-		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot("sample", "sample", sample.FS())}, indexOptions{quiet: true})
-		if err != nil {
-			return nil, fmt.Errorf("build the sample index: %w", err)
-		}
-		if res.errors > 0 {
-			return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
-		}
-		c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
-		return blevestore.Open(c.cfg.IndexDir, c.logger)
-	case "openai":
-		return nil, errors.New("STORE=openai: the OpenAI vector store backend is not part of this build yet; use STORE=bleve")
-	default:
-		return nil, fmt.Errorf("STORE=%q: want bleve or openai", c.cfg.Store)
-	}
 }

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/sample"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/blevestore"
+	"github.com/connectorhq/connector/internal/store/openaistore"
+)
+
+// This file holds the only switches over STORE: which store serves, and
+// where an index run writes.
+
+// openStore opens the configured store. For serving, a bleve folder with no
+// index is first filled from the bundled sample corpus (unless
+// SAMPLE_CORPUS=false), so that a fresh machine answers searches at once.
+func (c command) openStore(ctx context.Context, serving bool) (store.Store, error) {
+	switch c.cfg.Store {
+	case "openai":
+		return openaistore.New(c.openaiConfig())
+	case "bleve":
+		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
+		if !errors.Is(err, blevestore.ErrNoIndex) {
+			return st, err
+		}
+		if !serving {
+			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` (or `connector serve`, which builds the sample index) first", c.cfg.IndexDir)
+		}
+		if !c.cfg.SampleCorpus {
+			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` first, or point INDEX_DIR at an index", c.cfg.IndexDir)
+		}
+		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to index your own documents",
+			"index_dir", c.cfg.IndexDir)
+		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot("sample", "sample", sample.FS())}, indexOptions{quiet: true})
+		if err != nil {
+			return nil, fmt.Errorf("build the sample index: %w", err)
+		}
+		if res.errors > 0 {
+			return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
+		}
+		c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
+		return blevestore.Open(c.cfg.IndexDir, c.logger)
+	default:
+		return nil, fmt.Errorf("STORE=%q: want bleve or openai", c.cfg.Store)
+	}
+}
+
+func (c command) openaiConfig() openaistore.Config {
+	return openaistore.Config{
+		APIKey:         c.cfg.OpenAIKey,
+		VectorStoreID:  c.cfg.VectorStoreID,
+		BaseURL:        c.cfg.OpenAIBaseURL,
+		Organization:   c.cfg.OpenAIOrg,
+		Project:        c.cfg.OpenAIProject,
+		Timeout:        c.cfg.OpenAITimeout,
+		MaxRetries:     c.cfg.OpenAIRetries,
+		RewriteQuery:   c.cfg.RewriteQuery,
+		ScoreThreshold: c.cfg.ScoreThreshold,
+		CacheBytes:     c.cfg.CacheBytes,
+		CacheTTL:       c.cfg.CacheTTL,
+		Logger:         c.logger,
+	}
+}
+
+// sink is where an index run writes: the bleve index or a vector store.
+type sink interface {
+	// Add stores a document, or skips it unchanged. An error wrapping
+	// store.ErrRejected concerns this document only; any other ends the run.
+	Add(ctx context.Context, d ingest.Document) error
+	// Keep protects what a failed file or folder gave before from deletion.
+	Keep(root, path string)
+	Commit(ctx context.Context) (indexSummary, error)
+	Abort()
+}
+
+// indexSummary is what a committed run reports, whatever the store.
+type indexSummary struct {
+	Added, Updated, Unchanged, Deleted, Failed int
+	Documents                                  int64
+	// State says where the documents are now, for the summary line.
+	State string
+	// CreatedVectorStore is the id of a vector store this run created.
+	CreatedVectorStore string
+}
+
+// newSink starts an index run into the configured store.
+func (c command) newSink(ctx context.Context, roots []string, opts indexOptions, rep *reporter) (sink, error) {
+	switch c.cfg.Store {
+	case "openai":
+		s, err := openaistore.NewSyncer(ctx, c.openaiConfig(), openaistore.SyncOptions{
+			Roots: roots, Prune: opts.prune, Concurrency: c.cfg.UploadWorkers, Logger: c.logger,
+			OnProgress: rep.uploaded,
+			OnFailure: func(id, source string, err error) {
+				rep.problem(slog.LevelError, "could not upload", "doc_id", id, "source", source, "err", err)
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		return openaiSink{s}, nil
+	case "bleve":
+		s, err := blevestore.NewSyncer(ctx, c.cfg.IndexDir, blevestore.SyncOptions{Roots: roots, Prune: opts.prune, Logger: c.logger})
+		if err != nil {
+			return nil, err
+		}
+		return bleveSink{s: s, dir: c.cfg.IndexDir}, nil
+	default:
+		return nil, fmt.Errorf("STORE=%q: want bleve or openai", c.cfg.Store)
+	}
+}
+
+type bleveSink struct {
+	s   *blevestore.Syncer
+	dir string
+}
+
+func (b bleveSink) Add(ctx context.Context, d ingest.Document) error {
+	_, err := b.s.Add(ctx, d)
+	return err
+}
+
+func (b bleveSink) Keep(root, path string) { b.s.Keep(root, path) }
+func (b bleveSink) Abort()                 { b.s.Abort() }
+
+func (b bleveSink) Commit(ctx context.Context) (indexSummary, error) {
+	s, err := b.s.Commit(ctx)
+	if err != nil {
+		return indexSummary{}, err
+	}
+	state := "index " + b.dir + " updated to " + s.Generation
+	if s.Generation == "" {
+		state = "index " + b.dir + " already up to date"
+	}
+	return indexSummary{Added: s.Added, Updated: s.Updated, Unchanged: s.Unchanged, Deleted: s.Deleted,
+		Documents: int64(s.Documents), State: state}, nil
+}
+
+type openaiSink struct{ s *openaistore.Syncer }
+
+func (o openaiSink) Add(ctx context.Context, d ingest.Document) error { return o.s.Add(ctx, d) }
+func (o openaiSink) Keep(root, path string)                           { o.s.Keep(root, path) }
+func (o openaiSink) Abort()                                           { o.s.Abort() }
+
+func (o openaiSink) Commit(ctx context.Context) (indexSummary, error) {
+	s, err := o.s.Commit(ctx)
+	if err != nil {
+		return indexSummary{}, err
+	}
+	sum := indexSummary{Added: s.Added, Updated: s.Updated, Unchanged: s.Unchanged, Deleted: s.Deleted,
+		Failed: s.Failed, Documents: s.Documents, State: "vector store " + s.VectorStoreID + " synced"}
+	if s.Created {
+		sum.CreatedVectorStore = s.VectorStoreID
+	}
+	return sum, nil
+}
