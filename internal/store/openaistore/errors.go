@@ -37,7 +37,7 @@ func upstreamError(logger *slog.Logger, vectorStoreID string, err error, what st
 	case code == http.StatusNotFound:
 		logger.Error("vector store not found: check VECTOR_STORE_ID", "vector_store_id", vectorStoreID, "operation", what, "api_message", apiErr.Message)
 		return &store.Unavailable{Class: "store_missing", Err: fmt.Errorf("%s: %w", what, err),
-			Reason: "the connector's vector store was not found; its administrator must check the configuration"}
+			Reason: "vector store not found; the connector's administrator must check its configuration"}
 	case code == http.StatusTooManyRequests:
 		logger.Warn("OpenAI rate limit reached after retries", "operation", what, "api_message", apiErr.Message)
 		return &store.Unavailable{Class: "rate_limited", Err: fmt.Errorf("%s: %w", what, err),

@@ -244,9 +244,9 @@ func TestUpstreamErrors(t *testing.T) {
 	t.Run("vector store not found", func(t *testing.T) {
 		st, logs := newStore(t, srv, "vs_missing", nil)
 		_, err := st.Search(t.Context(), "alpha", 5)
-		unavailable(t, err, "store_missing", "vector store was not found")
+		unavailable(t, err, "store_missing", "vector store not found")
 		_, err = st.Fetch(t.Context(), "a")
-		unavailable(t, err, "store_missing", "vector store was not found")
+		unavailable(t, err, "store_missing", "vector store not found")
 		if !strings.Contains(logs.String(), "VECTOR_STORE_ID") {
 			t.Errorf("log must name VECTOR_STORE_ID:\n%s", logs)
 		}
