@@ -1,6 +1,7 @@
-// Package ingest reads the user's files (markdown, plain text, HTML, JSON and
-// JSON Lines records) into documents for the index, and reports every file or
-// record it could not read as a Problem.
+// Package ingest reads the user's files (markdown, plain text, HTML, the
+// text layer of PDFs, Word .docx documents, JSON and JSON Lines records) into
+// documents for the index, and reports every file or record it could not
+// read as a Problem.
 //
 // A walk is deterministic: roots in the order given, files in lexical order
 // (like fs.WalkDir), records in file order. Document ids are stable across
@@ -153,7 +154,8 @@ type Progress struct{ Files, Bytes atomic.Int64 }
 type Options struct {
 	// MaxFileBytes: files above this are skipped with a warning; 0 means
 	// DefaultMaxFileBytes (32 MiB). JSON/JSONL record files are exempt (they
-	// stream), but a single record whose text exceeds it is skipped.
+	// stream), but a single record whose text exceeds it is skipped, and so
+	// is a PDF or DOCX whose extracted text does.
 	MaxFileBytes int64
 	// Progress, when not nil, counts the files and bytes read.
 	Progress *Progress

@@ -21,10 +21,12 @@ const (
 	formatHTML
 	formatJSONL
 	formatJSON
+	formatPDF
+	formatDOCX
 )
 
 // supportedExtensions lists the extensions formatOf accepts, for messages.
-const supportedExtensions = ".md, .markdown, .txt, .text, .html, .htm, .xhtml, .json, .jsonl, .ndjson"
+const supportedExtensions = ".md, .markdown, .txt, .text, .html, .htm, .xhtml, .pdf, .docx, .json, .jsonl, .ndjson"
 
 // formatOf returns the format of a file name by its extension, case-insensitively.
 func formatOf(name string) (format, bool) {
@@ -39,6 +41,10 @@ func formatOf(name string) (format, bool) {
 		return formatJSONL, true
 	case ".json":
 		return formatJSON, true
+	case ".pdf":
+		return formatPDF, true
+	case ".docx":
+		return formatDOCX, true
 	}
 	return 0, false
 }
@@ -56,6 +62,10 @@ func (f format) String() string {
 		return "jsonl"
 	case formatJSON:
 		return "json"
+	case formatPDF:
+		return "pdf"
+	case formatDOCX:
+		return "docx"
 	}
 	return "unknown"
 }
@@ -63,6 +73,10 @@ func (f format) String() string {
 // records reports whether files of the format hold records, which stream
 // and so are exempt from the file size limit.
 func (f format) records() bool { return f == formatJSONL || f == formatJSON }
+
+// binary reports whether files of the format are not text but a container
+// that a parser extracts the text from.
+func (f format) binary() bool { return f == formatPDF || f == formatDOCX }
 
 // parsed is what a file parser extracts from one file document.
 type parsed struct {
@@ -108,13 +122,16 @@ func (r *reader) read(c candidate) error {
 			"file grew past the limit of %s while it was read; set MAX_FILE_BYTES to a larger number of bytes to index it", formatBytes(r.max))))
 		return nil
 	}
-	if c.format != formatHTML {
+	if c.format != formatHTML && !c.format.binary() {
 		if reason := notText(data); reason != "" {
 			r.problem(c.problem(0, false, reason))
 			return nil
 		}
 	}
-	pd, warnings, perr := parseFile(c.format, data, path.Base(c.file))
+	pd, warnings, perr := parseFile(r.ctx, c.format, data, path.Base(c.file), r.max)
+	if err := r.ctx.Err(); err != nil && c.format.binary() { // a PDF or DOCX parse stops when cancelled
+		return err
+	}
 	if perr != nil {
 		r.problem(c.problem(0, perr.isErr, perr.reason))
 		return nil
@@ -143,9 +160,12 @@ type parseError struct {
 	isErr  bool
 }
 
-// parseFile parses a markdown, text or HTML file. A panic in a parser
-// becomes an error problem, so that no input can crash a walk.
-func parseFile(f format, data []byte, name string) (pd parsed, warnings []string, perr *parseError) {
+// parseFile parses a markdown, text, HTML, PDF or DOCX file; maxText
+// limits the text extracted from a PDF or DOCX, which stop early when ctx
+// is cancelled. A panic in a parser becomes an error problem, so that no
+// input can crash a walk (the PDF and DOCX parsers turn panics in their
+// libraries into warnings themselves).
+func parseFile(ctx context.Context, f format, data []byte, name string, maxText int64) (pd parsed, warnings []string, perr *parseError) {
 	defer func() {
 		if v := recover(); v != nil {
 			perr = &parseError{reason: fmt.Sprintf("cannot parse the file (internal error: %v); please report this", v), isErr: true}
@@ -161,6 +181,10 @@ func parseFile(f format, data []byte, name string) (pd parsed, warnings []string
 		if pd, err = parseHTML(data, name); err != nil {
 			return pd, nil, &parseError{reason: fmt.Sprintf("cannot parse the HTML (%v)", err)}
 		}
+	case formatPDF:
+		return parsePDF(ctx, data, name, maxText)
+	case formatDOCX:
+		return parseDOCX(ctx, data, name, maxText)
 	}
 	return pd, warnings, nil
 }

@@ -140,7 +140,7 @@ func TestWalkProblems(t *testing.T) {
 		wantDocs  int
 	}{
 		{name: "unsupported extension", files: map[string]string{"logo.png": "x", "a.md": "a"},
-			wantFile: "logo.png", wantWords: []string{`".png"`, "supported: .md", ".jsonl"}, wantDocs: 1},
+			wantFile: "logo.png", wantWords: []string{`".png"`, "supported: .md", ".pdf, .docx", ".jsonl"}, wantDocs: 1},
 		{name: "no extension", files: map[string]string{"Makefile": "all:"},
 			wantFile: "Makefile", wantWords: []string{"no extension", "supported:"}},
 		{name: "binary markdown", files: map[string]string{"a.md": "abc\x00def"},
@@ -672,5 +672,70 @@ func TestExclude(t *testing.T) {
 	}
 	if files, _, _ := Size(t.Context(), []Root{root}, opts); files != 2 {
 		t.Errorf("Size counts %d files, want 2", files)
+	}
+}
+
+func TestWalkPDFAndDOCX(t *testing.T) {
+	report := string(writePDF(testPDF{info: map[string]string{"Title": "Sales Report", "Author": "Ann"}, pages: []string{pdfLines("Sales rose.")}}))
+	files := map[string]string{
+		"report.pdf":         report,
+		"notes/minutes.DOCX": testDOCX(para("Title", "Minutes")+para("", "Agreed."), nil),
+		"scan.pdf":           string(writePDF(testPDF{pages: []string{noText}})),
+		"broken.docx":        "not a zip",
+		"big.pdf":            string(writePDF(testPDF{pages: []string{pdfLines(strings.Repeat("x", 3000))}})),
+	}
+	root := FSRoot("/home/someone/docs", "docs", mapFS(files))
+	var progress Progress
+	opts := Options{MaxFileBytes: 2048, Progress: &progress}
+	docs, problems := collect(t, []Root{root}, opts)
+	checkUTF8(t, docs, problems)
+	type doc struct{ id, file, title, text, format, source, author string }
+	var got []doc
+	for _, d := range docs {
+		if d.Root != root.Key {
+			t.Errorf("document %q has root %q, want %q", d.ID, d.Root, root.Key)
+		}
+		got = append(got, doc{d.ID, d.File, d.Title, d.Text, d.Metadata["format"], d.Metadata["source"], d.Metadata["author"]})
+	}
+	want := []doc{
+		{"docs/notes/minutes.DOCX", "notes/minutes.DOCX", "Minutes", "Minutes\n\nAgreed.", "docx", "docs/notes/minutes.DOCX", ""},
+		{"docs/report.pdf", "report.pdf", "Sales Report", "Sales rose.", "pdf", "docs/report.pdf", "Ann"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got documents\n%+v\nwant\n%+v", got, want)
+	}
+	wantProblems := []string{
+		fmt.Sprintf("W docs/big.pdf: file is %s, over the limit of 2.0 KiB (2048 bytes); set MAX_FILE_BYTES to a larger number of bytes to index it",
+			formatBytes(int64(len(files["big.pdf"])))),
+		"W docs/broken.docx: cannot parse the DOCX (zip: not a valid zip file); the file may be damaged, or not a Word document",
+		"W docs/scan.pdf: skipped: the PDF has no text layer (scanned images?); run OCR first to index it",
+	}
+	if got := problemStrings(problems); !slices.Equal(got, wantProblems) {
+		t.Errorf("got problems\n%q\nwant\n%q", got, wantProblems)
+	}
+	for _, p := range problems {
+		if p.Root != root.Key || p.Line != 0 {
+			t.Errorf("problem %+v: want root %q and no line", p, root.Key)
+		}
+	}
+	files2, bytes, err := Size(context.Background(), []Root{root}, opts)
+	var wantBytes int64
+	for _, name := range []string{"report.pdf", "notes/minutes.DOCX", "scan.pdf", "broken.docx"} {
+		wantBytes += int64(len(files[name]))
+	}
+	if err != nil || files2 != 4 || bytes != wantBytes || progress.Files.Load() != 4 || progress.Bytes.Load() != wantBytes {
+		t.Errorf("Size = %d files, %d bytes (%v); progress %d, %d; want 4 files, %d bytes",
+			files2, bytes, err, progress.Files.Load(), progress.Bytes.Load(), wantBytes)
+	}
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "report.pdf"), report)
+	single, err := OSRoot(filepath.Join(dir, "report.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, problems = collect(t, []Root{single}, Options{})
+	if len(docs) != 1 || len(problems) != 0 || docs[0].ID != "report.pdf" || docs[0].File != "report.pdf" || docs[0].Metadata["pages"] != "1" {
+		t.Errorf("single-file root: got %d documents %+v, problems %q; want report.pdf", len(docs), docs, problemStrings(problems))
 	}
 }
