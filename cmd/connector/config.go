@@ -57,6 +57,7 @@ const (
 	forServe scope = 1 << iota
 	forIndex
 	forQuery // search and fetch
+	forBench // bench: only logging applies
 	forAll   = forServe | forIndex | forQuery
 )
 
@@ -160,7 +161,7 @@ var settings = []setting{
 			c.SampleCorpus = b
 			return nil
 		}},
-	{env: "LOG_LEVEL", flag: "log-level", def: "info", scope: forAll,
+	{env: "LOG_LEVEL", flag: "log-level", def: "info", scope: forAll | forBench,
 		usage: "debug, info, warn or error (queries are logged only at debug)",
 		apply: func(c *config, v string) error {
 			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -168,7 +169,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{env: "LOG_FORMAT", flag: "log-format", def: "auto", scope: forAll,
+	{env: "LOG_FORMAT", flag: "log-format", def: "auto", scope: forAll | forBench,
 		usage: `"text", "json", or "auto" (text on a terminal, JSON otherwise)`,
 		apply: func(c *config, v string) error {
 			v = strings.ToLower(v)

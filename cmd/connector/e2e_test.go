@@ -569,3 +569,33 @@ func TestOpenAIStore(t *testing.T) {
 		t.Errorf("missing key and store: exit %d %s", code, stderr)
 	}
 }
+
+// TestBenchSmoke runs `connector bench` on Cranfield once: it completes and
+// its quality is far above chance (the targets are the benchmark's to report).
+func TestBenchSmoke(t *testing.T) {
+	coll, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "cranfield"))
+	if _, err := os.Stat(filepath.Join(coll, "corpus.jsonl")); err != nil {
+		t.Skip("Cranfield collection not present at " + coll)
+	}
+	plot := filepath.Join(t.TempDir(), "plot.svg")
+	out, stderr, code := runCLI(t, t.TempDir(), nil, "bench", "--json", "--duration", "200ms", "--plot", plot, coll)
+	if code != 0 {
+		t.Fatalf("bench: exit %d\n%s", code, stderr)
+	}
+	var rep struct {
+		Documents int64
+		Quality   struct {
+			NDCG10 float64 `json:"ndcg_at_10"`
+		}
+		Targets []struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	if rep.Documents < 1398 || rep.Quality.NDCG10 < 0.2 || len(rep.Targets) == 0 { // two records have no text
+		t.Errorf("report: %+v", rep)
+	}
+	if info, err := os.Stat(plot); err != nil || info.Size() < 1000 {
+		t.Errorf("plot not written: %v", err)
+	}
+}

@@ -5,6 +5,7 @@
 //	connector index PATH...    build or update the local index
 //	connector search QUERY     print what the search tool returns
 //	connector fetch ID         print what the fetch tool returns
+//	connector bench FOLDER     measure quality and speed
 //	connector version          print the version
 package main
 
@@ -61,6 +62,7 @@ Usage:
   connector index [flags] PATH...  index files and folders into the local index
   connector search [flags] QUERY   print the JSON the search tool returns
   connector fetch [flags] ID       print the JSON the fetch tool returns
+  connector bench [flags] FOLDER   measure quality and speed on a BEIR collection
   connector version                print the version
 
 Run "connector COMMAND -h" for a command's flags. Every flag also reads an
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.search(ctx, args)
 	case "fetch":
 		return e.fetch(ctx, args)
+	case "bench":
+		return e.bench(ctx, args)
 	case "version":
 		fmt.Fprintln(stdout, "connector", buildVersion())
 		return exitOK
@@ -118,11 +122,25 @@ func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*f
 		fmt.Fprintf(e.stderr, "Usage: connector %s\n\nFlags:\n", synopsis)
 		flags.PrintDefaults()
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return command{}, exitOK, false
+	// Flags may come before or after the arguments: "index ./docs --prune".
+	var positional []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return command{}, exitOK, false
+			}
+			return command{}, exitUsage, false
 		}
-		return command{}, exitUsage, false
+		args = flags.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			positional = append(positional, args[1:]...)
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
 	}
 	given := map[string]bool{}
 	flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -141,7 +159,7 @@ func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*f
 	if sc == forQuery && !given["log-level"] && getenv("LOG_LEVEL") == "" {
 		cfg.LogLevel = slog.LevelWarn // search and fetch print JSON; keep stderr for problems
 	}
-	return command{cfg: cfg, logger: newLogger(e.stderr, cfg), args: flags.Args()}, exitOK, true
+	return command{cfg: cfg, logger: newLogger(e.stderr, cfg), args: positional}, exitOK, true
 }
 
 // newLogger writes to stderr (stdout carries command output): text on a

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/connectorhq/connector/internal/bench"
+)
+
+const benchUsage = `bench [flags] BEIR-FOLDER | bench --synthetic N [flags]
+
+Builds the local index of a BEIR collection (corpus.jsonl, queries.jsonl,
+qrels.tsv), serves it, runs every judged query through the MCP search tool,
+and reports quality (nDCG@10, Recall@10/100, MRR@10), index build time and
+size, search latency, throughput at several concurrencies (search alone, and
+search then fetch of the top hit, beside a constant store), peak memory,
+and the targets met. --synthetic N generates N documents instead.`
+
+func (e env) bench(ctx context.Context, args []string) int {
+	var (
+		synthetic int
+		seed      uint64
+		asJSON    bool
+		plotFile  string
+		keep      string
+		duration  time.Duration
+	)
+	c, code, ok := e.setup("bench", benchUsage, forBench, args, func(fs *flag.FlagSet) {
+		fs.IntVar(&synthetic, "synthetic", 0, "generate this many documents (about 150 words each) instead of reading a collection")
+		fs.Uint64Var(&seed, "seed", 1, "seed of --synthetic")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&plotFile, "plot", "", "also draw latency and throughput against concurrency into this SVG file")
+		fs.StringVar(&keep, "keep-index", "", "build the index in this folder and keep it (default: a temporary folder)")
+		fs.DurationVar(&duration, "duration", 3*time.Second, "length of each throughput measurement")
+	})
+	if !ok {
+		return code
+	}
+	var coll *bench.Collection
+	switch {
+	case synthetic > 0 && len(c.args) == 0:
+		coll = bench.Synthetic(synthetic, seed)
+	case synthetic == 0 && len(c.args) == 1:
+		var err error
+		if coll, err = bench.LoadBEIR(c.args[0]); err != nil {
+			fmt.Fprintf(e.stderr, "connector bench: %v\n", err)
+			return exitUsage
+		}
+	default:
+		fmt.Fprintln(e.stderr, "connector bench: give one BEIR folder (e.g. ../shared/data/scifact) or --synthetic N")
+		return exitUsage
+	}
+	rep, err := bench.Run(ctx, bench.Options{
+		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger,
+		Stage: func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "connector bench: %v\n", err)
+		return exitFailure
+	}
+	if plotFile != "" {
+		f, err := os.Create(plotFile)
+		if err == nil {
+			err = rep.WritePlot(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "connector bench: plot: %v\n", err)
+			return exitFailure
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return exitFailure
+		}
+		return exitOK
+	}
+	if err := rep.WriteTable(e.stdout); err != nil {
+		return exitFailure
+	}
+	return exitOK
+}

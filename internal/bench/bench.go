@@ -1,0 +1,367 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/httpserver"
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/blevestore"
+)
+
+// Options configure a benchmark run.
+type Options struct {
+	Collection *Collection
+	// IndexDir keeps the index there; "" builds it in a temporary folder
+	// removed at the end.
+	IndexDir string
+	// Duration of each throughput measurement (default 3s).
+	Duration time.Duration
+	// Concurrency levels of the throughput measurements (default 1, 4, 16).
+	Concurrency []int
+	// Stage is told what the run is doing, for a progress display.
+	Stage  func(format string, args ...any)
+	Logger *slog.Logger
+}
+
+// Report is everything a run measured.
+type Report struct {
+	Collection string  `json:"collection"`
+	Documents  int64   `json:"documents"`
+	Quality    Quality `json:"quality"`
+
+	IndexSeconds       float64 `json:"index_seconds"`
+	IndexDocsPerSecond float64 `json:"index_docs_per_second"`
+	IndexSizeMiB       float64 `json:"index_size_mib"`
+	IndexPeakRSSMiB    float64 `json:"index_peak_rss_mib"`
+	StartupMS          float64 `json:"startup_ms"`
+
+	// Search is the search tool over MCP at concurrency 1 (default result count).
+	Search Latency `json:"search"`
+	// StoreRetrieve and StoreSnippets split one store search (no MCP) into
+	// ranking and snippet extraction, in mean milliseconds per search.
+	StoreRetrieveMS float64 `json:"store_retrieve_ms"`
+	StoreSnippetsMS float64 `json:"store_snippets_ms"`
+
+	SearchLoad        []Load  `json:"search_load"`
+	SearchFetchLoad   []Load  `json:"search_fetch_load"`
+	ConstantFetchLoad []Load  `json:"constant_search_fetch_load"`
+	ThroughputRatio   float64 `json:"throughput_ratio_at_max_concurrency"`
+	ServingPeakRSSMiB float64 `json:"serving_peak_rss_mib"`
+	Targets           []Check `json:"targets"`
+	GoVersion         string  `json:"go_version"`
+	CPUs              int     `json:"cpus"`
+}
+
+// Check is a target and whether this run met it.
+type Check struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Goal  float64 `json:"goal"`
+	// AtMost is true for limits (latency, memory), false for floors (quality).
+	AtMost bool `json:"at_most"`
+	Met    bool `json:"met"`
+}
+
+// SearchTimer is implemented by stores that split a search's time into
+// ranking and snippet extraction.
+type SearchTimer interface {
+	SearchTimings() (searches int64, retrieve, snippets time.Duration)
+}
+
+// Run builds the collection's index, serves it, and measures.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Duration <= 0 {
+		opts.Duration = 3 * time.Second
+	}
+	if len(opts.Concurrency) == 0 {
+		opts.Concurrency = []int{1, 4, 16}
+	}
+	if opts.Stage == nil {
+		opts.Stage = func(string, ...any) {}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := opts.Collection
+	rep := &Report{Collection: c.Name, GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+	dir := opts.IndexDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "connector-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+
+	// Index.
+	var mem Memory
+	runtime.GC()
+	mem.ResetPeak()
+	opts.Stage("indexing %s into %s", c.Name, dir)
+	start := time.Now()
+	n, err := build(ctx, dir, c, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	rep.IndexSeconds = time.Since(start).Seconds()
+	rep.IndexDocsPerSecond = float64(n) / rep.IndexSeconds
+	rep.IndexPeakRSSMiB = mem.PeakMiB()
+	rep.IndexSizeMiB = dirSizeMiB(dir)
+
+	// Open, as a server starting with an existing index does.
+	runtime.GC()
+	debug.FreeOSMemory()
+	mem.ResetPeak()
+	start = time.Now()
+	st, err := blevestore.Open(dir, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	rep.StartupMS = ms(time.Since(start))
+	status, err := st.Ready(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Documents = status.Documents
+
+	// Servers: one answering 100 results for the quality measures, one
+	// with the serving default for speed, and one over a constant store as
+	// the yardstick of the MCP layer itself.
+	quality, err := startServer(ctx, st, 100)
+	if err != nil {
+		return nil, err
+	}
+	defer quality.stop()
+	speed, err := startServer(ctx, st, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer speed.stop()
+	constant, err := startServer(ctx, constantStore{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer constant.stop()
+
+	opts.Stage("running %d judged queries for quality", len(c.Queries))
+	rankings := map[string][]string{}
+	for _, q := range c.Queries {
+		ids, err := quality.search(ctx, q.Text)
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", q.ID, err)
+		}
+		rankings[q.ID] = ids
+	}
+	rep.Quality = Evaluate(rankings, c.Qrels)
+
+	opts.Stage("measuring search latency at concurrency 1")
+	var lat []time.Duration
+	for i := range max(1000, len(c.Queries)) {
+		t := time.Now()
+		if _, err := speed.search(ctx, c.Queries[i%len(c.Queries)].Text); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(t))
+	}
+	rep.Search = summarize(lat)
+
+	if timer, ok := any(st).(SearchTimer); ok {
+		n0, r0, s0 := timer.SearchTimings()
+		for i := range max(500, len(c.Queries)) {
+			if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+				return nil, err
+			}
+		}
+		n1, r1, s1 := timer.SearchTimings()
+		if d := float64(n1 - n0); d > 0 {
+			rep.StoreRetrieveMS = ms(r1-r0) / d
+			rep.StoreSnippetsMS = ms(s1-s0) / d
+		}
+	}
+
+	query := func(i int) string { return c.Queries[i%len(c.Queries)].Text }
+	for _, n := range opts.Concurrency {
+		opts.Stage("throughput at concurrency %d", n)
+		rep.SearchLoad = append(rep.SearchLoad, runLoad(ctx, n, opts.Duration, func(ctx context.Context, i int) error {
+			_, err := speed.search(ctx, query(i))
+			return err
+		}))
+		rep.SearchFetchLoad = append(rep.SearchFetchLoad, runLoad(ctx, n, opts.Duration, speed.searchFetch(query)))
+		rep.ConstantFetchLoad = append(rep.ConstantFetchLoad, runLoad(ctx, n, opts.Duration, constant.searchFetch(query)))
+	}
+	last := len(opts.Concurrency) - 1
+	if base := rep.ConstantFetchLoad[last].Throughput; base > 0 {
+		rep.ThroughputRatio = rep.SearchFetchLoad[last].Throughput / base
+	}
+	rep.ServingPeakRSSMiB = mem.PeakMiB()
+	rep.Targets = targets(rep)
+	return rep, ctx.Err()
+}
+
+// build indexes the collection into dir and returns the document count.
+func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger) (int64, error) {
+	s, err := blevestore.NewSyncer(ctx, dir, blevestore.SyncOptions{Roots: []string{"bench"}, Prune: true, Logger: logger})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Abort()
+	err = c.Docs(ctx, func(d ingest.Document) error {
+		_, err := s.Add(ctx, d)
+		if errors.Is(err, store.ErrRejected) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	sum, err := s.Commit(ctx)
+	return int64(sum.Documents), err
+}
+
+func dirSizeMiB(dir string) float64 {
+	var total int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	return float64(total) / (1 << 20)
+}
+
+// server is an in-process connector server on a loopback port, with a
+// client session to it.
+type server struct {
+	cancel context.CancelFunc
+	done   chan error
+	client *mcp.ClientSession
+}
+
+func startServer(ctx context.Context, st store.Store, maxResults int) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + ln.Addr().String()
+	linker, _ := docurl.NewLinker(base)
+	m := mcpserver.New(st, mcpserver.Options{Version: "bench", MaxResults: maxResults, MaxQueryBytes: 64 << 10,
+		MaxFetchChars: 200_000, ToolTimeout: time.Minute, Linker: linker})
+	hs := httpserver.New(httpserver.Options{Version: "bench", Store: st, MCP: m, Linker: linker, ToolTimeout: time.Minute})
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &server{cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- hs.Serve(sctx, ln) }()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
+	s.client, err = mcp.NewClient(&mcp.Implementation{Name: "connector-bench", Version: "v1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc}, nil)
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *server) stop() {
+	if s.client != nil {
+		s.client.Close()
+	}
+	s.cancel()
+	<-s.done
+}
+
+// search calls the search tool and returns the result ids in order.
+func (s *server) search(ctx context.Context, q string) ([]string, error) {
+	res, err := s.client.CallTool(ctx, &mcp.CallToolParams{Name: "search", Arguments: map[string]any{"query": q}})
+	if err != nil {
+		return nil, err
+	}
+	text := toolText(res)
+	if res.IsError {
+		return nil, errors.New(text)
+	}
+	var out struct {
+		Results []struct {
+			ID string `json:"id"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(out.Results))
+	for i, r := range out.Results {
+		ids[i] = r.ID
+	}
+	return ids, nil
+}
+
+// searchFetch returns a load operation: search, then fetch the top hit.
+func (s *server) searchFetch(query func(int) string) func(context.Context, int) error {
+	return func(ctx context.Context, i int) error {
+		ids, err := s.search(ctx, query(i))
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		res, err := s.client.CallTool(ctx, &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": ids[0]}})
+		if err == nil && res.IsError {
+			err = errors.New(toolText(res))
+		}
+		return err
+	}
+}
+
+func toolText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}
+
+// constantStore answers every search and fetch with the same documents, of
+// the size a typical abstract has: the cost of the MCP layer alone.
+type constantStore struct{}
+
+var constantText = strings.Repeat("Constant benchmark text about nothing in particular, of a typical abstract's length. ", 18)
+
+func (constantStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
+	hits := make([]store.Hit, limit)
+	for i := range hits {
+		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: "A constant document title",
+			Snippet: constantText[:280], Score: float64(limit - i)}
+	}
+	return hits, nil
+}
+
+func (constantStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+	return &store.Document{ID: id, Title: "A constant document title", Text: constantText, Metadata: map[string]string{"source": "constant"}}, nil
+}
+
+func (constantStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }
+func (constantStore) Ready(context.Context) (store.Status, error) {
+	return store.Status{Backend: "constant", Documents: 10}, nil
+}
+func (constantStore) Close() error { return nil }
