@@ -36,6 +36,9 @@ type Options struct {
 	Duration time.Duration
 	// Concurrency levels of the throughput measurements (default 1, 4, 16).
 	Concurrency []int
+	// LatencyCalls is how many searches the latency measurement makes
+	// (default 1000, and at least one per query).
+	LatencyCalls int
 	// Stage is told what the run is doing, for a progress display.
 	Stage  func(format string, args ...any)
 	Logger *slog.Logger
@@ -93,6 +96,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if len(opts.Concurrency) == 0 {
 		opts.Concurrency = []int{1, 4, 16}
+	}
+	if opts.LatencyCalls <= 0 {
+		opts.LatencyCalls = 1000
 	}
 	if opts.Stage == nil {
 		opts.Stage = func(string, ...any) {}
@@ -176,7 +182,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	opts.Stage("measuring search latency at concurrency 1")
 	var lat []time.Duration
-	for i := range max(1000, len(c.Queries)) {
+	for i := range max(opts.LatencyCalls, len(c.Queries)) {
 		t := time.Now()
 		if _, err := speed.search(ctx, c.Queries[i%len(c.Queries)].Text); err != nil {
 			return nil, err
@@ -187,7 +193,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	if timer, ok := any(st).(SearchTimer); ok {
 		n0, r0, s0 := timer.SearchTimings()
-		for i := range max(500, len(c.Queries)) {
+		for i := range max(opts.LatencyCalls/2, len(c.Queries)) {
 			if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
 				return nil, err
 			}

@@ -13,12 +13,12 @@ import (
 // it completes, finds the documents its queries come from, and reports
 // every section.
 func TestRunSynthetic(t *testing.T) {
-	rep, err := Run(t.Context(), Options{Collection: Synthetic(500, 7), Duration: 150 * time.Millisecond, Concurrency: []int{1, 4}})
+	rep, err := Run(t.Context(), Options{Collection: Synthetic(300, 7), Duration: 150 * time.Millisecond, Concurrency: []int{1, 4}, LatencyCalls: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Documents != 500 || rep.Quality.Queries == 0 || rep.Quality.Recall100 < 0.9 {
-		t.Errorf("report %+v: want 500 documents and the generated queries' sources found", rep.Quality)
+	if rep.Documents != 300 || rep.Quality.Queries == 0 || rep.Quality.Recall100 < 0.9 {
+		t.Errorf("report %+v: want 300 documents and the generated queries' sources found", rep.Quality)
 	}
 	if rep.Search.Calls == 0 || len(rep.SearchFetchLoad) != 2 || len(rep.ConstantFetchLoad) != 2 || rep.ThroughputRatio <= 0 {
 		t.Errorf("speed sections missing: %+v", rep)

@@ -2,8 +2,12 @@ package blevestore
 
 import (
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -11,32 +15,80 @@ import (
 // schemaVersion names the index layout this code writes and reads. An index
 // generation with another version is rebuilt, not patched, by the next
 // `connector index` run.
-const schemaVersion = "1"
+const schemaVersion = "2"
 
-// internalSchemaKey holds schemaVersion inside each generation.
-var internalSchemaKey = []byte("connector.schema")
-
-// Field names of an indexed document.
-const (
-	fieldTitle = "title" // analysed (English), stored
-	fieldText  = "text"  // analysed (English), stored with term vectors for highlighting
-	fieldLead  = "lead"  // stored only: the opening of the text, the snippet when only the title matched
-	fieldURL   = "url"   // keyword, stored: the document's own URL, for LookupURL
-	fieldMeta  = "meta"  // stored only: metadata as a JSON object of strings
+// Internal keys stored in each generation.
+var (
+	internalSchemaKey    = []byte("connector.schema")
+	internalDocumentsKey = []byte("connector.documents") // number of documents (not passages)
+	internalLengthsKey   = []byte("connector.lengths")   // lengthStats, JSON
 )
 
-// leadChars is how much of the text is stored as the fallback snippet.
-const leadChars = 320
+// lengthStats are the field lengths that BM25 normalises with. bleve
+// derives an average length from the size of each segment's term
+// dictionary, which changes as segments merge; the index keeps word counts
+// instead, so scores do not depend on how the index happens to be merged.
+type lengthStats struct {
+	Passages   uint64 `json:"passages"`
+	Words      uint64 `json:"words"`
+	TitleWords uint64 `json:"title_words"`
+}
 
-// newMapping returns the index mapping: English analysis with stemming on
-// title and text, BM25 scoring, everything else stored but not analysed.
-func newMapping() mapping.IndexMapping {
-	analysed := func(termVectors bool) *mapping.FieldMapping {
+// analyzerName is the English analysis of searchable text: Unicode word
+// tokens, possessives dropped, lower case, English stop words removed, and
+// Snowball (Porter2) stemming. The relevance experiments in
+// tuning_test.go chose it.
+const analyzerName = "connector_en"
+
+// A document is stored as one document record, which fetch reads, and one
+// or more passage records, which search matches: short documents have one
+// passage, long ones overlapping passages of about passageWords words.
+//
+// Document record fields:
+const (
+	fieldURL      = "url"    // keyword, stored: the document's own URL, for LookupURL
+	fieldDocTitle = "dtitle" // stored only
+	fieldText     = "text"   // stored only; absent when the single passage holds the whole text
+	fieldMeta     = "meta"   // stored only: metadata as a JSON object of strings
+	fieldPassages = "np"     // stored only: the number of passages
+)
+
+// Passage record fields:
+const (
+	fieldContent = "content" // analysed, with positions: title and passage text, what search matches
+	fieldTitle   = "title"   // analysed: the title alone, for the title clauses of a query
+	fieldBody    = "body"    // stored only: the passage text, for snippets (and fetch, for one-passage documents)
+	fieldPTitle  = "ptitle"  // stored only: the document's title
+	fieldPURL    = "purl"    // stored only: the document's own URL
+)
+
+// tokenFilters is the analysis chain after the Unicode tokenizer.
+var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName}
+
+// newMapping returns the index mapping; filters replace tokenFilters in
+// the relevance experiments.
+func newMapping(filters []string) (mapping.IndexMapping, error) {
+	if filters == nil {
+		filters = tokenFilters
+	}
+	chain := make([]any, len(filters))
+	for i, f := range filters {
+		chain[i] = f
+	}
+	m := bleve.NewIndexMapping()
+	if err := m.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": chain,
+	}); err != nil {
+		return nil, err
+	}
+	analysed := func(positions bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = en.AnalyzerName
-		f.Store = true
+		f.Analyzer = analyzerName
+		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = termVectors
+		f.IncludeTermVectors = positions
 		f.DocValues = false
 		return f
 	}
@@ -57,19 +109,24 @@ func newMapping() mapping.IndexMapping {
 	url.DocValues = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt(fieldTitle, analysed(true))
-	doc.AddFieldMappingsAt(fieldText, analysed(true))
+	doc.AddFieldMappingsAt(fieldContent, analysed(true))
+	doc.AddFieldMappingsAt(fieldTitle, analysed(false))
 	doc.AddFieldMappingsAt(fieldURL, url)
-	for _, name := range []string{fieldLead, fieldMeta} {
+	for _, name := range []string{fieldDocTitle, fieldText, fieldMeta, fieldPassages, fieldBody, fieldPTitle, fieldPURL} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
-
-	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
-	m.DefaultAnalyzer = en.AnalyzerName
+	m.DefaultAnalyzer = analyzerName
 	m.ScoringModel = index.BM25Scoring
 	m.StoreDynamic = false
 	m.IndexDynamic = false
 	m.DocValuesDynamic = false
-	return m
+	return m, nil
 }
+
+// stopWords are the analyzer's stop words, for countWords.
+var stopWords = func() analysis.TokenMap {
+	m := analysis.NewTokenMap()
+	_ = m.LoadBytes(en.EnglishStopWords) // a fixed list that parses
+	return m
+}()

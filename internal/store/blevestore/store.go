@@ -12,16 +12,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -29,9 +31,6 @@ import (
 )
 
 var _ store.Store = (*Store)(nil)
-
-// titleBoost weighs a match in the title against one in the text.
-const titleBoost = 2.0
 
 // Store serves searches and fetches from the current index generation.
 type Store struct {
@@ -41,13 +40,20 @@ type Store struct {
 	mu     sync.RWMutex // held for reading by every search and fetch; for writing to swap generations
 	gen    *generation
 	closed bool
+
+	ranking ranking
+	timings searchTimings
 }
 
 // generation is one opened, read-only index generation.
 type generation struct {
-	name   string
-	idx    bleve.Index
-	schema string
+	name      string
+	idx       bleve.Index
+	schema    string
+	analyzer  analysis.Analyzer
+	documents int64  // documents, not passages
+	passages  uint64 // passage (and document) records
+	lengths   lengthStats
 }
 
 // Open opens the index in dir for serving. It returns an error wrapping
@@ -65,7 +71,7 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 		logger.Warn("index was built by another version of connector; run `connector index` again to rebuild it",
 			"index", dir, "schema", gen.schema, "want_schema", schemaVersion)
 	}
-	return &Store{dir: dir, logger: logger, gen: gen}, nil
+	return &Store{dir: dir, logger: logger, gen: gen, ranking: defaultRanking}, nil
 }
 
 func openGeneration(dir, name string) (*generation, error) {
@@ -74,12 +80,47 @@ func openGeneration(dir, name string) (*generation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
-	schema, err := idx.GetInternal(internalSchemaKey)
-	if err != nil {
+	g := &generation{name: name, idx: idx}
+	if err := g.load(); err != nil {
 		idx.Close()
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
-	return &generation{name: name, idx: idx, schema: string(schema)}, nil
+	return g, nil
+}
+
+// load reads what a generation keeps besides its records.
+func (g *generation) load() error {
+	schema, err := g.idx.GetInternal(internalSchemaKey)
+	if err != nil {
+		return err
+	}
+	g.schema = string(schema)
+	if g.schema != schemaVersion {
+		return nil // served as well as it can be, with a warning; Search falls back
+	}
+	docs, err := g.idx.GetInternal(internalDocumentsKey)
+	if err != nil {
+		return err
+	}
+	g.documents, _ = strconv.ParseInt(string(docs), 10, 64)
+	if g.passages, err = g.idx.DocCount(); err != nil {
+		return err
+	}
+	lengths, err := g.idx.GetInternal(internalLengthsKey)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(lengths, &g.lengths); err != nil {
+		return fmt.Errorf("read length statistics: %w", err)
+	}
+	im, ok := g.idx.Mapping().(*mapping.IndexMappingImpl)
+	if !ok {
+		return errors.New("unexpected index mapping")
+	}
+	if g.analyzer = im.AnalyzerNamed(analyzerName); g.analyzer == nil {
+		return fmt.Errorf("analyzer %s missing from the index mapping", analyzerName)
+	}
+	return nil
 }
 
 // Generation returns the name of the generation being served.
@@ -157,7 +198,9 @@ func (s *Store) acquire() (*generation, error) {
 	return s.gen, nil
 }
 
-// Search implements store.Store.
+// Search implements store.Store. It ranks passages (see ranking.go) and
+// returns each document once, at the rank of its best passage, with a
+// snippet from that passage.
 func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("search limit %d: want at least 1", limit)
@@ -167,45 +210,138 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-
-	req := bleve.NewSearchRequestOptions(newQuery(q), limit, 0, false)
-	req.Fields = []string{fieldTitle, fieldURL, fieldLead}
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.AddField(fieldText)
-	res, err := gen.idx.SearchInContext(ctx, req)
+	if gen.schema != schemaVersion {
+		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
+	}
+	start := time.Now()
+	hits, terms, err := s.rank(ctx, gen, q, limit)
 	if err != nil {
-		return nil, fmt.Errorf("search index: %w", err)
+		return nil, err
 	}
-	hits := make([]store.Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		lead := stringField(h.Fields, fieldLead)
-		snippet := ""
-		if frags := h.Fragments[fieldText]; len(frags) > 0 {
-			snippet = fragmentText(frags[0])
+	ranked := time.Now()
+	out := make([]store.Hit, 0, len(hits))
+	for _, h := range hits {
+		hit, err := s.hit(gen, h, terms)
+		if err != nil {
+			return nil, err
 		}
-		if snippet == "" {
-			snippet = leadSnippet(lead)
-		}
-		hits = append(hits, store.Hit{
-			ID:      h.ID,
-			Title:   stringField(h.Fields, fieldTitle),
-			URL:     stringField(h.Fields, fieldURL),
-			Snippet: snippet,
-			Score:   h.Score,
-		})
+		out = append(out, hit)
 	}
-	return hits, nil
+	s.timings.add(ranked.Sub(start), time.Since(ranked))
+	return out, nil
 }
 
-// newQuery matches any of the query's terms in the title (boosted) or the
-// text; BM25 ranks documents that match more, and rarer, terms first.
-func newQuery(q string) query.Query {
-	title := bleve.NewMatchQuery(q)
-	title.SetField(fieldTitle)
-	title.SetBoost(titleBoost)
-	text := bleve.NewMatchQuery(q)
-	text.SetField(fieldText)
-	return bleve.NewDisjunctionQuery(title, text)
+// rank returns the best passage of each of the top documents, and the
+// query terms to highlight.
+func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]*search.DocumentMatch, map[string]bool, error) {
+	adv, err := gen.idx.Advanced()
+	if err != nil {
+		return nil, nil, err
+	}
+	reader, err := adv.Reader()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer reader.Close()
+	df := docFreq(ctx, reader)
+	aq := analyzeQuery(gen.analyzer, q, df)
+	if len(aq.terms) == 0 {
+		return nil, nil, ctx.Err() // only stop words: nothing to match
+	}
+	highlight := map[string]bool{}
+	for _, t := range aq.terms {
+		highlight[t.text] = true
+	}
+
+	// Enough passages to fill limit documents.
+	size := max(3*limit, 30)
+	r := s.ranking
+	ctx = r.withLengths(ctx, gen.lengths)
+	terms := aq.terms
+	full := func(terms []queryTerm) query.Query {
+		return bleve.NewDisjunctionQuery(append(termClauses(terms, r.TitleBoost), proximityClauses(aq.tokens, r.ProximityBoost)...)...)
+	}
+	var final search.DocumentMatchCollection
+	if r.Feedback {
+		var first query.Query = bleve.NewDisjunctionQuery(termClauses(terms, r.TitleBoost)...)
+		if r.FeedbackFromFull {
+			first = full(terms)
+		}
+		hits, err := searchPassages(ctx, gen.idx, first, feedbackDocs, fieldBody, fieldPTitle)
+		if err != nil {
+			return nil, highlight, err
+		}
+		var bodies []string
+		for _, h := range hits {
+			bodies = append(bodies, stringField(h.Fields, fieldPTitle)+"\n"+stringField(h.Fields, fieldBody))
+		}
+		terms = append(slices.Clip(terms), r.feedback(bodies, aq.terms, df, gen.passages)...)
+	}
+	final, err = searchPassages(ctx, gen.idx, full(terms), size)
+	if err != nil {
+		return nil, highlight, err
+	}
+	seen := map[string]bool{}
+	var best []*search.DocumentMatch
+	for _, h := range final {
+		doc := parentID(h.ID)
+		if seen[doc] {
+			continue
+		}
+		seen[doc] = true
+		best = append(best, h)
+		if len(best) == limit {
+			break
+		}
+	}
+	return best, highlight, nil
+}
+
+// hit turns a passage match into a search hit with its snippet.
+func (s *Store) hit(gen *generation, h *search.DocumentMatch, terms map[string]bool) (store.Hit, error) {
+	d, err := gen.idx.Document(h.ID)
+	if err != nil || d == nil {
+		return store.Hit{}, fmt.Errorf("load passage %q: %v", h.ID, err)
+	}
+	var body, title, url string
+	d.VisitFields(func(f index.Field) {
+		switch f.Name() {
+		case fieldBody:
+			body = string(f.Value())
+		case fieldPTitle:
+			title = string(f.Value())
+		case fieldPURL:
+			url = string(f.Value())
+		}
+	})
+	return store.Hit{ID: parentID(h.ID), Title: title, URL: url, Snippet: snippet(body, terms), Score: h.Score}, nil
+}
+
+// SearchTimings reports how many searches ran and the time they spent
+// ranking and building snippets (for `connector bench`).
+func (s *Store) SearchTimings() (int64, time.Duration, time.Duration) {
+	return s.timings.get()
+}
+
+// searchTimings accumulates the two phases of searches.
+type searchTimings struct {
+	mu                  sync.Mutex
+	n                   int64
+	ranking, snippeting time.Duration
+}
+
+func (t *searchTimings) add(ranking, snippeting time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n++
+	t.ranking += ranking
+	t.snippeting += snippeting
+}
+
+func (t *searchTimings) get() (int64, time.Duration, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n, t.ranking, t.snippeting
 }
 
 // Fetch implements store.Store.
@@ -223,23 +359,35 @@ func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load document %q: %w", id, err)
 	}
-	if d == nil {
+	if d == nil || strings.Contains(id, passageSep) {
 		return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound)
 	}
 	doc := &store.Document{ID: id}
 	var meta string
+	hasText := false
 	d.VisitFields(func(f index.Field) {
 		switch f.Name() {
-		case fieldTitle:
+		case fieldDocTitle:
 			doc.Title = string(f.Value())
 		case fieldText:
-			doc.Text = string(f.Value())
+			doc.Text, hasText = string(f.Value()), true
 		case fieldURL:
 			doc.URL = string(f.Value())
 		case fieldMeta:
 			meta = string(f.Value())
 		}
 	})
+	if !hasText { // one passage holds the whole text
+		p, err := gen.idx.Document(passageID(id, 0))
+		if err != nil || p == nil {
+			return nil, fmt.Errorf("load document %q: text missing (%v)", id, err)
+		}
+		p.VisitFields(func(f index.Field) {
+			if f.Name() == fieldBody {
+				doc.Text = string(f.Value())
+			}
+		})
+	}
 	if meta != "" {
 		if err := json.Unmarshal([]byte(meta), &doc.Metadata); err != nil {
 			return nil, fmt.Errorf("document %q: decode metadata: %w", id, err)
@@ -278,11 +426,7 @@ func (s *Store) Ready(ctx context.Context) (store.Status, error) {
 		return store.Status{}, err
 	}
 	defer s.mu.RUnlock()
-	n, err := gen.idx.DocCount()
-	if err != nil {
-		return store.Status{}, fmt.Errorf("count documents: %w", err)
-	}
-	st := store.Status{Backend: "bleve", Documents: int64(n), Detail: map[string]string{"generation": gen.name}}
+	st := store.Status{Backend: "bleve", Documents: gen.documents, Detail: map[string]string{"generation": gen.name}}
 	if gen.schema != schemaVersion {
 		st.Detail["warning"] = "index built by another version of connector; run `connector index` again"
 	}
@@ -321,49 +465,4 @@ func Exists(dir string) (bool, error) {
 func stringField(fields map[string]any, name string) string {
 	s, _ := fields[name].(string)
 	return s
-}
-
-// fragmentText turns a highlighted fragment ("html" style: escaped text
-// with <mark> around matches, and "…" where the fragment cuts the text) into
-// plain text that starts and ends on whole words.
-func fragmentText(frag string) string {
-	s := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(frag)
-	s = html.UnescapeString(s)
-	cutStart, cutEnd := strings.HasPrefix(s, "…"), strings.HasSuffix(s, "…")
-	s = collapseSpace(strings.TrimSuffix(strings.TrimPrefix(s, "…"), "…"))
-	if s == "" {
-		return ""
-	}
-	// The fragmenter cuts on a character budget, often inside a word.
-	if cutStart {
-		if i := strings.IndexByte(s, ' '); i > 0 && i < 25 {
-			s = s[i+1:]
-		}
-		s = "… " + s
-	}
-	if cutEnd {
-		if i := strings.LastIndexByte(s, ' '); i > len(s)-25 && i > 0 {
-			s = s[:i]
-		}
-		s += " …"
-	}
-	return s
-}
-
-// leadSnippet shortens the stored opening of a document to a snippet.
-func leadSnippet(lead string) string {
-	s := collapseSpace(lead)
-	if utf8.RuneCountInString(s) < leadChars {
-		return s
-	}
-	cut := s
-	if i := strings.LastIndexByte(s[:min(len(s), 300)], ' '); i > 0 {
-		cut = s[:i]
-	}
-	return strings.TrimRightFunc(cut, unicode.IsPunct) + " …"
-}
-
-// collapseSpace replaces runs of white space with single spaces.
-func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -10,8 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -56,6 +57,8 @@ type SyncOptions struct {
 	Prune bool
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
+
+	tokenFilters []string // another analysis chain, for the relevance experiments
 }
 
 // Summary reports what a committed run changed.
@@ -101,10 +104,13 @@ type Syncer struct {
 
 // entry is what the run knows of one document id.
 type entry struct {
-	sha    [sha256Len]byte
-	file   uint32
-	inBase bool // present in the previous generation
-	seen   bool // added by this run
+	sha      [sha256Len]byte
+	file     uint32
+	passages uint32 // passage records the index holds for it
+	words    uint32 // words indexed in the content field, over its passages
+	titles   uint32 // words indexed in the title field, over its passages
+	inBase   bool   // present in the previous generation
+	seen     bool   // added by this run
 }
 
 // NewSyncer locks the index folder (creating it if needed) and prepares a new
@@ -197,7 +203,11 @@ func (s *Syncer) prepare(ctx context.Context) error {
 	}
 	if s.idx == nil {
 		var err error
-		s.idx, err = bleve.NewUsing(s.genPath, newMapping(), scorch.Name, scorch.Name, nil)
+		m, err := newMapping(s.opts.tokenFilters)
+		if err != nil {
+			return fmt.Errorf("index mapping: %w", err)
+		}
+		s.idx, err = bleve.NewUsing(s.genPath, m, scorch.Name, scorch.Name, nil)
 		if err != nil {
 			return fmt.Errorf("create index generation: %w", err)
 		}
@@ -229,7 +239,7 @@ func (s *Syncer) loadManifest(m *manifest) {
 		s.file(m.Roots[f.Root], f.Path)
 	}
 	for _, d := range m.Docs {
-		s.docs[d.ID] = &entry{sha: d.SHA, file: d.File, inBase: true}
+		s.docs[d.ID] = &entry{sha: d.SHA, file: d.File, passages: max(d.Passages, 1), words: d.Words, titles: d.TitleWords, inBase: true}
 	}
 }
 
@@ -294,7 +304,7 @@ func (s *Syncer) Add(ctx context.Context, d ingest.Document) (Outcome, error) {
 		s.sum.Unchanged++
 		return Unchanged, nil
 	}
-	if err := s.index(ctx, d.ID, d.Title, d.URL, d.Text, d.Metadata); err != nil {
+	if err := s.index(ctx, e, d.ID, d.Title, d.URL, d.Text, d.Metadata); err != nil {
 		return 0, err
 	}
 	return outcome, nil
@@ -327,12 +337,48 @@ func (s *Syncer) isKept(f manifestSource) bool {
 	}
 }
 
-func (s *Syncer) index(ctx context.Context, id, title, url, text string, metadata map[string]string) error {
-	if err := s.batch.Index(id, indexFields(title, url, text, metadata)); err != nil {
+// index writes a document record and its passage records, and deletes the
+// passages an earlier, longer version had beyond the new ones.
+func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text string, metadata map[string]string) error {
+	passages := splitPassages(text)
+	doc := map[string]any{fieldDocTitle: title, fieldPassages: strconv.Itoa(len(passages))}
+	if len(passages) > 1 {
+		doc[fieldText] = text
+	}
+	if url != "" {
+		doc[fieldURL] = url
+	}
+	if len(metadata) > 0 {
+		b, _ := json.Marshal(metadata) // map[string]string always marshals
+		doc[fieldMeta] = string(b)
+	}
+	if err := s.batch.Index(id, doc); err != nil {
 		return fmt.Errorf("index document %q: %w", id, err)
 	}
-	s.batchCount++
-	s.batchSize += len(id) + len(title) + len(text)
+	titleWords := uint32(countWords(title))
+	e.words, e.titles = 0, 0
+	for n, body := range passages {
+		e.words += titleWords + uint32(countWords(body))
+		e.titles += titleWords
+		p := map[string]any{
+			fieldContent: title + "\n" + body,
+			fieldTitle:   title,
+			fieldBody:    body,
+			fieldPTitle:  title,
+		}
+		if url != "" {
+			p[fieldPURL] = url
+		}
+		if err := s.batch.Index(passageID(id, n), p); err != nil {
+			return fmt.Errorf("index document %q: %w", id, err)
+		}
+	}
+	for n := len(passages); n < int(e.passages); n++ {
+		s.batch.Delete(passageID(id, n))
+	}
+	e.passages = uint32(len(passages))
+	s.batchCount += 1 + len(passages)
+	s.batchSize += len(id) + 2*len(title) + 2*len(text)
 	if s.batchCount >= batchDocs || s.batchSize >= batchBytes {
 		return s.flush(ctx)
 	}
@@ -389,19 +435,19 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 			if s.opts.Prune || (scoped[f.Root] && !s.isKept(f)) {
 				s.sum.Deleted++
 				if !s.rebuild {
-					if err := s.deleteDoc(ctx, id); err != nil {
+					if err := s.deleteDoc(ctx, id, e.passages); err != nil {
 						return Summary{}, err
 					}
 				}
 				continue
 			}
 			if s.rebuild {
-				if err := s.carryOver(ctx, id); err != nil {
+				if err := s.carryOver(ctx, e, id); err != nil {
 					return Summary{}, err
 				}
 			}
 		}
-		m.Docs = append(m.Docs, manifestDoc{ID: id, SHA: e.sha, File: e.file})
+		m.Docs = append(m.Docs, manifestDoc{ID: id, SHA: e.sha, File: e.file, Passages: e.passages, Words: e.words, TitleWords: e.titles})
 	}
 	if s.sum.Added+s.sum.Updated+s.sum.Deleted == 0 && !s.rebuild && s.base != "" {
 		sum := s.sum
@@ -409,17 +455,36 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		s.Abort()
 		return sum, nil
 	}
-	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
 	if err := s.flush(ctx); err != nil {
 		return Summary{}, err
+	}
+	var records, passages, words, titles uint64
+	for _, d := range m.Docs {
+		records += 1 + uint64(d.Passages)
+		passages += uint64(d.Passages)
+		words += uint64(d.Words)
+		titles += uint64(d.TitleWords)
 	}
 	n, err := s.idx.DocCount()
 	if err != nil {
 		return Summary{}, fmt.Errorf("count documents: %w", err)
 	}
-	if n != uint64(len(m.Docs)) {
-		return Summary{}, fmt.Errorf("index holds %d documents but the run expected %d; nothing was changed", n, len(m.Docs))
+	if n != records {
+		return Summary{}, fmt.Errorf("index holds %d records but the run expected %d; nothing was changed", n, records)
 	}
+	// One segment searches fastest; the final batch, persisted, records
+	// the merged state and what the generation holds.
+	if err := s.forceMerge(ctx); err != nil {
+		return Summary{}, err
+	}
+	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
+	s.batch.SetInternal(internalDocumentsKey, []byte(strconv.Itoa(len(m.Docs))))
+	stats, _ := json.Marshal(lengthStats{Passages: passages, Words: words, TitleWords: titles}) // plain numbers always marshal
+	s.batch.SetInternal(internalLengthsKey, stats)
+	if err := s.idx.Batch(s.batch); err != nil {
+		return Summary{}, fmt.Errorf("write index batch: %w", err)
+	}
+	s.batch = s.idx.NewBatch()
 	if err := ctx.Err(); err != nil {
 		return Summary{}, err
 	}
@@ -439,52 +504,90 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	if err := writeCurrent(s.dir, s.genName); err != nil {
 		return Summary{}, err
 	}
-	s.sum.Documents = n
+	s.sum.Documents = uint64(len(m.Docs))
 	s.sum.Generation = s.genName
 	s.finish()
 	s.removeOldGenerations(s.base)
 	return s.sum, nil
 }
 
-func (s *Syncer) deleteDoc(ctx context.Context, id string) error {
+func (s *Syncer) deleteDoc(ctx context.Context, id string, passages uint32) error {
 	s.batch.Delete(id)
-	s.batchCount++
+	for n := range max(passages, 1) {
+		s.batch.Delete(passageID(id, int(n)))
+	}
+	s.batchCount += 1 + int(passages)
 	if s.batchCount >= batchDocs {
 		return s.flush(ctx)
 	}
 	return nil
 }
 
+// forceMerge merges the new generation's segments into one.
+func (s *Syncer) forceMerge(ctx context.Context) error {
+	adv, err := s.idx.Advanced()
+	if err != nil {
+		return err
+	}
+	if sc, ok := adv.(*scorch.Scorch); ok {
+		if err := sc.ForceMerge(ctx, nil); err != nil {
+			return fmt.Errorf("merge index segments: %w", err)
+		}
+	}
+	return ctx.Err()
+}
+
 // carryOver copies a document that this run did not touch from the previous
 // generation into the rebuilt one.
-func (s *Syncer) carryOver(ctx context.Context, id string) error {
-	d, err := s.baseIdx.Document(id)
+func (s *Syncer) carryOver(ctx context.Context, e *entry, id string) error {
+	title, url, text, meta, err := readDocument(s.baseIdx, id)
 	if err != nil {
-		return fmt.Errorf("read document %q from the previous index: %w", id, err)
+		return err
 	}
-	if d == nil {
-		return fmt.Errorf("document %q is listed but missing from the previous index; delete the index folder and index again", id)
-	}
-	var title, url, text, meta string
-	d.VisitFields(func(f index.Field) {
-		switch f.Name() {
-		case fieldTitle:
-			title = string(f.Value())
-		case fieldURL:
-			url = string(f.Value())
-		case fieldText:
-			text = string(f.Value())
-		case fieldMeta:
-			meta = string(f.Value())
-		}
-	})
 	var md map[string]string
 	if meta != "" {
 		if err := json.Unmarshal([]byte(meta), &md); err != nil {
 			return fmt.Errorf("document %q: decode metadata: %w", id, err)
 		}
 	}
-	return s.index(ctx, id, title, url, text, md)
+	e.passages = 0 // the rebuilt generation holds none of its passages yet
+	return s.index(ctx, e, id, title, url, text, md)
+}
+
+// readDocument reads a document from a generation of either layout: schema
+// 1 kept one record per document ("title", "text"); schema 2 keeps a
+// document record ("dtitle", and "text" or passage 0's "body").
+func readDocument(idx bleve.Index, id string) (title, url, text, meta string, err error) {
+	d, err := idx.Document(id)
+	if err != nil {
+		return "", "", "", "", fmt.Errorf("read document %q from the previous index: %w", id, err)
+	}
+	if d == nil {
+		return "", "", "", "", fmt.Errorf("document %q is listed but missing from the previous index; delete the index folder and index again", id)
+	}
+	hasText := false
+	d.VisitFields(func(f index.Field) {
+		switch f.Name() {
+		case "title", fieldDocTitle:
+			title = string(f.Value())
+		case fieldURL:
+			url = string(f.Value())
+		case fieldText:
+			text, hasText = string(f.Value()), true
+		case fieldMeta:
+			meta = string(f.Value())
+		}
+	})
+	if !hasText {
+		if p, err := idx.Document(passageID(id, 0)); err == nil && p != nil {
+			p.VisitFields(func(f index.Field) {
+				if f.Name() == fieldBody {
+					text = string(f.Value())
+				}
+			})
+		}
+	}
+	return title, url, text, meta, nil
 }
 
 // Abort discards the new generation and releases the folder. It is safe to
@@ -533,34 +636,14 @@ func (s *Syncer) removeOldGenerations(previous string) {
 	}
 }
 
-// indexFields is the bleve document for one stored document.
-func indexFields(title, url, text string, metadata map[string]string) map[string]any {
-	fields := map[string]any{
-		fieldTitle: title,
-		fieldText:  text,
-		fieldLead:  lead(text),
-	}
-	if url != "" {
-		fields[fieldURL] = url
-	}
-	if len(metadata) > 0 {
-		b, _ := json.Marshal(metadata) // map[string]string always marshals
-		fields[fieldMeta] = string(b)
-	}
-	return fields
-}
-
-// lead is the opening of the text, at most leadChars runes.
-func lead(text string) string {
-	if utf8.RuneCountInString(text) <= leadChars {
-		return text
-	}
+// countWords counts the words a field indexes, near enough for length
+// statistics: runs of letters and digits, less the English stop words.
+func countWords(s string) int {
 	n := 0
-	for i := range text {
-		if n == leadChars {
-			return text[:i]
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if !stopWords[strings.ToLower(w)] {
+			n++
 		}
-		n++
 	}
-	return text
+	return n
 }

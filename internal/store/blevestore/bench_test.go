@@ -1,0 +1,50 @@
+package blevestore_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/connectorhq/connector/internal/bench"
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store/blevestore"
+)
+
+// BenchmarkSearchSciFact is one store search (ranking and snippets, no MCP)
+// of a SciFact query, for profiling:
+//
+//	go test -run '^$' -bench SearchSciFact -cpuprofile cpu.out ./internal/store/blevestore/
+func BenchmarkSearchSciFact(b *testing.B) {
+	dir, _ := filepath.Abs("../../../../shared/data/scifact")
+	if _, err := os.Stat(filepath.Join(dir, "corpus.jsonl")); err != nil {
+		b.Skip("SciFact not present at " + dir)
+	}
+	c, err := bench.LoadBEIR(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := b.TempDir()
+	ctx := context.Background()
+	s, err := blevestore.NewSyncer(ctx, idx, blevestore.SyncOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Docs(ctx, func(d ingest.Document) error { _, err := s.Add(ctx, d); return err }); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	st, err := blevestore.Open(idx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package blevestore_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+
+	"github.com/connectorhq/connector/internal/bench"
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store/blevestore"
+)
+
+var tuning = flag.Bool("tuning", false, "run the relevance experiments on the collections in ../shared/data")
+
+// TestRelevanceExperiments measures ranking choices on every judged
+// collection found in ../shared/data (SciFact and Cranfield), through the
+// real index and search code: nDCG@10, Recall@100 and the mean time of a
+// 10-result store search. It is how the choices in ranking.go and
+// mapping.go were made; a choice was kept only when it helped on both
+// collections. Re-run it with:
+//
+//	go test ./internal/store/blevestore/ -run RelevanceExperiments -v -timeout 30m -args -tuning
+func TestRelevanceExperiments(t *testing.T) {
+	if !*tuning {
+		t.Skip("relevance experiments run with -args -tuning")
+	}
+	data, _ := filepath.Abs("../../../../shared/data")
+	qrels, _ := filepath.Glob(filepath.Join(data, "*", "qrels.tsv"))
+	if len(qrels) == 0 {
+		t.Skip("no collections in " + data)
+	}
+	var colls []*bench.Collection
+	for _, q := range qrels {
+		c, err := bench.LoadBEIR(filepath.Dir(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		colls = append(colls, c)
+	}
+	d := blevestore.DefaultRanking
+	termsOnly := blevestore.Ranking{}
+	withTitle := termsOnly
+	withTitle.TitleBoost = d.TitleBoost
+	withProximity := withTitle
+	withProximity.ProximityBoost = d.ProximityBoost
+	withLengths := withProximity
+	withLengths.LengthScale = d.LengthScale
+	fromFull := d
+	fromFull.FeedbackFromFull = true
+	lessTitle := d
+	lessTitle.TitleBoost = 0.05
+	moreProximity := d
+	moreProximity.ProximityBoost = 0.5
+	moreFeedback := d
+	moreFeedback.FeedbackTerms = 10
+
+	porterChain := []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name}
+	pluralChain := []string{en.PossessiveName, lowercase.Name, en.StopName, en.PluralStemmerName}
+	noStopChain := []string{en.PossessiveName, lowercase.Name, en.SnowballStemmerName}
+	experiments := []struct {
+		name    string
+		filters []string // nil: the product's analysis
+		r       blevestore.Ranking
+	}{
+		{"analysis: Porter stemmer, terms only", porterChain, termsOnly},
+		{"analysis: plural stemmer only, terms only", pluralChain, termsOnly},
+		{"analysis: no stop words, terms only", noStopChain, termsOnly},
+		{"analysis: Snowball stemmer (kept), terms only", nil, termsOnly},
+		{"+ title clauses 0.15", nil, withTitle},
+		{"+ proximity clauses 0.2", nil, withProximity},
+		{"+ length statistics, scale 0.2", nil, withLengths},
+		{"+ feedback, 5 terms, weight 0.1 (the default)", nil, d},
+		{"  instead: feedback from the full search", nil, fromFull},
+		{"  instead: title clauses 0.05", nil, lessTitle},
+		{"  instead: proximity clauses 0.5", nil, moreProximity},
+		{"  instead: 10 feedback terms", nil, moreFeedback},
+	}
+	ctx := context.Background()
+	indexes := map[string]map[string]*blevestore.Store{} // analysis → collection → store
+	open := func(filters []string, c *bench.Collection) *blevestore.Store {
+		key := fmt.Sprint(filters)
+		if st := indexes[key][c.Name]; st != nil {
+			return st
+		}
+		dir := t.TempDir()
+		s, err := blevestore.NewSyncer(ctx, dir, blevestore.WithTokenFilters(blevestore.SyncOptions{}, filters))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Docs(ctx, func(d ingest.Document) error { _, err := s.Add(ctx, d); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		st, err := blevestore.Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if indexes[key] == nil {
+			indexes[key] = map[string]*blevestore.Store{}
+		}
+		indexes[key][c.Name] = st
+		return st
+	}
+	for _, e := range experiments {
+		row := fmt.Sprintf("%-48s", e.name)
+		for _, c := range colls {
+			st := open(e.filters, c)
+			st.SetRanking(e.r)
+			rankings := map[string][]string{}
+			for _, q := range c.Queries {
+				hits, err := st.Search(ctx, q.Text, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range hits {
+					rankings[q.ID] = append(rankings[q.ID], h.ID)
+				}
+			}
+			ev := bench.Evaluate(rankings, c.Qrels)
+			start := time.Now()
+			for _, q := range c.Queries {
+				if _, err := st.Search(ctx, q.Text, 10); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ms := float64(time.Since(start).Microseconds()) / 1000 / float64(len(c.Queries))
+			row += fmt.Sprintf(" | %s nDCG@10 %.4f R@100 %.4f %5.2f ms", c.Name, ev.NDCG10, ev.Recall100, ms)
+		}
+		t.Log(row)
+	}
+}
