@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
@@ -389,5 +390,34 @@ func TestSnippets(t *testing.T) {
 		if h.ID == "t" && h.Snippet != "Only the title matches here." {
 			t.Errorf("title-only match snippet = %q, want the opening of the text", h.Snippet)
 		}
+	}
+}
+
+func TestDamagedRankingFile(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	docs := []ingest.Document{doc("a", "alpha"), doc("b", "bravo")}
+	mustSync(t, dir, opts, docs)
+	cur, _ := readCurrent(dir)
+	path := filepath.Join(dir, cur, rankFileName)
+	if err := os.WriteFile(path, []byte("not a ranking file at all, just some bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Serving refuses it with the way out, rather than answering wrongly.
+	_, err := Open(dir, slog.New(slog.DiscardHandler))
+	if err == nil || !errors.Is(err, bm25.ErrCorrupt) || !strings.Contains(err.Error(), "connector index") {
+		t.Fatalf("Open = %v, want a damaged-file error that says to run connector index", err)
+	}
+
+	// The next index run, even with nothing changed, rebuilds it.
+	sum := mustSync(t, dir, opts, docs)
+	if !sum.Rebuilt || sum.Documents != 2 {
+		t.Fatalf("summary %+v, want a rebuild keeping 2 documents", sum)
+	}
+	st := mustOpen(t, dir)
+	hits, err := st.Search(t.Context(), "bravo", 10)
+	if err != nil || len(hits) != 1 || hits[0].ID != "b" {
+		t.Fatalf("search after rebuild = %v, %v", hits, err)
 	}
 }

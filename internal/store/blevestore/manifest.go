@@ -33,9 +33,6 @@ type manifestDoc struct {
 	SHA      [sha256Len]byte
 	File     uint32
 	Passages uint32 // passage records of the document (0 in generations of schema 1)
-	// Words and TitleWords count the words the document's passages index
-	// in the content and title fields, for the ranking's length statistics.
-	Words, TitleWords uint32
 }
 
 const manifestVersion = 1

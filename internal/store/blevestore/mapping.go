@@ -15,24 +15,13 @@ import (
 // schemaVersion names the index layout this code writes and reads. An index
 // generation with another version is rebuilt, not patched, by the next
 // `connector index` run.
-const schemaVersion = "2"
+const schemaVersion = "3"
 
 // Internal keys stored in each generation.
 var (
 	internalSchemaKey    = []byte("connector.schema")
 	internalDocumentsKey = []byte("connector.documents") // number of documents (not passages)
-	internalLengthsKey   = []byte("connector.lengths")   // lengthStats, JSON
 )
-
-// lengthStats are the field lengths that BM25 normalises with. bleve
-// derives an average length from the size of each segment's term
-// dictionary, which changes as segments merge; the index keeps word counts
-// instead, so scores do not depend on how the index happens to be merged.
-type lengthStats struct {
-	Passages   uint64 `json:"passages"`
-	Words      uint64 `json:"words"`
-	TitleWords uint64 `json:"title_words"`
-}
 
 // analyzerName is the English analysis of searchable text: Unicode word
 // tokens, possessives dropped, lower case, English stop words removed, and
@@ -63,7 +52,7 @@ const (
 )
 
 // tokenFilters is the analysis chain after the Unicode tokenizer.
-var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName}
+var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, stemFilterName}
 
 // newMapping returns the index mapping; filters replace tokenFilters in
 // the relevance experiments.
@@ -83,12 +72,12 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 	}); err != nil {
 		return nil, err
 	}
-	analysed := func(positions bool) *mapping.FieldMapping {
+	analysed := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzerName
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = positions
+		f.IncludeTermVectors = false // the ranking file keeps frequencies and lengths; nothing reads positions
 		f.DocValues = false
 		return f
 	}
@@ -109,8 +98,8 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 	url.DocValues = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt(fieldContent, analysed(true))
-	doc.AddFieldMappingsAt(fieldTitle, analysed(false))
+	doc.AddFieldMappingsAt(fieldContent, analysed())
+	doc.AddFieldMappingsAt(fieldTitle, analysed())
 	doc.AddFieldMappingsAt(fieldURL, url)
 	for _, name := range []string{fieldDocTitle, fieldText, fieldMeta, fieldPassages, fieldBody, fieldPTitle, fieldPURL} {
 		doc.AddFieldMappingsAt(name, storedOnly())
@@ -124,7 +113,7 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 	return m, nil
 }
 
-// stopWords are the analyzer's stop words, for countWords.
+// stopWords are the analyzer's stop words, for stemmer.
 var stopWords = func() analysis.TokenMap {
 	m := analysis.NewTokenMap()
 	_ = m.LoadBytes(en.EnglishStopWords) // a fixed list that parses

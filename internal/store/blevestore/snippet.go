@@ -1,6 +1,7 @@
 package blevestore
 
 import (
+	"iter"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,40 +14,57 @@ const snippetChars = 300
 // terms it contains, preferring the window that holds the most distinct
 // terms, cut at word boundaries with "…" where it cuts the text. A body
 // without any query term gives its opening.
-func snippet(body string, terms map[string]bool) string {
+func snippet(stemmer *stemmer, body string, terms map[string]bool) string {
 	type hit struct {
 		start, end int
-		term       string
+		term       int // index into ids
+	}
+	// Stem only words that could match: a stem begins with its word's
+	// first two letters, so a word whose opening no term shares is passed
+	// over.
+	openings := map[string]bool{}
+	ids := map[string]int{}
+	var buf [openingLetters]byte
+	for t := range terms {
+		openings[lowerOpening(t, &buf)] = true
+		ids[t] = len(ids)
 	}
 	var hits []hit
-	stems := map[string]string{} // lower-case word → its term
-	for _, w := range wordSpans(body) {
-		word := strings.ToLower(body[w[0]:w[1]])
-		stem, ok := stems[word]
-		if !ok {
-			// Stem only words that could match: a term and the word share
-			// their opening (stems are prefixes of their words, or nearly).
-			if mightMatch(word, terms) {
-				stem = stemWord(word)
-			}
-			stems[word] = stem
+	for start, end := range wordSpans(body) {
+		word := body[start:end]
+		if !openings[lowerOpening(word, &buf)] {
+			continue
 		}
-		if stem != "" && terms[stem] {
-			hits = append(hits, hit{w[0], w[1], stem})
+		if id, ok := ids[stemmer.stem(strings.ToLower(word))]; ok {
+			hits = append(hits, hit{start, end, id})
 		}
 	}
 	if len(hits) == 0 {
 		return cut(body, 0)
 	}
-	// The window starting at each hit: how many distinct terms it holds.
+	// The window starting at each hit: how many distinct terms it holds
+	// (a sliding window over the hits).
 	best, bestCount := 0, 0
+	counts := make([]int, len(ids))
+	distinct, j := 0, 0
 	for i := range hits {
-		seen := map[string]bool{}
-		for j := i; j < len(hits) && hits[j].end-hits[i].start <= snippetChars-40; j++ {
-			seen[hits[j].term] = true
+		for j < len(hits) && hits[j].end-hits[i].start <= snippetChars-40 {
+			if counts[hits[j].term] == 0 {
+				distinct++
+			}
+			counts[hits[j].term]++
+			j++
 		}
-		if len(seen) > bestCount {
-			best, bestCount = i, len(seen)
+		if distinct > bestCount {
+			best, bestCount = i, distinct
+		}
+		if j > i { // hit i leaves the window
+			counts[hits[i].term]--
+			if counts[hits[i].term] == 0 {
+				distinct--
+			}
+		} else {
+			j = i + 1
 		}
 	}
 	// Start a little before the first hit, at a word (or sentence) start.
@@ -94,34 +112,56 @@ func cut(s string, start int) string {
 	return out
 }
 
-// wordSpans returns the byte ranges of the runs of letters and digits in s.
-func wordSpans(s string) [][2]int {
-	var spans [][2]int
-	start := -1
-	for i, r := range s {
-		inWord := unicode.IsLetter(r) || unicode.IsDigit(r)
-		switch {
-		case inWord && start < 0:
-			start = i
-		case !inWord && start >= 0:
-			spans = append(spans, [2]int{start, i})
-			start = -1
+// wordSpans yields the byte ranges of the runs of letters and digits in s.
+func wordSpans(s string) iter.Seq2[int, int] {
+	return func(yield func(start, end int) bool) {
+		start := -1
+		for i := 0; i < len(s); {
+			c := s[i]
+			var inWord bool
+			size := 1
+			if c < utf8.RuneSelf {
+				inWord = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+			} else {
+				var r rune
+				r, size = utf8.DecodeRuneInString(s[i:])
+				inWord = unicode.IsLetter(r) || unicode.IsDigit(r)
+			}
+			switch {
+			case inWord && start < 0:
+				start = i
+			case !inWord && start >= 0:
+				if !yield(start, i) {
+					return
+				}
+				start = -1
+			}
+			i += size
+		}
+		if start >= 0 {
+			yield(start, len(s))
 		}
 	}
-	if start >= 0 {
-		spans = append(spans, [2]int{start, len(s)})
-	}
-	return spans
 }
 
-// mightMatch reports whether a lower-case word shares its first letters (up
-// to four) with one of the terms.
-func mightMatch(word string, terms map[string]bool) bool {
-	for t := range terms {
-		n := min(4, len(t), len(word))
-		if n > 0 && word[:n] == t[:n] {
-			return true
+// openingLetters is how many first letters of a word its stem surely
+// shares ("flying" stems to "fli").
+const openingLetters = 2
+
+// lowerOpening returns the first openingLetters letters of word in lower
+// case, without allocating for ASCII words.
+func lowerOpening(word string, buf *[openingLetters]byte) string {
+	n := min(len(word), openingLetters)
+	for i := range n {
+		c := word[i]
+		if c >= utf8.RuneSelf {
+			w := []rune(strings.ToLower(word))
+			return string(w[:min(len(w), openingLetters)])
 		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
 	}
-	return false
+	return string(buf[:n])
 }

@@ -23,10 +23,9 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
+	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -42,6 +41,7 @@ type Store struct {
 	closed bool
 
 	ranking ranking
+	stems   stemmer
 	timings searchTimings
 }
 
@@ -51,9 +51,19 @@ type generation struct {
 	idx       bleve.Index
 	schema    string
 	analyzer  analysis.Analyzer
-	documents int64  // documents, not passages
-	passages  uint64 // passage (and document) records
-	lengths   lengthStats
+	documents int64       // documents, not passages
+	ranks     *bm25.Index // the passages' ranking file
+}
+
+// close closes the generation's index and ranking file.
+func (g *generation) close() error {
+	err := g.idx.Close()
+	if g.ranks != nil {
+		if cerr := g.ranks.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Open opens the index in dir for serving. It returns an error wrapping
@@ -81,15 +91,15 @@ func openGeneration(dir, name string) (*generation, error) {
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
 	g := &generation{name: name, idx: idx}
-	if err := g.load(); err != nil {
-		idx.Close()
+	if err := g.load(path); err != nil {
+		g.close()
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
 	return g, nil
 }
 
 // load reads what a generation keeps besides its records.
-func (g *generation) load() error {
+func (g *generation) load(path string) error {
 	schema, err := g.idx.GetInternal(internalSchemaKey)
 	if err != nil {
 		return err
@@ -103,15 +113,8 @@ func (g *generation) load() error {
 		return err
 	}
 	g.documents, _ = strconv.ParseInt(string(docs), 10, 64)
-	if g.passages, err = g.idx.DocCount(); err != nil {
-		return err
-	}
-	lengths, err := g.idx.GetInternal(internalLengthsKey)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(lengths, &g.lengths); err != nil {
-		return fmt.Errorf("read length statistics: %w", err)
+	if g.ranks, err = bm25.Open(filepath.Join(path, rankFileName)); err != nil {
+		return fmt.Errorf("%w; run `connector index` again to rebuild the index", err)
 	}
 	im, ok := g.idx.Mapping().(*mapping.IndexMappingImpl)
 	if !ok {
@@ -150,14 +153,14 @@ func (s *Store) Reload() (bool, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		gen.idx.Close()
+		gen.close()
 		return false, errors.New("store is closed")
 	}
 	old := s.gen
 	s.gen = gen
 	s.mu.Unlock()
 	if old != nil {
-		if err := old.idx.Close(); err != nil {
+		if err := old.close(); err != nil {
 			s.logger.Warn("close previous index generation", "generation", old.name, "err", err)
 		}
 	}
@@ -233,63 +236,77 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 
 // rank returns the best passage of each of the top documents, and the
 // query terms to highlight.
-func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]*search.DocumentMatch, map[string]bool, error) {
-	adv, err := gen.idx.Advanced()
-	if err != nil {
-		return nil, nil, err
-	}
-	reader, err := adv.Reader()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer reader.Close()
-	df := docFreq(ctx, reader)
-	aq := analyzeQuery(gen.analyzer, q, df)
-	if len(aq.terms) == 0 {
+func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, map[string]bool, error) {
+	terms := analyzeQuery(gen.analyzer, q)
+	if len(terms) == 0 {
 		return nil, nil, ctx.Err() // only stop words: nothing to match
 	}
+	ranks := gen.ranks
+	df := func(term string) uint32 { return ranks.DocFreq(rankContent, term) }
 	highlight := map[string]bool{}
-	for _, t := range aq.terms {
+	var reader index.IndexReader
+	defer func() {
+		if reader != nil {
+			reader.Close()
+		}
+	}()
+	for i, t := range terms {
 		highlight[t.text] = true
+		if df(t.text) > 0 {
+			continue
+		}
+		// Found nowhere: a misspelling, perhaps. Search its near spellings.
+		if reader == nil {
+			adv, err := gen.idx.Advanced()
+			if err != nil {
+				return nil, nil, err
+			}
+			if reader, err = adv.Reader(); err != nil {
+				return nil, nil, err
+			}
+		}
+		near, err := fuzzyTerms(reader, t.text)
+		if err != nil {
+			return nil, nil, err
+		}
+		terms[i].fuzzy = near
+		for _, n := range near {
+			highlight[n] = true
+		}
 	}
 
-	// Enough passages to fill limit documents.
-	size := max(3*limit, 30)
 	r := s.ranking
-	ctx = r.withLengths(ctx, gen.lengths)
-	terms := aq.terms
-	full := func(terms []queryTerm) query.Query {
-		return bleve.NewDisjunctionQuery(append(termClauses(terms, r.TitleBoost), proximityClauses(aq.tokens, r.ProximityBoost)...)...)
-	}
-	var final search.DocumentMatchCollection
+	params := bm25.Params{LengthScale: r.LengthScale}
 	if r.Feedback {
-		var first query.Query = bleve.NewDisjunctionQuery(termClauses(terms, r.TitleBoost)...)
-		if r.FeedbackFromFull {
-			first = full(terms)
-		}
-		hits, err := searchPassages(ctx, gen.idx, first, feedbackDocs, fieldBody, fieldPTitle)
+		first, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), feedbackDocs, params)
 		if err != nil {
-			return nil, highlight, err
+			return nil, nil, err
 		}
 		var bodies []string
-		for _, h := range hits {
-			bodies = append(bodies, stringField(h.Fields, fieldPTitle)+"\n"+stringField(h.Fields, fieldBody))
+		for _, m := range first {
+			p, err := s.passage(gen, ranks.ID(m.Passage))
+			if err != nil {
+				return nil, nil, err
+			}
+			bodies = append(bodies, p.title+"\n"+p.body)
 		}
-		terms = append(slices.Clip(terms), r.feedback(bodies, aq.terms, df, gen.passages)...)
+		terms = append(slices.Clip(terms), r.feedback(&s.stems, bodies, terms, df, ranks.Passages())...)
 	}
-	final, err = searchPassages(ctx, gen.idx, full(terms), size)
+	// Enough passages to fill limit documents.
+	matches, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), max(3*limit, 30), params)
 	if err != nil {
-		return nil, highlight, err
+		return nil, nil, err
 	}
 	seen := map[string]bool{}
-	var best []*search.DocumentMatch
-	for _, h := range final {
-		doc := parentID(h.ID)
+	var best []rankedPassage
+	for _, m := range matches {
+		id := ranks.ID(m.Passage)
+		doc := parentID(id)
 		if seen[doc] {
 			continue
 		}
 		seen[doc] = true
-		best = append(best, h)
+		best = append(best, rankedPassage{id: id, score: m.Score})
 		if len(best) == limit {
 			break
 		}
@@ -297,24 +314,44 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	return best, highlight, nil
 }
 
-// hit turns a passage match into a search hit with its snippet.
-func (s *Store) hit(gen *generation, h *search.DocumentMatch, terms map[string]bool) (store.Hit, error) {
-	d, err := gen.idx.Document(h.ID)
+// rankedPassage is a passage search ranked, by id.
+type rankedPassage struct {
+	id    string
+	score float64
+}
+
+// storedPassage is what a passage record keeps for display.
+type storedPassage struct {
+	title, body, url string
+}
+
+// passage reads a passage record's stored fields.
+func (s *Store) passage(gen *generation, id string) (storedPassage, error) {
+	var p storedPassage
+	d, err := gen.idx.Document(id)
 	if err != nil || d == nil {
-		return store.Hit{}, fmt.Errorf("load passage %q: %v", h.ID, err)
+		return p, fmt.Errorf("load passage %q: %v", id, err)
 	}
-	var body, title, url string
 	d.VisitFields(func(f index.Field) {
 		switch f.Name() {
 		case fieldBody:
-			body = string(f.Value())
+			p.body = string(f.Value())
 		case fieldPTitle:
-			title = string(f.Value())
+			p.title = string(f.Value())
 		case fieldPURL:
-			url = string(f.Value())
+			p.url = string(f.Value())
 		}
 	})
-	return store.Hit{ID: parentID(h.ID), Title: title, URL: url, Snippet: snippet(body, terms), Score: h.Score}, nil
+	return p, nil
+}
+
+// hit turns a ranked passage into a search hit with its snippet.
+func (s *Store) hit(gen *generation, h rankedPassage, terms map[string]bool) (store.Hit, error) {
+	p, err := s.passage(gen, h.id)
+	if err != nil {
+		return store.Hit{}, err
+	}
+	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(&s.stems, p.body, terms), Score: h.score}, nil
 }
 
 // SearchTimings reports how many searches ran and the time they spent
@@ -444,7 +481,7 @@ func (s *Store) Close() error {
 	if s.gen == nil {
 		return nil
 	}
-	err := s.gen.idx.Close()
+	err := s.gen.close()
 	s.gen = nil
 	return err
 }

@@ -12,13 +12,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	index "github.com/blevesearch/bleve_index_api"
 	"github.com/gofrs/flock"
 
+	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -107,8 +108,6 @@ type entry struct {
 	sha      [sha256Len]byte
 	file     uint32
 	passages uint32 // passage records the index holds for it
-	words    uint32 // words indexed in the content field, over its passages
-	titles   uint32 // words indexed in the title field, over its passages
 	inBase   bool   // present in the previous generation
 	seen     bool   // added by this run
 }
@@ -186,6 +185,14 @@ func (s *Syncer) prepare(ctx context.Context) error {
 		}
 		s.rebuild = schema != schemaVersion
 		if !s.rebuild {
+			if ranks, err := bm25.Open(filepath.Join(basePath, rankFileName)); err != nil {
+				s.logger.Warn("the index's ranking file is missing or damaged; rebuilding the index", "generation", base, "err", err)
+				s.rebuild = true
+			} else {
+				ranks.Close()
+			}
+		}
+		if !s.rebuild {
 			if err := cloneIndex(basePath, s.genPath); err != nil {
 				return fmt.Errorf("copy index generation %s: %w", base, err)
 			}
@@ -194,7 +201,9 @@ func (s *Syncer) prepare(ctx context.Context) error {
 				return fmt.Errorf("open new index generation: %w", err)
 			}
 		} else {
-			s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
+			if schema != schemaVersion {
+				s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
+			}
 			s.baseIdx, err = bleve.OpenUsing(basePath, map[string]any{"read_only": true})
 			if err != nil {
 				return fmt.Errorf("open index generation %s: %w", base, err)
@@ -239,7 +248,7 @@ func (s *Syncer) loadManifest(m *manifest) {
 		s.file(m.Roots[f.Root], f.Path)
 	}
 	for _, d := range m.Docs {
-		s.docs[d.ID] = &entry{sha: d.SHA, file: d.File, passages: max(d.Passages, 1), words: d.Words, titles: d.TitleWords, inBase: true}
+		s.docs[d.ID] = &entry{sha: d.SHA, file: d.File, passages: max(d.Passages, 1), inBase: true}
 	}
 }
 
@@ -355,11 +364,7 @@ func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text strin
 	if err := s.batch.Index(id, doc); err != nil {
 		return fmt.Errorf("index document %q: %w", id, err)
 	}
-	titleWords := uint32(countWords(title))
-	e.words, e.titles = 0, 0
 	for n, body := range passages {
-		e.words += titleWords + uint32(countWords(body))
-		e.titles += titleWords
 		p := map[string]any{
 			fieldContent: title + "\n" + body,
 			fieldTitle:   title,
@@ -447,7 +452,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 				}
 			}
 		}
-		m.Docs = append(m.Docs, manifestDoc{ID: id, SHA: e.sha, File: e.file, Passages: e.passages, Words: e.words, TitleWords: e.titles})
+		m.Docs = append(m.Docs, manifestDoc{ID: id, SHA: e.sha, File: e.file, Passages: e.passages})
 	}
 	if s.sum.Added+s.sum.Updated+s.sum.Deleted == 0 && !s.rebuild && s.base != "" {
 		sum := s.sum
@@ -458,12 +463,9 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	if err := s.flush(ctx); err != nil {
 		return Summary{}, err
 	}
-	var records, passages, words, titles uint64
+	var records uint64
 	for _, d := range m.Docs {
 		records += 1 + uint64(d.Passages)
-		passages += uint64(d.Passages)
-		words += uint64(d.Words)
-		titles += uint64(d.TitleWords)
 	}
 	n, err := s.idx.DocCount()
 	if err != nil {
@@ -472,22 +474,21 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	if n != records {
 		return Summary{}, fmt.Errorf("index holds %d records but the run expected %d; nothing was changed", n, records)
 	}
-	// One segment searches fastest; the final batch, persisted, records
-	// the merged state and what the generation holds.
-	if err := s.forceMerge(ctx); err != nil {
-		return Summary{}, err
-	}
+	// The final batch, persisted, records what the generation holds.
+	// Segments are not force-merged: search reads the ranking file, and
+	// bleve only serves stored fields and term dictionaries, for which a
+	// few segments cost next to nothing.
 	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
 	s.batch.SetInternal(internalDocumentsKey, []byte(strconv.Itoa(len(m.Docs))))
-	stats, _ := json.Marshal(lengthStats{Passages: passages, Words: words, TitleWords: titles}) // plain numbers always marshal
-	s.batch.SetInternal(internalLengthsKey, stats)
 	if err := s.idx.Batch(s.batch); err != nil {
 		return Summary{}, fmt.Errorf("write index batch: %w", err)
 	}
 	s.batch = s.idx.NewBatch()
-	if err := ctx.Err(); err != nil {
-		return Summary{}, err
+	start := time.Now()
+	if err := writeRankFile(ctx, s.idx, s.genPath); err != nil {
+		return Summary{}, fmt.Errorf("write the ranking file: %w", err)
 	}
+	s.logger.Debug("ranking file written", "took", time.Since(start))
 	if err := s.idx.Close(); err != nil {
 		return Summary{}, fmt.Errorf("close new index generation: %w", err)
 	}
@@ -521,20 +522,6 @@ func (s *Syncer) deleteDoc(ctx context.Context, id string, passages uint32) erro
 		return s.flush(ctx)
 	}
 	return nil
-}
-
-// forceMerge merges the new generation's segments into one.
-func (s *Syncer) forceMerge(ctx context.Context) error {
-	adv, err := s.idx.Advanced()
-	if err != nil {
-		return err
-	}
-	if sc, ok := adv.(*scorch.Scorch); ok {
-		if err := sc.ForceMerge(ctx, nil); err != nil {
-			return fmt.Errorf("merge index segments: %w", err)
-		}
-	}
-	return ctx.Err()
 }
 
 // carryOver copies a document that this run did not touch from the previous
@@ -634,16 +621,4 @@ func (s *Syncer) removeOldGenerations(previous string) {
 			s.logger.Warn("remove old index generation", "generation", g, "err", err)
 		}
 	}
-}
-
-// countWords counts the words a field indexes, near enough for length
-// statistics: runs of letters and digits, less the English stop words.
-func countWords(s string) int {
-	n := 0
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if !stopWords[strings.ToLower(w)] {
-			n++
-		}
-	}
-	return n
 }

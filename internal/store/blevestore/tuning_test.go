@@ -45,21 +45,16 @@ func TestRelevanceExperiments(t *testing.T) {
 		colls = append(colls, c)
 	}
 	d := blevestore.DefaultRanking
-	termsOnly := blevestore.Ranking{}
+	termsOnly := blevestore.Ranking{LengthScale: 1}
 	withTitle := termsOnly
 	withTitle.TitleBoost = d.TitleBoost
-	withProximity := withTitle
-	withProximity.ProximityBoost = d.ProximityBoost
-	withLengths := withProximity
+	withLengths := withTitle
 	withLengths.LengthScale = d.LengthScale
-	fromFull := d
-	fromFull.FeedbackFromFull = true
-	lessTitle := d
-	lessTitle.TitleBoost = 0.05
-	moreProximity := d
-	moreProximity.ProximityBoost = 0.5
-	moreFeedback := d
-	moreFeedback.FeedbackTerms = 10
+	variant := func(change func(r *blevestore.Ranking)) blevestore.Ranking {
+		r := d
+		change(&r)
+		return r
+	}
 
 	porterChain := []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name}
 	pluralChain := []string{en.PossessiveName, lowercase.Name, en.StopName, en.PluralStemmerName}
@@ -74,13 +69,14 @@ func TestRelevanceExperiments(t *testing.T) {
 		{"analysis: no stop words, terms only", noStopChain, termsOnly},
 		{"analysis: Snowball stemmer (kept), terms only", nil, termsOnly},
 		{"+ title clauses 0.15", nil, withTitle},
-		{"+ proximity clauses 0.2", nil, withProximity},
-		{"+ length statistics, scale 0.2", nil, withLengths},
+		{"+ length normalisation scale 0.35", nil, withLengths},
 		{"+ feedback, 5 terms, weight 0.1 (the default)", nil, d},
-		{"  instead: feedback from the full search", nil, fromFull},
-		{"  instead: title clauses 0.05", nil, lessTitle},
-		{"  instead: proximity clauses 0.5", nil, moreProximity},
-		{"  instead: 10 feedback terms", nil, moreFeedback},
+		{"  instead: title clauses 0.05", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.05 })},
+		{"  instead: title clauses 0.3", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.3 })},
+		{"  instead: length scale 0.2", nil, variant(func(r *blevestore.Ranking) { r.LengthScale = 0.2 })},
+		{"  instead: length scale 0.5", nil, variant(func(r *blevestore.Ranking) { r.LengthScale = 0.5 })},
+		{"  instead: 10 feedback terms", nil, variant(func(r *blevestore.Ranking) { r.FeedbackTerms = 10 })},
+		{"  instead: feedback weight 0.2", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.2 })},
 	}
 	ctx := context.Background()
 	indexes := map[string]map[string]*blevestore.Store{} // analysis → collection → store

@@ -1,0 +1,216 @@
+package bm25
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+
+	mmap "github.com/blevesearch/mmap-go"
+)
+
+// ErrCorrupt is wrapped by Open when a file is not a ranking file or is
+// damaged.
+var ErrCorrupt = errors.New("ranking file is damaged")
+
+// Index is an opened ranking file. It is safe for concurrent use; Close
+// must wait until no search uses it.
+type Index struct {
+	f      *os.File
+	data   mmap.MMap
+	n      uint32
+	ids    []byte // passage id bytes
+	idOffs []byte // n+1 uint64
+	fields []field
+	pool   sync.Pool // *accumulator
+}
+
+type field struct {
+	name      string
+	lengths   []uint32
+	avg       float64 // mean length over all passages
+	termBytes []byte
+	table     []byte
+	terms     int
+}
+
+// Open maps the file at path.
+func Open(path string) (*Index, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := open(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open ranking file %s: %w", path, err)
+	}
+	return ix, nil
+}
+
+func open(f *os.File) (*Index, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := info.Size()
+	if size < int64(2*len(magic)+8) {
+		return nil, fmt.Errorf("%w: %d bytes is too short", ErrCorrupt, size)
+	}
+	data, err := mmap.Map(f, mmap.RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{f: f, data: data}
+	if err := ix.parse(); err != nil {
+		data.Unmap()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// section returns data[off:off+n], or an error when that is outside the file.
+func section(data []byte, off, n uint64) ([]byte, error) {
+	if off > uint64(len(data)) || n > uint64(len(data))-off {
+		return nil, fmt.Errorf("%w: section [%d, +%d) outside the file", ErrCorrupt, off, n)
+	}
+	return data[off : off+n], nil
+}
+
+func (ix *Index) parse() error {
+	data := []byte(ix.data)
+	size := uint64(len(data))
+	if string(data[:len(magic)]) != magic || string(data[size-uint64(len(magic)):]) != magic {
+		return fmt.Errorf("%w: not a ranking file (bad magic)", ErrCorrupt)
+	}
+	dirLen := binary.LittleEndian.Uint64(data[size-uint64(len(magic))-8:])
+	end := size - uint64(len(magic)) - 8
+	if dirLen > end {
+		return fmt.Errorf("%w: directory length %d", ErrCorrupt, dirLen)
+	}
+	var d directory
+	if err := json.Unmarshal(data[end-dirLen:end], &d); err != nil {
+		return fmt.Errorf("%w: directory: %v", ErrCorrupt, err)
+	}
+	if d.Version != version {
+		return fmt.Errorf("%w: version %d, want %d", ErrCorrupt, d.Version, version)
+	}
+	ix.n = d.Passages
+	var err error
+	if uint64(d.Passages) > size/8 {
+		return fmt.Errorf("%w: %d passages in %d bytes", ErrCorrupt, d.Passages, size)
+	}
+	if ix.idOffs, err = section(data, d.IDOffsOff, 8*(uint64(d.Passages)+1)); err != nil {
+		return err
+	}
+	idLen := binary.LittleEndian.Uint64(ix.idOffs[8*uint64(d.Passages):])
+	if ix.ids, err = section(data, d.IDsOff, idLen); err != nil {
+		return err
+	}
+	for _, fd := range d.Fields {
+		if fd.Terms > size/termEntrySize {
+			return fmt.Errorf("%w: field %s claims %d terms", ErrCorrupt, fd.Name, fd.Terms)
+		}
+		fl := field{name: fd.Name, terms: int(fd.Terms)}
+		raw, err := section(data, fd.LengthsOff, 4*uint64(d.Passages))
+		if err != nil {
+			return err
+		}
+		fl.lengths = make([]uint32, d.Passages)
+		for i := range fl.lengths {
+			fl.lengths[i] = binary.LittleEndian.Uint32(raw[4*i:])
+		}
+		if d.Passages > 0 {
+			fl.avg = float64(fd.TotalLength) / float64(d.Passages)
+		}
+		if fl.termBytes, err = section(data, fd.TermBytes, fd.TermBytesN); err != nil {
+			return err
+		}
+		if fl.table, err = section(data, fd.TableOff, termEntrySize*fd.Terms); err != nil {
+			return err
+		}
+		ix.fields = append(ix.fields, fl)
+	}
+	return nil
+}
+
+// Close unmaps the file.
+func (ix *Index) Close() error {
+	err := ix.data.Unmap()
+	if cerr := ix.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Passages returns the number of passages.
+func (ix *Index) Passages() int { return int(ix.n) }
+
+// ID returns the id of the passage with ordinal ord.
+func (ix *Index) ID(ord uint32) string {
+	if ord >= ix.n {
+		return ""
+	}
+	a := binary.LittleEndian.Uint64(ix.idOffs[8*uint64(ord):])
+	b := binary.LittleEndian.Uint64(ix.idOffs[8*uint64(ord)+8:])
+	if a > b || b > uint64(len(ix.ids)) {
+		return ""
+	}
+	return string(ix.ids[a:b])
+}
+
+// Field returns the number of the named field, or -1.
+func (ix *Index) Field(name string) int {
+	for i, f := range ix.fields {
+		if f.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// AverageLength returns the mean length of the field over all passages.
+func (ix *Index) AverageLength(fieldNum int) float64 {
+	if fieldNum < 0 || fieldNum >= len(ix.fields) {
+		return 0
+	}
+	return ix.fields[fieldNum].avg
+}
+
+// DocFreq returns the number of passages whose field holds term.
+func (ix *Index) DocFreq(fieldNum int, term string) uint32 {
+	_, df, _ := ix.lookup(fieldNum, term)
+	return df
+}
+
+// lookup finds a term's postings.
+func (ix *Index) lookup(fieldNum int, term string) (postings []byte, df uint32, ok bool) {
+	if fieldNum < 0 || fieldNum >= len(ix.fields) {
+		return nil, 0, false
+	}
+	f := &ix.fields[fieldNum]
+	t := []byte(term)
+	termAt := func(i int) []byte {
+		e := f.table[i*termEntrySize:]
+		off := binary.LittleEndian.Uint64(e[0:])
+		n := uint64(binary.LittleEndian.Uint32(e[20:]))
+		if off > uint64(len(f.termBytes)) || n > uint64(len(f.termBytes))-off {
+			return nil
+		}
+		return f.termBytes[off : off+n]
+	}
+	i := sort.Search(f.terms, func(i int) bool { return bytes.Compare(termAt(i), t) >= 0 })
+	if i == f.terms || !bytes.Equal(termAt(i), t) {
+		return nil, 0, false
+	}
+	e := f.table[i*termEntrySize:]
+	p, err := section(ix.data, binary.LittleEndian.Uint64(e[8:]), uint64(binary.LittleEndian.Uint32(e[16:])))
+	if err != nil {
+		return nil, 0, false
+	}
+	return p, binary.LittleEndian.Uint32(e[24:]), true
+}

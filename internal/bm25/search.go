@@ -1,0 +1,189 @@
+package bm25
+
+import (
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"math"
+)
+
+// Params shape the BM25 scores.
+type Params struct {
+	K1 float64 // term frequency saturation (1.2 when 0)
+	B  float64 // length normalisation strength (0.75 when 0)
+	// LengthScale multiplies each field's mean length before passages are
+	// normalised by it: below 1, long passages are penalised more (1 when 0).
+	LengthScale float64
+}
+
+// Clause is one part of a query: a term in a field, or a few candidate
+// spellings of a term counted as one clause.
+type Clause struct {
+	Field int
+	Terms []string
+	Boost float64
+}
+
+// Match is a scored passage.
+type Match struct {
+	Passage uint32
+	Score   float64
+}
+
+// Search scores every passage matching a clause and returns the k best,
+// best first (ties in passage order). A passage's score is the sum of its
+// clauses' BM25 scores times the share of clauses it matches, so passages
+// matching more of the query rank first.
+//
+// Each term scores boost·idf²·√f·k1 / (√f + k1·(1 − b + b·len/avg)): the
+// weighting of the bleve full-text engine, which the relevance experiments
+// were tuned with (idf enters twice, once as the query weight).
+func (ix *Index) Search(ctx context.Context, clauses []Clause, k int, p Params) ([]Match, error) {
+	if k <= 0 || len(clauses) == 0 || ix.n == 0 {
+		return nil, ctx.Err()
+	}
+	if p.K1 == 0 {
+		p.K1 = 1.2
+	}
+	if p.B == 0 {
+		p.B = 0.75
+	}
+	if p.LengthScale == 0 {
+		p.LengthScale = 1
+	}
+	acc := ix.accumulator()
+	defer ix.release(acc)
+	n := float64(ix.n)
+	for _, c := range clauses {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if c.Field < 0 || c.Field >= len(ix.fields) || len(c.Terms) == 0 {
+			continue
+		}
+		f := &ix.fields[c.Field]
+		avg := f.avg * p.LengthScale
+		if avg <= 0 {
+			continue
+		}
+		acc.clock++
+		share := 1 / float64(len(c.Terms))
+		for _, t := range c.Terms {
+			postings, df, ok := ix.lookup(c.Field, t)
+			if !ok {
+				continue
+			}
+			idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+			w := c.Boost * idf * idf * share
+			lengthNorm := p.K1 * p.B / avg
+			base := p.K1 * (1 - p.B)
+			ord := uint32(0)
+			for len(postings) > 0 {
+				delta, a := binary.Uvarint(postings)
+				if a <= 0 {
+					break
+				}
+				freq, b := binary.Uvarint(postings[a:])
+				if b <= 0 {
+					break
+				}
+				postings = postings[a+b:]
+				ord += uint32(delta)
+				if ord >= ix.n {
+					break
+				}
+				tf := math.Sqrt(float64(freq))
+				s := w * tf * p.K1 / (tf + base + lengthNorm*float64(f.lengths[ord]))
+				acc.add(ord, s)
+			}
+		}
+	}
+	return acc.top(k, float64(len(clauses))), nil
+}
+
+// accumulator holds the scores of one search.
+type accumulator struct {
+	score   []float64
+	matched []uint32
+	stamp   []uint32 // clock of the last clause that counted the passage as matched
+	clock   uint32
+	touched []uint32
+	heap    matchHeap
+}
+
+func (ix *Index) accumulator() *accumulator {
+	if a, ok := ix.pool.Get().(*accumulator); ok {
+		return a
+	}
+	return &accumulator{
+		score:   make([]float64, ix.n),
+		matched: make([]uint32, ix.n),
+		stamp:   make([]uint32, ix.n),
+	}
+}
+
+func (ix *Index) release(a *accumulator) {
+	for _, o := range a.touched {
+		a.score[o], a.matched[o] = 0, 0
+	}
+	a.touched = a.touched[:0]
+	if a.clock > math.MaxUint32-1<<20 { // start the stamps again long before they wrap
+		clear(a.stamp)
+		a.clock = 0
+	}
+	ix.pool.Put(a)
+}
+
+func (a *accumulator) add(ord uint32, s float64) {
+	if a.matched[ord] == 0 {
+		a.touched = append(a.touched, ord)
+	}
+	if a.stamp[ord] != a.clock {
+		a.stamp[ord] = a.clock
+		a.matched[ord]++
+	}
+	a.score[ord] += s
+}
+
+// top returns the k best passages, each score scaled by its share of the
+// clauses.
+func (a *accumulator) top(k int, clauses float64) []Match {
+	h := a.heap[:0]
+	for _, o := range a.touched {
+		m := Match{Passage: o, Score: a.score[o] * float64(a.matched[o]) / clauses}
+		if len(h) < k {
+			heap.Push(&h, m)
+		} else if better(m, h[0]) {
+			h[0] = m
+			heap.Fix(&h, 0)
+		}
+	}
+	out := make([]Match, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&h).(Match)
+	}
+	a.heap = h
+	return out
+}
+
+// better orders matches best first: higher score, then lower ordinal.
+func better(x, y Match) bool {
+	if x.Score != y.Score {
+		return x.Score > y.Score
+	}
+	return x.Passage < y.Passage
+}
+
+// matchHeap is a min-heap: its root is the worst of the best k.
+type matchHeap []Match
+
+func (h matchHeap) Len() int           { return len(h) }
+func (h matchHeap) Less(i, j int) bool { return better(h[j], h[i]) }
+func (h matchHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *matchHeap) Push(x any)        { *h = append(*h, x.(Match)) }
+func (h *matchHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return m
+}

@@ -1,0 +1,203 @@
+package blevestore
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/connectorhq/connector/internal/bm25"
+)
+
+// rankFileName is the ranking file in a generation's folder: the passages'
+// term frequencies and lengths, which search scores from (package bm25).
+// bleve keeps the records, the stored text and the term dictionaries; the
+// ranking file is derived from its index when a generation is committed, so
+// it always matches the generation, however the run got there.
+const rankFileName = "passages.bm25"
+
+// rankedFields are the passage fields in the ranking file, in this order.
+var rankedFields = []string{fieldContent, fieldTitle}
+
+const (
+	rankContent = 0 // field numbers in the ranking file
+	rankTitle   = 1
+)
+
+// writeRankFile derives the ranking file of the generation at genPath from
+// its bleve index.
+func writeRankFile(ctx context.Context, idx bleve.Index, genPath string) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := bm25.NewWriter(filepath.Join(genPath, rankFileName), rankedFields)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+
+	// Ordinals follow bleve's internal order, so every term's postings,
+	// read in that order, come out in ordinal order.
+	ords, err := passageOrdinals(ctx, r, w)
+	if err != nil {
+		return err
+	}
+	var postings []bm25.Posting
+	for fieldNum, field := range rankedFields {
+		dict, err := r.FieldDict(field)
+		if err != nil {
+			return err
+		}
+		for {
+			entry, err := dict.Next()
+			if err != nil {
+				dict.Close()
+				return err
+			}
+			if entry == nil {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				dict.Close()
+				return err
+			}
+			postings, err = termPostings(ctx, r, field, entry.Term, ords, postings[:0])
+			if err != nil {
+				dict.Close()
+				return err
+			}
+			if err := w.AddTerm(fieldNum, entry.Term, postings); err != nil {
+				dict.Close()
+				return err
+			}
+		}
+		if err := dict.Close(); err != nil {
+			return err
+		}
+	}
+	return w.Commit()
+}
+
+// ordinalMap maps bleve internal ids to passage ordinals (-1: not a passage).
+type ordinalMap struct {
+	dense  []int32
+	sparse map[uint64]int32
+}
+
+func (m *ordinalMap) get(id index.IndexInternalID) int32 {
+	if len(id) != 8 {
+		return -1
+	}
+	n := binary.BigEndian.Uint64(id)
+	if m.sparse != nil {
+		if o, ok := m.sparse[n]; ok {
+			return o
+		}
+		return -1
+	}
+	if n >= uint64(len(m.dense)) {
+		return -1
+	}
+	return m.dense[n]
+}
+
+// passageOrdinals registers every passage record with w, in internal order.
+func passageOrdinals(ctx context.Context, r index.IndexReader, w *bm25.Writer) (*ordinalMap, error) {
+	all, err := r.DocIDReaderAll()
+	if err != nil {
+		return nil, err
+	}
+	defer all.Close()
+	type rec struct {
+		internal uint64
+		ord      int32
+	}
+	var recs []rec
+	var maxID uint64
+	for {
+		id, err := all.Next()
+		if err != nil {
+			return nil, err
+		}
+		if id == nil {
+			break
+		}
+		if len(id) != 8 {
+			return nil, fmt.Errorf("unexpected internal id of %d bytes", len(id))
+		}
+		ext, err := r.ExternalID(id)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.Contains(ext, passageSep) {
+			continue
+		}
+		if len(recs)%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if len(recs) == math.MaxInt32 {
+			return nil, fmt.Errorf("more than %d passages", math.MaxInt32)
+		}
+		n := binary.BigEndian.Uint64(id)
+		maxID = max(maxID, n)
+		recs = append(recs, rec{n, int32(w.AddPassage(ext))})
+	}
+	m := &ordinalMap{}
+	if maxID < 4*uint64(len(recs))+1024 {
+		m.dense = make([]int32, maxID+1)
+		for i := range m.dense {
+			m.dense[i] = -1
+		}
+		for _, r := range recs {
+			m.dense[r.internal] = r.ord
+		}
+	} else {
+		m.sparse = make(map[uint64]int32, len(recs))
+		for _, r := range recs {
+			m.sparse[r.internal] = r.ord
+		}
+	}
+	return m, nil
+}
+
+// termPostings reads a term's postings in a field as passage postings.
+func termPostings(ctx context.Context, r index.IndexReader, field, term string, ords *ordinalMap, out []bm25.Posting) ([]bm25.Posting, error) {
+	tfr, err := r.TermFieldReader(ctx, []byte(term), field, true, true, false)
+	if err != nil {
+		return nil, err
+	}
+	defer tfr.Close()
+	var doc index.TermFieldDoc
+	for {
+		d, err := tfr.Next(&doc)
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			return out, nil
+		}
+		ord := ords.get(d.ID)
+		if ord < 0 {
+			continue
+		}
+		length := uint32(1)
+		if d.Norm > 0 { // bleve keeps 1/√length
+			length = uint32(math.Round(1 / (d.Norm * d.Norm)))
+		}
+		out = append(out, bm25.Posting{Passage: uint32(ord), Freq: uint32(d.Freq), Length: length})
+		d.Reset()
+	}
+}

@@ -1,0 +1,93 @@
+package blevestore
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/english"
+)
+
+// stemFilterName is the analyzer's stemming step: English Snowball
+// (Porter2) stems, the same as bleve's own stemmer_en_snowball, remembered
+// per word. Words repeat a great deal in any collection, and stemming was
+// the largest part of indexing time.
+const stemFilterName = "connector_stem_en"
+
+func init() {
+	// bleve finds analysis components by name in its registry; the
+	// filter owns its memory of stems, one per opened index mapping.
+	err := registry.RegisterTokenFilter(stemFilterName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return stemFilter{stems: &stemmer{}}, nil
+	})
+	if err != nil {
+		panic(err) // a second filter of this name: a build mistake
+	}
+}
+
+type stemFilter struct{ stems *stemmer }
+
+func (f stemFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	for _, t := range input {
+		t.Term = f.stems.stemBytes(t.Term)
+	}
+	return input
+}
+
+// stemmer is the analyzer's treatment of one lower-case word: "" for a
+// stop word, else its Snowball stem. Search uses it where it must analyse
+// whole passages (feedback, snippets). It remembers the stems of the words
+// it has seen, up to a bound, in shards that concurrent callers rarely
+// share.
+type stemmer struct {
+	once   sync.Once
+	seed   maphash.Seed
+	shards [stemShards]stemShard
+}
+
+const (
+	stemShards   = 32
+	maxShardSize = 8192 // remembered stems per shard; past it the shard starts again
+)
+
+type stemShard struct {
+	mu    sync.RWMutex
+	stems map[string][]byte
+}
+
+// stem returns the stem of a lower-case word, "" for a stop word.
+func (s *stemmer) stem(word string) string {
+	if word == "" || stopWords[word] {
+		return ""
+	}
+	return string(s.lookup(word))
+}
+
+// stemBytes returns the stem of an analysed (lower-case, not stop) term.
+// The result is shared: callers must not change it.
+func (s *stemmer) stemBytes(term []byte) []byte {
+	return s.lookup(string(term))
+}
+
+func (s *stemmer) lookup(word string) []byte {
+	s.once.Do(func() { s.seed = maphash.MakeSeed() })
+	sh := &s.shards[maphash.String(s.seed, word)%stemShards]
+	sh.mu.RLock()
+	st, ok := sh.stems[word]
+	sh.mu.RUnlock()
+	if ok {
+		return st
+	}
+	env := snowballstem.NewEnv(word)
+	english.Stem(env)
+	st = []byte(env.Current())
+	sh.mu.Lock()
+	if sh.stems == nil || len(sh.stems) >= maxShardSize {
+		sh.stems = make(map[string][]byte, 256)
+	}
+	sh.stems[word] = st
+	sh.mu.Unlock()
+	return st
+}
