@@ -35,16 +35,17 @@ type ranking struct {
 	// the average length it divides by is this share of the true average
 	// (smaller: longer passages are penalised more). 0 means 1.
 	LengthScale float64
+	K1          float64 // BM25 term frequency saturation; 0 means 1.2
 }
 
 // defaultRanking is what the product uses: the best of the experiments
 // (tuning_test.go) on both collections.
 var defaultRanking = ranking{
-	TitleBoost:     0.15,
-	LengthScale:    0.35,
+	TitleBoost:     0.25,
+	LengthScale:    0.5,
 	Feedback:       true,
 	FeedbackTerms:  5,
-	FeedbackWeight: 0.1,
+	FeedbackWeight: 0.2,
 }
 
 const (

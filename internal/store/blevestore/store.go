@@ -276,7 +276,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	}
 
 	r := s.ranking
-	params := bm25.Params{LengthScale: r.LengthScale}
+	params := bm25.Params{LengthScale: r.LengthScale, K1: r.K1}
 	if r.Feedback {
 		first, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), feedbackDocs, params)
 		if err != nil {
