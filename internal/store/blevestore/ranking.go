@@ -141,7 +141,7 @@ func fuzzyTerms(r index.IndexReader, term string) ([]string, error) {
 			}
 			return 1
 		}
-		return compareStrings(a.term, b.term)
+		return strings.Compare(a.term, b.term)
 	})
 	out := make([]string, 0, min(len(cands), maxFuzzyTerms))
 	for _, c := range cands[:min(len(cands), maxFuzzyTerms)] {
@@ -199,7 +199,7 @@ func (r ranking) feedback(stems *stemmer, bodies []string, query []queryTerm, df
 			}
 			return 1
 		}
-		return compareStrings(x.text, y.text)
+		return strings.Compare(x.text, y.text)
 	})
 	if len(out) > r.FeedbackTerms {
 		out = out[:r.FeedbackTerms]
@@ -211,14 +211,4 @@ func (r ranking) feedback(stems *stemmer, bodies []string, query []queryTerm, df
 		}
 	}
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -217,14 +217,14 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
 	}
 	start := time.Now()
-	hits, terms, err := s.rank(ctx, gen, q, limit)
+	hits, terms, loaded, err := s.rank(ctx, gen, q, limit)
 	if err != nil {
 		return nil, err
 	}
 	ranked := time.Now()
 	out := make([]store.Hit, 0, len(hits))
 	for _, h := range hits {
-		hit, err := s.hit(gen, h, terms)
+		hit, err := s.hit(gen, h, terms, loaded)
 		if err != nil {
 			return nil, err
 		}
@@ -234,13 +234,15 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 	return out, nil
 }
 
-// rank returns the best passage of each of the top documents, and the
-// query terms to highlight.
-func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, map[string]bool, error) {
+// rank returns the best passage of each of the top documents, the query
+// terms to highlight, and the passages it read on the way (by id), so
+// building the hits does not read them again.
+func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, map[string]bool, map[string]storedPassage, error) {
 	terms := analyzeQuery(gen.analyzer, q)
 	if len(terms) == 0 {
-		return nil, nil, ctx.Err() // only stop words: nothing to match
+		return nil, nil, nil, ctx.Err() // only stop words: nothing to match
 	}
+	loaded := map[string]storedPassage{}
 	ranks := gen.ranks
 	df := func(term string) uint32 { return ranks.DocFreq(rankContent, term) }
 	highlight := map[string]bool{}
@@ -259,15 +261,15 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 		if reader == nil {
 			adv, err := gen.idx.Advanced()
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if reader, err = adv.Reader(); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		near, err := fuzzyTerms(reader, t.text)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		terms[i].fuzzy = near
 		for _, n := range near {
@@ -280,14 +282,16 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	if r.Feedback {
 		first, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), feedbackDocs, params)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		var bodies []string
 		for _, m := range first {
-			p, err := s.passage(gen, ranks.ID(m.Passage))
+			id := ranks.ID(m.Passage)
+			p, err := s.passage(gen, id)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
+			loaded[id] = p
 			bodies = append(bodies, p.title+"\n"+p.body)
 		}
 		terms = append(slices.Clip(terms), r.feedback(&s.stems, bodies, terms, df, ranks.Passages())...)
@@ -295,7 +299,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	// Enough passages to fill limit documents.
 	matches, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), max(3*limit, 30), params)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	seen := map[string]bool{}
 	var best []rankedPassage
@@ -311,7 +315,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 			break
 		}
 	}
-	return best, highlight, nil
+	return best, highlight, loaded, nil
 }
 
 // rankedPassage is a passage search ranked, by id.
@@ -346,10 +350,13 @@ func (s *Store) passage(gen *generation, id string) (storedPassage, error) {
 }
 
 // hit turns a ranked passage into a search hit with its snippet.
-func (s *Store) hit(gen *generation, h rankedPassage, terms map[string]bool) (store.Hit, error) {
-	p, err := s.passage(gen, h.id)
-	if err != nil {
-		return store.Hit{}, err
+func (s *Store) hit(gen *generation, h rankedPassage, terms map[string]bool, loaded map[string]storedPassage) (store.Hit, error) {
+	p, ok := loaded[h.id]
+	if !ok {
+		var err error
+		if p, err = s.passage(gen, h.id); err != nil {
+			return store.Hit{}, err
+		}
 	}
 	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(&s.stems, p.body, terms), Score: h.score}, nil
 }
@@ -497,9 +504,4 @@ func Exists(dir string) (bool, error) {
 	default:
 		return false, err
 	}
-}
-
-func stringField(fields map[string]any, name string) string {
-	s, _ := fields[name].(string)
-	return s
 }
