@@ -25,8 +25,11 @@ go vet ./...
 step "client tools (npm)"
 scripts/install-client-tools.sh
 
+step "reverse proxies (apt: nginx, caddy)"
+scripts/install-nginx.sh
+
 step "go test -race"
-# CONNECTOR_REQUIRE_CLIENTS turns a missing client tool into a failure
+# CONNECTOR_REQUIRE_CLIENTS turns a missing client tool (or nginx, caddy) into a failure
 # instead of a skipped test.
 CONNECTOR_REQUIRE_CLIENTS=1 go test -race -count=1 -timeout 30m ./...
 
