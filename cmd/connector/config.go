@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/connectorhq/connector/internal/auth"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/fetch"
+	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/search"
 	"github.com/connectorhq/connector/internal/store/openaistore"
@@ -20,6 +23,17 @@ import (
 
 // config is everything the commands read from flags, the environment and .env.
 type config struct {
+	// Abuse limits and metrics of serve.
+	RateLimit         float64 // per client per second; 0 is off
+	RateBurst         int
+	TrustedProxies    []netip.Prefix
+	MaxSSESessions    int
+	MaxBodyBytes      int64
+	ReadHeaderTimeout time.Duration
+	CORSOrigins       []string
+	MetricsToken      string // secret: never logged
+	MetricsAddr       string
+
 	Addr            string
 	Store           string // "bleve" | "openai"
 	IndexDir        string
@@ -48,6 +62,13 @@ type config struct {
 	CacheBytes      int64
 	CacheTTL        time.Duration
 	UploadWorkers   int
+	AuthMode        auth.Mode
+	APIKeys         []string // secret: never logged
+	OAuthIssuer     string
+	OAuthAudiences  []string
+	OAuthScopes     []string
+	OAuthClockSkew  time.Duration
+	OAuthJWKSURL    string
 }
 
 // scope says which commands a setting applies to.
@@ -120,6 +141,56 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{env: "AUTH_MODE", flag: "auth-mode", def: "none", scope: forServe,
+		usage: `who may call the MCP endpoints: "none" (anyone who reaches the server), "apikey" (API_KEYS) or "oauth" (tokens from OAUTH_ISSUER)`,
+		apply: func(c *config, v string) error {
+			switch m := auth.Mode(strings.ToLower(v)); m {
+			case auth.ModeNone, auth.ModeAPIKey, auth.ModeOAuth:
+				c.AuthMode = m
+				return nil
+			}
+			return fmt.Errorf(`%q: want "none", "apikey" or "oauth"`, v)
+		}},
+	{env: "API_KEYS", def: "", scope: forServe, secret: true,
+		usage: fmt.Sprintf("comma-separated API keys for AUTH_MODE=apikey, each at least %d characters (environment or .env only)", auth.MinAPIKeyLen),
+		apply: func(c *config, v string) error { c.APIKeys = splitList(v, ","); return nil }},
+	{env: "OAUTH_ISSUER", flag: "oauth-issuer", def: "", scope: forServe,
+		usage: "for AUTH_MODE=oauth: the identity provider's issuer URL, exactly as in its tokens' iss claim",
+		apply: func(c *config, v string) error {
+			if v != "" && !docurl.IsCitable(v) {
+				return fmt.Errorf("%q is not an absolute http(s) URL, e.g. https://keycloak.example.com/realms/main", v)
+			}
+			c.OAuthIssuer = v
+			return nil
+		}},
+	{env: "OAUTH_AUDIENCE", flag: "oauth-audience", def: "", scope: forServe,
+		usage: "comma-separated aud values accepted in access tokens (default: PUBLIC_BASE_URL and PUBLIC_BASE_URL/mcp and /sse)",
+		apply: func(c *config, v string) error { c.OAuthAudiences = splitList(v, ","); return nil }},
+	{env: "OAUTH_REQUIRED_SCOPES", flag: "oauth-required-scopes", def: "", scope: forServe,
+		usage: "scopes every access token must grant, separated by spaces or commas",
+		apply: func(c *config, v string) error {
+			c.OAuthScopes = splitList(strings.ReplaceAll(v, ",", " "), " ")
+			return nil
+		}},
+	{env: "OAUTH_CLOCK_SKEW", flag: "oauth-clock-skew", def: "60s", scope: forServe,
+		usage: "tolerance on access tokens' exp, nbf and iat, for clocks that disagree",
+		apply: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 10*time.Minute {
+				return fmt.Errorf("%q: want a duration from 0s to 10m, e.g. 60s", v)
+			}
+			c.OAuthClockSkew = d
+			return nil
+		}},
+	{env: "OAUTH_JWKS_URL", flag: "oauth-jwks-url", def: "", scope: forServe,
+		usage: "URL of the identity provider's signing keys (JWKS); unset, it is found through OAUTH_ISSUER's discovery metadata",
+		apply: func(c *config, v string) error {
+			if v != "" && !docurl.IsCitable(v) {
+				return fmt.Errorf("%q is not an absolute http(s) URL", v)
+			}
+			c.OAuthJWKSURL = v
+			return nil
+		}},
 	{env: "MAX_RESULTS", flag: "max-results", def: strconv.Itoa(search.DefaultMaxResults), scope: forServe | forQuery,
 		usage: fmt.Sprintf("results per search, 1 to %d", search.MaxMaxResults),
 		apply: intSetting(func(c *config, n int) { c.MaxResults = n }, 1, search.MaxMaxResults)},
@@ -138,6 +209,64 @@ var settings = []setting{
 	{env: "SSE_KEEPALIVE", flag: "sse-keepalive", def: "15s", scope: forServe,
 		usage: "interval of keep-alive comments on SSE streams (0 turns them off)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.SSEKeepAlive = d }, 0)},
+	{env: "RATE_LIMIT", flag: "rate-limit", def: "20", scope: forServe,
+		usage: "requests per second each client (token subject, else IP address) may make to the MCP endpoints and document view; more get 429 with Retry-After (0 turns the limit off)",
+		apply: func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1e6 || f != f {
+				return fmt.Errorf("%q: want requests per second, e.g. 20 or 0.5 (0 turns the limit off)", v)
+			}
+			c.RateLimit = f
+			return nil
+		}},
+	{env: "RATE_BURST", flag: "rate-burst", def: "40", scope: forServe,
+		usage: "requests a client may make at once above RATE_LIMIT before it is slowed down",
+		apply: intSetting(func(c *config, n int) { c.RateBurst = n }, 1, 1_000_000)},
+	{env: "TRUSTED_PROXIES", flag: "trusted-proxies", def: "127.0.0.0/8,::1", scope: forServe,
+		usage: `comma-separated IP addresses or CIDRs of your reverse proxies (e.g. 127.0.0.0/8,::1,172.16.0.0/12): only their X-Forwarded-For is believed when finding a client's IP for the rate limit ("none" trusts none)`,
+		apply: func(c *config, v string) error {
+			p, err := httpserver.ParseTrustedProxies(v)
+			c.TrustedProxies = p
+			return err
+		}},
+	{env: "MAX_SSE_SESSIONS", flag: "max-sse-sessions", def: "1000", scope: forServe,
+		usage: "open HTTP+SSE streams the server holds at most; more get 503 with Retry-After, open ones are never dropped (0: no cap)",
+		apply: intSetting(func(c *config, n int) { c.MaxSSESessions = n }, 0, 1_000_000)},
+	{env: "MAX_BODY_BYTES", flag: "max-body-bytes", def: "1048576", scope: forServe,
+		usage: "largest request body accepted on the MCP endpoints, in bytes; larger ones get 413",
+		apply: func(c *config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 16<<10 || n > 1<<30 {
+				return fmt.Errorf("%q: want a number of bytes from 16384 to 1073741824, e.g. 1048576 (1 MiB)", v)
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+	{env: "READ_HEADER_TIMEOUT", flag: "read-header-timeout", def: "10s", scope: forServe,
+		usage: "time a client gets to send a request's headers (slow clients tie up connections)",
+		apply: durationSetting(func(c *config, d time.Duration) { c.ReadHeaderTimeout = d }, 100*time.Millisecond)},
+	{env: "CORS_ORIGINS", flag: "cors-origins", def: "", scope: forServe,
+		usage: `comma-separated browser origins allowed to call the MCP endpoints (e.g. https://app.example.com, https://*.example.com; "*" for any); other origins get 403. Unset: none, except localhost pages when listening on loopback. Clients that send no Origin (ChatGPT, the Responses API) are not affected`,
+		apply: func(c *config, v string) error {
+			o, err := httpserver.ParseCORSOrigins(v)
+			c.CORSOrigins = o
+			return err
+		}},
+	{env: "METRICS_TOKEN", def: "", scope: forServe, secret: true,
+		usage: "when set, /metrics requires the header Authorization: Bearer <METRICS_TOKEN> (environment or .env only)",
+		apply: func(c *config, v string) error { c.MetricsToken = v; return nil }},
+	{env: "METRICS_ADDR", flag: "metrics-addr", def: "", scope: forServe,
+		usage: "host:port of a separate listener for /metrics (e.g. :9090), which the main address then no longer serves; unset, /metrics is on ADDR",
+		apply: func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return fmt.Errorf("%q is not host:port, e.g. :9090 or 127.0.0.1:9090", v)
+			}
+			c.MetricsAddr = v
+			return nil
+		}},
 	{env: "INDEX_RELOAD_INTERVAL", flag: "reload-interval", def: "5s", scope: forServe,
 		usage: "how often the server checks for an index built by `connector index` (0 turns it off)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.ReloadInterval = d }, 0)},
@@ -244,6 +373,17 @@ var settings = []setting{
 		apply: intSetting(func(c *config, n int) { c.UploadWorkers = n }, 1, 32)},
 }
 
+// splitList splits v at sep and drops blank items.
+func splitList(v, sep string) []string {
+	var out []string
+	for _, s := range strings.Split(v, sep) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func intSetting(set func(*config, int), lo, hi int) func(*config, string) error {
 	return func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -311,7 +451,39 @@ func loadConfig(getenv func(string) string, flags map[string]*string, given map[
 			errs = append(errs, errors.New("STORE=openai needs VECTOR_STORE_ID (vs_...): set it in the environment or .env, or run `connector index --store openai PATH...` to create one"))
 		}
 	}
+	if sc&forServe != 0 {
+		errs = append(errs, checkAuth(c)...)
+	}
 	return c, errors.Join(errs...)
+}
+
+// checkAuth reports settings that AUTH_MODE needs or that only another mode
+// uses (a key set while AUTH_MODE=none would leave the server open to
+// someone who thinks it is closed). Its messages never quote a key.
+func checkAuth(c config) []error {
+	var errs []error
+	switch c.AuthMode {
+	case auth.ModeAPIKey:
+		if len(c.APIKeys) == 0 {
+			errs = append(errs, fmt.Errorf("AUTH_MODE=apikey needs API_KEYS: set one or more comma-separated keys of at least %d characters in the environment or .env (generate one with: openssl rand -hex 32)", auth.MinAPIKeyLen))
+		} else if err := auth.CheckAPIKeys(c.APIKeys); err != nil {
+			errs = append(errs, fmt.Errorf("API_KEYS: %w", err))
+		}
+	case auth.ModeOAuth:
+		if c.PublicBaseURL == "" {
+			errs = append(errs, errors.New("AUTH_MODE=oauth needs PUBLIC_BASE_URL: set it to the public https URL clients reach this server at (e.g. https://docs.example.com); tokens must be issued for it (their aud) and the protected resource metadata names it"))
+		}
+		if c.OAuthIssuer == "" {
+			errs = append(errs, errors.New("AUTH_MODE=oauth needs OAUTH_ISSUER: set it to your identity provider's issuer URL exactly as in its tokens' iss claim (e.g. https://keycloak.example.com/realms/main or https://example.eu.auth0.com/)"))
+		}
+	}
+	if len(c.APIKeys) > 0 && c.AuthMode != auth.ModeAPIKey {
+		errs = append(errs, fmt.Errorf("API_KEYS is set but AUTH_MODE=%s, so the keys would not be checked: set AUTH_MODE=apikey, or remove API_KEYS", c.AuthMode))
+	}
+	if c.OAuthIssuer != "" && c.AuthMode != auth.ModeOAuth {
+		errs = append(errs, fmt.Errorf("OAUTH_ISSUER is set but AUTH_MODE=%s, so tokens would not be checked: set AUTH_MODE=oauth, or remove OAUTH_ISSUER", c.AuthMode))
+	}
+	return errs
 }
 
 // LogValue keeps secrets out of every log line.
@@ -325,8 +497,21 @@ func (c config) LogValue() slog.Value {
 		slog.Int("max_results", c.MaxResults),
 		slog.Int("max_fetch_chars", c.MaxFetchChars),
 		slog.String("tool_timeout", c.ToolTimeout.String()),
+		slog.Float64("rate_limit", c.RateLimit),
+		slog.Int("rate_burst", c.RateBurst),
+		slog.Int("trusted_proxies", len(c.TrustedProxies)),
+		slog.Int("max_sse_sessions", c.MaxSSESessions),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Any("cors_origins", c.CORSOrigins),
+		slog.Bool("metrics_token_set", c.MetricsToken != ""),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),
 		slog.String("vector_store_id", c.VectorStoreID),
 		slog.String("openai_base_url", c.OpenAIBaseURL),
+		slog.String("auth_mode", string(c.AuthMode)),
+		slog.Int("api_keys", len(c.APIKeys)),
+		slog.String("oauth_issuer", c.OAuthIssuer),
+		slog.Any("oauth_audience", c.OAuthAudiences),
+		slog.Any("oauth_required_scopes", c.OAuthScopes),
 	)
 }

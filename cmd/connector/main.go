@@ -6,6 +6,7 @@
 //	connector search QUERY     print what the search tool returns
 //	connector fetch ID         print what the fetch tool returns
 //	connector bench FOLDER     measure quality and speed
+//	connector healthcheck      exit 0 when a running server answers /healthz
 //	connector version          print the version
 package main
 
@@ -26,6 +27,9 @@ import (
 
 	"github.com/joho/godotenv"
 	"golang.org/x/term"
+
+	"github.com/connectorhq/connector/internal/metrics"
+	"github.com/connectorhq/connector/internal/requestid"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
@@ -78,6 +82,7 @@ Usage:
   connector search [flags] QUERY   print the JSON the search tool returns
   connector fetch [flags] ID       print the JSON the fetch tool returns
   connector bench [flags] FOLDER   measure quality and speed on a BEIR collection
+  connector healthcheck [--ready]  exit 0 when the server answers /healthz (/readyz)
   connector version                print the version
 
 Run "connector COMMAND -h" for a command's flags. Every flag also reads an
@@ -102,6 +107,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.fetch(ctx, args)
 	case "bench":
 		return e.bench(ctx, args)
+	case "healthcheck":
+		return e.healthcheck(ctx, args)
 	case "version":
 		fmt.Fprintln(stdout, "connector", buildVersion())
 		return exitOK
@@ -120,6 +127,8 @@ type command struct {
 	cfg    config
 	logger *slog.Logger
 	args   []string
+	// metrics is set by serve; other commands record none.
+	metrics *metrics.Metrics
 }
 
 // setup parses a command's flags, the .env file and the configuration. When
@@ -178,7 +187,8 @@ func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*f
 }
 
 // newLogger writes to stderr (stdout carries command output): text on a
-// terminal, JSON otherwise, unless LOG_FORMAT says.
+// terminal, JSON otherwise, unless LOG_FORMAT says. A record logged with a
+// request's context carries its request_id.
 func newLogger(w io.Writer, cfg config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	format := cfg.LogFormat
@@ -189,9 +199,9 @@ func newLogger(w io.Writer, cfg config) *slog.Logger {
 		}
 	}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(requestid.Handler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(requestid.Handler(slog.NewJSONHandler(w, opts)))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net"
+	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/metrics"
 )
 
 func (e env) serve(ctx context.Context, args []string) int {
@@ -35,11 +41,18 @@ func (e env) serve(ctx context.Context, args []string) int {
 func (c command) serve(ctx context.Context) error {
 	cfg, logger := c.cfg, c.logger
 	logger.Info("starting connector", "version", buildVersion(), "config", cfg)
+	m := metrics.New()
+	c.metrics = m // counts the OpenAI API calls of the store
 	st, err := c.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	storeGauges := metrics.StoreOptions{Ready: st.Ready}
+	if cfg.Store == "bleve" {
+		storeGauges.Size = func() (int64, error) { return dirSize(cfg.IndexDir) }
+	}
+	m.WatchStore(storeGauges)
 	if cfg.Store == "openai" {
 		// Say at once whether the key and the vector store work; serve anyway
 		// (/readyz reports it) so that a passing network fault does not stop start-up.
@@ -70,15 +83,47 @@ func (c command) serve(ctx context.Context) error {
 		u, _ := docurl.ParseBase(cfg.PublicBaseURL) // validated in loadConfig
 		allowed = append(allowed, u.Host)
 	}
+	authn, err := c.authenticator(m.AuthFailure)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	logAuth(ctx, logger, authn, ln.Addr(), cfg)
+	toolLinker := linker
+	if authn != nil {
+		// The document view needs credentials that a browser opening a
+		// citation does not send: hand out no links to it.
+		toolLinker = docurl.Linker{}
+	}
 	srv := mcpserver.New(st, mcpserver.Options{
 		Version: buildVersion(), MaxResults: cfg.MaxResults, MaxQueryBytes: cfg.MaxQueryBytes,
-		MaxFetchChars: cfg.MaxFetchChars, ToolTimeout: cfg.ToolTimeout, Linker: linker, Logger: logger,
+		MaxFetchChars: cfg.MaxFetchChars, ToolTimeout: cfg.ToolTimeout, Linker: toolLinker, Logger: logger,
+		Metrics: m,
 	})
 	hs := httpserver.New(httpserver.Options{
 		Version: buildVersion(), Store: st, MCP: srv, Linker: linker, Logger: logger,
 		AllowedHosts: allowed, SSEKeepAlive: cfg.SSEKeepAlive,
 		ShutdownTimeout: cfg.ShutdownTimeout, ToolTimeout: cfg.ToolTimeout,
+		Auth: authn,
+
+		Metrics: m, MetricsToken: cfg.MetricsToken,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies,
+		MaxSSESessions: cfg.MaxSSESessions, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout, NoMetricsRoute: cfg.MetricsAddr != "",
 	})
+	metricsAt := ln.Addr()
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w (is another server using the port?)", cfg.MetricsAddr, err)
+		}
+		metricsAt = mln.Addr()
+		go serveMetrics(ctx, mln, m.Handler(cfg.MetricsToken), logger)
+	}
+	if cfg.MetricsToken == "" && !isLoopbackListener(metricsAt) {
+		logger.Warn("/metrics is open to anyone who reaches " + metricsAt.String() + ": set METRICS_TOKEN, or keep the port private (METRICS_ADDR, or block /metrics at your reverse proxy)")
+	}
 	if w, ok := st.(watcher); ok {
 		go w.Watch(ctx, cfg.ReloadInterval)
 	}
@@ -86,6 +131,45 @@ func (c command) serve(ctx context.Context) error {
 	logger.Info("listening", "addr", ln.Addr().String(),
 		"streamable_http", base+"/mcp", "sse", base+"/sse/", "public_base_url", linker.Base())
 	return hs.Serve(ctx, ln)
+}
+
+// serveMetrics answers GET /metrics on ln until ctx is done.
+func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close() // scrapes are short: nothing to drain
+	}()
+	logger.Info("metrics listening", "addr", ln.Addr().String(), "metrics", "http://"+ln.Addr().String()+"/metrics")
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("metrics listener stopped", "err", err)
+	}
+}
+
+// isLoopbackListener reports whether addr is a loopback address.
+func isLoopbackListener(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// dirSize is the size of the files under dir, for the index size gauge.
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // watcher is a store that follows index runs while serving.

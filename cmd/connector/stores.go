@@ -23,7 +23,11 @@ import (
 func (c command) openStore(ctx context.Context, serving bool) (store.Store, error) {
 	switch c.cfg.Store {
 	case "openai":
-		return openaistore.New(c.openaiConfig())
+		cfg := c.openaiConfig()
+		if m := c.metrics; m != nil {
+			cfg.OnAttempt = func(a openaistore.Attempt) { m.UpstreamAttempt(a.Operation, a.Retry, a.Status, a.Duration) }
+		}
+		return openaistore.New(cfg)
 	case "bleve":
 		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
 		if !errors.Is(err, blevestore.ErrNoIndex) {

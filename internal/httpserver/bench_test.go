@@ -4,10 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +21,9 @@ import (
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/metrics"
+	"github.com/connectorhq/connector/internal/requestid"
+	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
@@ -120,5 +128,108 @@ func BenchmarkMCPSearch(b *testing.B) {
 		if err != nil || res.IsError {
 			b.Fatal(err, res)
 		}
+	}
+}
+
+// BenchmarkMCPOverhead is one search tool call over Streamable HTTP on
+// loopback against a store that answers at once, without and with the abuse
+// limits and metrics (production defaults, an info-level JSON log with
+// request ids): what they add to every call.
+//
+//	go test -run '^$' -bench MCPOverhead -benchtime 3000x ./internal/httpserver/
+func BenchmarkMCPOverhead(b *testing.B) {
+	b.Run("bare", func(b *testing.B) { benchOverhead(b, nil) })
+	b.Run("limits+metrics", func(b *testing.B) {
+		benchOverhead(b, func(o *Options, m *mcpserver.Options) {
+			met := metrics.New()
+			logger := slog.New(requestid.Handler(slog.NewJSONHandler(io.Discard, nil)))
+			o.Metrics, m.Metrics = met, met
+			o.Logger, m.Logger = logger, logger
+			o.RateLimit, o.RateBurst = 1e9, 1e9 // every call takes the limiter's path, none is refused
+			o.TrustedProxies, _ = ParseTrustedProxies("10.0.0.0/8")
+			o.MaxBodyBytes, o.MaxSSESessions = 1<<20, 1000
+			o.CORSOrigins = []string{"https://app.example.com"}
+		})
+	})
+}
+
+func benchOverhead(b *testing.B, tweak func(*Options, *mcpserver.Options)) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	linker, _ := docurl.NewLinker("http://" + ln.Addr().String())
+	var st benchStore
+	mopts := mcpserver.Options{Version: "bench", Linker: linker, ToolTimeout: 30 * time.Second, MaxQueryBytes: 2048}
+	opts := Options{Version: "bench", Store: st, Linker: linker, ToolTimeout: 30 * time.Second}
+	if tweak != nil {
+		tweak(&opts, &mopts)
+	}
+	opts.MCP = mcpserver.New(st, mopts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- New(opts).Serve(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "v0"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + ln.Addr().String() + "/mcp"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cs.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "search", Arguments: map[string]any{"query": "constant query words"}})
+		if err != nil || res.IsError {
+			b.Fatal(err, res)
+		}
+	}
+}
+
+// benchStore answers every search with the same ten hits at once.
+type benchStore struct{}
+
+var benchText = strings.Repeat("Constant benchmark text about nothing in particular. ", 6)
+
+func (benchStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
+	hits := make([]store.Hit, limit)
+	for i := range hits {
+		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: "A constant document title", Snippet: benchText, Score: float64(limit - i)}
+	}
+	return hits, nil
+}
+
+func (benchStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+	return &store.Document{ID: id, Title: "A constant document title", Text: benchText}, nil
+}
+
+func (benchStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }
+func (benchStore) Ready(context.Context) (store.Status, error) {
+	return store.Status{Backend: "constant", Documents: 10}, nil
+}
+func (benchStore) Close() error { return nil }
+
+// BenchmarkMiddleware is the cost of the layers every MCP request passes
+// (request id, access log and HTTP metrics, CORS, rate limit, body cap)
+// around a handler that does nothing, without the network.
+func BenchmarkMiddleware(b *testing.B) {
+	noop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	m := metrics.New()
+	logger := slog.New(requestid.Handler(slog.NewJSONHandler(io.Discard, nil)))
+	limiter := newRateLimiter(1e9, 1e9, clientIPs{}, m)
+	full := requestIDs(requestid.NewGenerator(), recoverer(logger, accessLog(logger, m,
+		corsHandler(newOriginPolicy([]string{"https://app.example.com"}, false), m, logger,
+			limiter.wrap(limitBody(1<<20, m, noop))))))
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"none", noop}, {"all", full}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(callSearch))
+				req.RemoteAddr = "203.0.113.9:4000"
+				bc.h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
 	}
 }

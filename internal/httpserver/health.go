@@ -13,7 +13,8 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.opts.Version})
 }
 
-// readyz answers 200 when the store is open and answering, 503 otherwise.
+// readyz answers 200 when the store is open and answering and, with OAuth,
+// the identity provider's signing keys are loaded; 503 otherwise.
 // The body never carries error details: they may hold paths or upstream
 // messages, so they go to the log.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -24,6 +25,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.logger.WarnContext(ctx, "readiness check failed", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": "the document store is not answering; see the server log"})
 		return
+	}
+	if s.opts.Auth != nil {
+		if err := s.opts.Auth.Ready(ctx); err != nil {
+			s.logger.WarnContext(ctx, "readiness check failed: the identity provider's signing keys (JWKS) cannot be loaded", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": "the identity provider's signing keys cannot be loaded; see the server log"})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "store": st})
 }

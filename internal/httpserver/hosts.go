@@ -19,8 +19,11 @@ type hostGuard struct {
 	anyHost  bool     // "*" was configured
 	exact    []string // lower-case host names
 	suffixes []string // ".example.com" for "*.example.com"
-	logger   *slog.Logger
-	warned   atomic.Bool
+	// origins, when set, accepts an Origin the operator allowed explicitly
+	// (CORS_ORIGINS) even when its host is not an allowed Host.
+	origins func(origin string) bool
+	logger  *slog.Logger
+	warned  atomic.Bool
 }
 
 // newHostGuard enforces the allow-list on loopback listeners, and on any
@@ -54,7 +57,7 @@ func (g *hostGuard) wrap(next http.Handler) http.Handler {
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
 			u, err := url.Parse(origin)
-			if err != nil || !g.allows(stripPort(strings.ToLower(u.Host))) {
+			if (err != nil || !g.allows(stripPort(strings.ToLower(u.Host)))) && (g.origins == nil || !g.origins(origin)) {
 				g.refuse(w, r, "Origin", origin)
 				return
 			}

@@ -10,11 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/connectorhq/connector/internal/auth"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/metrics"
+	"github.com/connectorhq/connector/internal/requestid"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -45,14 +49,47 @@ type Options struct {
 	// ToolTimeout (at least a minute). SSE streams lift the read and write
 	// deadlines for their own connection.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout time.Duration
+
+	// Metrics records the server's metrics and is served at /metrics; nil
+	// serves none. MetricsToken, when set, is the bearer token /metrics requires.
+	Metrics      *metrics.Metrics
+	MetricsToken string
+	// NoMetricsRoute keeps /metrics off this listener (another one serves it).
+	NoMetricsRoute bool
+	// RateLimit is the requests per second each client may make to the MCP
+	// endpoints and the document view, in bursts of up to RateBurst; 0
+	// disables the limit. A client is the authenticated subject, else the
+	// client IP.
+	RateLimit float64
+	RateBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header is
+	// believed when finding a client's IP.
+	TrustedProxies []netip.Prefix
+	// MaxSSESessions caps the open SSE streams (0: no cap); more get 503.
+	MaxSSESessions int
+	// MaxBodyBytes caps a request body (0: the SDK's default of 4 MiB); more get 413.
+	MaxBodyBytes int64
+	// CORSOrigins are the browser origins ("https://app.example.com",
+	// "https://*.example.com", "*") allowed to call the MCP endpoints; other
+	// origins get 403 there. Requests without Origin are not from browsers
+	// and pass.
+	CORSOrigins []string
+
+	// Auth, when set, requires credentials (an API key or an OAuth access
+	// token) on the MCP endpoints and the document view, and serves the
+	// OAuth protected resource metadata; nil (AUTH_MODE=none) leaves them open.
+	// Health checks, the metadata and the home page stay open.
+	Auth *auth.Authenticator
 }
 
 // Server is the connector's HTTP server.
 type Server struct {
-	opts   Options
-	logger *slog.Logger
-	sse    *sseHandler // set by Handler
-	fresh  freshConns
+	opts    Options
+	logger  *slog.Logger
+	sse     *sseHandler  // set by Handler
+	limiter *rateLimiter // set by Handler; nil when RateLimit is 0
+	ids     *requestid.Generator
+	fresh   freshConns
 }
 
 // New returns a server; call Serve to run it.
@@ -72,32 +109,56 @@ func New(opts Options) *Server {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = max(2*opts.ToolTimeout, time.Minute)
 	}
-	return &Server{opts: opts, logger: opts.Logger.With("component", "http")}
+	return &Server{opts: opts, logger: opts.Logger.With("component", "http"), ids: requestid.NewGenerator()}
 }
 
 // Handler returns the HTTP handler for a listener at addr (the address the
 // listener is bound to: it decides whether DNS-rebinding protection is on).
 func (s *Server) Handler(addr net.Addr) http.Handler {
 	mux := http.NewServeMux()
-	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, s.logger)
+	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, s.opts.MaxBodyBytes, s.logger)
 	sse := newSSEHandler(s.opts.MCP.MCP, mcpHandler, s.opts.SSEKeepAlive, s.logger)
+	sse.maxSessions, sse.maxBody, sse.metrics = s.opts.MaxSSESessions, s.opts.MaxBodyBytes, s.opts.Metrics
 	s.sse = sse
+	s.limiter = newRateLimiter(s.opts.RateLimit, s.opts.RateBurst, clientIPs{trusted: s.opts.TrustedProxies}, s.opts.Metrics)
 	for _, p := range []string{"/mcp", "/mcp/{$}"} {
-		mux.Handle(p, mcpHandler)
+		mux.Handle(p, s.authenticate(s.protect(mcpHandler)))
 	}
 	for _, p := range []string{"/sse", "/sse/{$}"} {
-		mux.Handle(p, sse)
+		mux.Handle(p, s.authenticate(s.protect(sse)))
 	}
 	view := docView{store: s.opts.Store, logger: s.logger}
-	mux.Handle("GET "+docurl.ViewPath+"{id...}", view)
+	mux.Handle("GET "+docurl.ViewPath+"{id...}", s.authenticate(s.limiter.wrap(view)))
+	if s.opts.Auth != nil {
+		s.opts.Auth.Register(mux) // /.well-known/oauth-protected-resource[/mcp|/sse]
+	}
 	mux.HandleFunc("GET /{$}", s.home)
 	guard := newHostGuard(isLoopbackAddr(addr), s.opts.AllowedHosts, s.logger)
+	origins := newOriginPolicy(s.opts.CORSOrigins, isLoopbackAddr(addr))
+	guard.origins = origins.allows
 
 	health := http.NewServeMux()
 	health.HandleFunc("GET /healthz", s.healthz)
 	health.HandleFunc("GET /readyz", s.readyz)
+	if s.opts.Metrics != nil && !s.opts.NoMetricsRoute {
+		health.Handle("GET /metrics", s.opts.Metrics.Handler(s.opts.MetricsToken))
+	}
 	health.Handle("/", guard.wrap(mux))
-	return recoverer(s.logger, accessLog(s.logger, health))
+	// Outermost first: the request id (so every later log line has it),
+	// panics, the access log and HTTP metrics (so refusals are counted),
+	// then CORS: preflights carry no credentials and are answered before
+	// authentication, and browser origins not allowed are refused on the
+	// MCP routes. Per-route limits follow in protect.
+	return requestIDs(s.ids, recoverer(s.logger, accessLog(s.logger, s.opts.Metrics,
+		corsHandler(origins, s.opts.Metrics, s.logger, health))))
+}
+
+// protect applies the abuse limits of the MCP routes: the per-client rate
+// limit, then the body size cap. Authentication goes first, outside protect,
+// so that the limiter can key on the token's subject:
+// mux.Handle(p, s.authenticate(s.protect(h))).
+func (s *Server) protect(h http.Handler) http.Handler {
+	return s.limiter.wrap(limitBody(s.opts.MaxBodyBytes, s.opts.Metrics, h))
 }
 
 // Serve answers requests on ln until ctx is done, then shuts down

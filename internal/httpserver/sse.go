@@ -3,6 +3,7 @@ package httpserver
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/connectorhq/connector/internal/metrics"
 )
 
 // sseHandler serves the legacy HTTP+SSE transport: GET opens a stream whose
@@ -27,6 +30,12 @@ type sseHandler struct {
 	streamable http.Handler
 	keepAlive  time.Duration
 	logger     *slog.Logger
+	// maxSessions caps the open streams (MAX_SSE_SESSIONS); 0 means no cap.
+	maxSessions int
+	// maxBody caps a posted message (MAX_BODY_BYTES); 0 means the SDK's default.
+	maxBody  int64
+	metrics  *metrics.Metrics
+	warnedAt atomic.Int64 // unix seconds of the last "SSE sessions full" warning
 
 	mu       sync.Mutex
 	sessions map[string]*sseSession
@@ -39,6 +48,7 @@ type sseHandler struct {
 type sseSession struct {
 	transport *mcp.SSEServerTransport
 	pending   atomic.Int64 // calls read from the client and not yet answered
+	user      string       // the authenticated caller who opened it ("" without auth)
 }
 
 func newSSEHandler(srv *mcp.Server, streamable http.Handler, keepAlive time.Duration, logger *slog.Logger) *sseHandler {
@@ -68,7 +78,9 @@ func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	sess := h.sessions[r.URL.Query().Get("sessionid")]
 	h.mu.Unlock()
-	if sess == nil {
+	if sess == nil || sess.user != callerID(r) {
+		// Another caller's session is answered as a missing one: posting
+		// into it would run calls as its owner.
 		http.Error(w, "session not found: it ended or never existed; open a new SSE stream with GET", http.StatusNotFound)
 		return
 	}
@@ -95,19 +107,27 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 
 	kw := &keepAliveWriter{ResponseWriter: w}
-	sess := &sseSession{transport: &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: kw}}
+	sess := &sseSession{transport: &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: kw, MaxRequestBodyBytes: h.maxBody},
+		user: callerID(r)}
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
 		http.Error(w, "the server is shutting down; reconnect shortly", http.StatusServiceUnavailable)
 		return
 	}
+	if h.maxSessions > 0 && len(h.sessions) >= h.maxSessions {
+		h.mu.Unlock()
+		h.refuseFull(w, r)
+		return
+	}
 	h.sessions[id] = sess
 	h.mu.Unlock()
+	h.metrics.SSESessionOpened()
 	defer func() {
 		h.mu.Lock()
 		delete(h.sessions, id)
 		h.mu.Unlock()
+		h.metrics.SSESessionClosed()
 	}()
 
 	ctx, cancel := context.WithCancel(r.Context())
@@ -159,6 +179,21 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 		case <-h.forced:
 		}
 	}
+}
+
+// refuseFull answers a new stream when MAX_SSE_SESSIONS are open: 503 with
+// Retry-After. Open sessions are never dropped to make room.
+func (h *sseHandler) refuseFull(w http.ResponseWriter, r *http.Request) {
+	h.metrics.Limited(metrics.LimitSSESessions)
+	if now := time.Now().Unix(); h.warnedAt.Load() < now-60 {
+		h.warnedAt.Store(now) // at most one warning a minute
+		h.logger.WarnContext(r.Context(), "SSE stream refused: the server holds its maximum of open SSE sessions",
+			"max_sse_sessions", h.maxSessions, "fix", "raise MAX_SSE_SESSIONS if the host has room, or point clients at /mcp")
+	}
+	w.Header().Set("Retry-After", "30")
+	http.Error(w, fmt.Sprintf("503 Service Unavailable: this server already holds its maximum of %d open SSE sessions (MAX_SSE_SESSIONS). "+
+		"Retry in 30 seconds, or connect to the Streamable HTTP endpoint /mcp, which keeps no stream open.", h.maxSessions),
+		http.StatusServiceUnavailable)
 }
 
 // sseLinger is how long a stream stays open at shutdown after its last answer.

@@ -22,7 +22,9 @@ type streamableHandler struct {
 	json   http.Handler // answers with application/json
 }
 
-func newStreamableHandler(srv *mcp.Server, logger *slog.Logger) *streamableHandler {
+// maxBody caps a request body (MAX_BODY_BYTES): the SDK answers 413 past it;
+// 0 means the SDK's default.
+func newStreamableHandler(srv *mcp.Server, maxBody int64, logger *slog.Logger) *streamableHandler {
 	get := func(*http.Request) *mcp.Server { return srv }
 	opts := func(jsonResponse bool) *mcp.StreamableHTTPOptions {
 		return &mcp.StreamableHTTPOptions{
@@ -31,6 +33,7 @@ func newStreamableHandler(srv *mcp.Server, logger *slog.Logger) *streamableHandl
 			// Host checks are ours (hostGuard): the SDK's would refuse every
 			// tunnelled request on a loopback listener.
 			DisableLocalhostProtection: true,
+			MaxRequestBodyBytes:        maxBody,
 			Logger:                     logger,
 		}
 	}

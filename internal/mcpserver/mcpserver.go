@@ -17,8 +17,11 @@ import (
 
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/fetch"
+	"github.com/connectorhq/connector/internal/metrics"
+	"github.com/connectorhq/connector/internal/requestid"
 	"github.com/connectorhq/connector/internal/search"
 	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/toolcall"
 )
 
 // Instructions is sent to clients at initialization. ChatGPT shows the model
@@ -36,12 +39,15 @@ type Options struct {
 	ToolTimeout   time.Duration
 	Linker        docurl.Linker
 	Logger        *slog.Logger
+	// Metrics records tool calls; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Server is the MCP server with a count of the tool calls in flight.
 type Server struct {
 	MCP      *mcp.Server
 	inFlight atomic.Int64
+	metrics  *metrics.Metrics
 }
 
 // New returns the MCP server for the store.
@@ -50,7 +56,7 @@ func New(st store.Store, opts Options) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{}
+	s := &Server{metrics: opts.Metrics}
 	s.MCP = mcp.NewServer(&mcp.Implementation{Name: "connector", Title: "Document connector", Version: opts.Version},
 		&mcp.ServerOptions{
 			Instructions: Instructions,
@@ -71,7 +77,10 @@ func New(st store.Store, opts Options) *Server {
 // InFlight returns the number of tool calls running now.
 func (s *Server) InFlight() int64 { return s.inFlight.Load() }
 
-// track counts tool calls in flight (reported at shutdown).
+// track counts tool calls in flight (reported at shutdown) and records
+// their metrics. A call's context carries the request id the HTTP server
+// gave it (over SSE, the stream's), so the tool's log line has it; when it
+// does not, a sane X-Request-Id header of the call is used.
 func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if method != "tools/call" {
@@ -79,7 +88,55 @@ func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		s.inFlight.Add(1)
 		defer s.inFlight.Add(-1)
-		return next(ctx, method, req)
+		if requestid.From(ctx) == "" {
+			if extra := req.GetExtra(); extra != nil && extra.Header != nil {
+				if id := extra.Header.Get(requestid.Header); requestid.Valid(id) {
+					ctx = requestid.With(ctx, id)
+				}
+			}
+		}
+		if s.metrics == nil {
+			return next(ctx, method, req)
+		}
+		o := &toolcall.Outcome{}
+		start := time.Now()
+		res, err := next(toolcall.WithOutcome(ctx, o), method, req)
+		s.observe(req, res, err, o, time.Since(start))
+		return res, err
+	}
+}
+
+// observe records a finished tool call.
+func (s *Server) observe(req mcp.Request, res mcp.Result, err error, o *toolcall.Outcome, d time.Duration) {
+	tool := ""
+	if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok && p != nil {
+		tool = p.Name
+	}
+	ctr, _ := res.(*mcp.CallToolResult)
+	outcome := metrics.OutcomeOK
+	switch {
+	case err != nil || ctr == nil:
+		outcome = metrics.OutcomeProtocolError
+	case ctr.IsError && o.Class == toolcall.ClassTimeout:
+		outcome = metrics.OutcomeTimeout
+	case ctr.IsError && o.Class == toolcall.ClassCanceled:
+		outcome = metrics.OutcomeCanceled
+	case ctr.IsError:
+		outcome = metrics.OutcomeToolError
+	}
+	s.metrics.ToolCall(tool, outcome, d)
+	if outcome != metrics.OutcomeOK {
+		return
+	}
+	switch tool {
+	case search.Name:
+		s.metrics.SearchResults(o.Results)
+	case fetch.Name:
+		if len(ctr.Content) == 1 {
+			if text, ok := ctr.Content[0].(*mcp.TextContent); ok {
+				s.metrics.FetchBytes(len(text.Text))
+			}
+		}
 	}
 }
 

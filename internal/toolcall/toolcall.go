@@ -80,10 +80,29 @@ func FromStore(what string, err error) *Error {
 	}
 }
 
+// Outcome receives what Log learns of a call (its error class, "" for a
+// success, and its result count), for the middleware that put it in the
+// call's context with WithOutcome: the metrics.
+type Outcome struct {
+	Class   string
+	Results int
+}
+
+type outcomeKey struct{}
+
+// WithOutcome returns ctx in which Log fills o.
+func WithOutcome(ctx context.Context, o *Outcome) context.Context {
+	return context.WithValue(ctx, outcomeKey{}, o)
+}
+
 // Log writes the one line a tool call leaves: tool, latency, result count
 // and error class. attrs add tool-specific facts; never put secrets in them,
 // and only put user text in them at debug level (see Debug).
 func Log(ctx context.Context, logger *slog.Logger, start time.Time, results int, err error, attrs ...any) {
+	o, _ := ctx.Value(outcomeKey{}).(*Outcome)
+	if o != nil {
+		o.Results = results
+	}
 	attrs = append(attrs, "duration_ms", float64(time.Since(start).Microseconds())/1000, "results", results)
 	if err == nil {
 		logger.InfoContext(ctx, "tool call", attrs...)
@@ -96,6 +115,9 @@ func Log(ctx context.Context, logger *slog.Logger, start time.Time, results int,
 		if te.Err != nil {
 			attrs = append(attrs, "err", te.Err)
 		}
+	}
+	if o != nil {
+		o.Class = class
 	}
 	attrs = append(attrs, "error_class", class)
 	level := slog.LevelInfo

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/openai/openai-go/v3"
 
@@ -15,11 +16,16 @@ import (
 // upstream turns an API failure into an error the tools can explain, and
 // logs what an operator must fix. It never includes the API key: openai-go's
 // errors print only the status.
-func (s *Store) upstream(err error, what string) error {
-	return upstreamError(s.logger, s.cfg.VectorStoreID, err, what)
+// ctx is the call's, so that the log line carries its request id.
+func (s *Store) upstream(ctx context.Context, err error, what string) error {
+	return upstreamErrorContext(ctx, s.logger, s.cfg.VectorStoreID, err, what)
 }
 
 func upstreamError(logger *slog.Logger, vectorStoreID string, err error, what string) error {
+	return upstreamErrorContext(context.Background(), logger, vectorStoreID, err, what)
+}
+
+func upstreamErrorContext(ctx context.Context, logger *slog.Logger, vectorStoreID string, err error, what string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -30,23 +36,39 @@ func upstreamError(logger *slog.Logger, vectorStoreID string, err error, what st
 	}
 	switch code := apiErr.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		logger.Error("OpenAI rejected the connector's credentials: check OPENAI_API_KEY (and OPENAI_ORG_ID / OPENAI_PROJECT_ID if set)",
-			"status", code, "operation", what, "api_message", apiErr.Message)
+		logger.ErrorContext(ctx, "OpenAI rejected the connector's credentials: check OPENAI_API_KEY (and OPENAI_ORG_ID / OPENAI_PROJECT_ID if set)",
+			"status", code, "operation", what, "api_message", redactKeys(apiErr.Message))
 		return &store.Unavailable{Class: "upstream_auth", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "the connector's OpenAI credentials were rejected; its administrator must fix them"}
 	case code == http.StatusNotFound:
-		logger.Error("vector store not found: check VECTOR_STORE_ID", "vector_store_id", vectorStoreID, "operation", what, "api_message", apiErr.Message)
+		logger.ErrorContext(ctx, "vector store not found: check VECTOR_STORE_ID", "vector_store_id", vectorStoreID, "operation", what, "api_message", redactKeys(apiErr.Message))
 		return &store.Unavailable{Class: "store_missing", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "vector store not found; the connector's administrator must check its configuration"}
 	case code == http.StatusTooManyRequests:
-		logger.Warn("OpenAI rate limit reached after retries", "operation", what, "api_message", apiErr.Message)
+		logger.WarnContext(ctx, "OpenAI rate limit reached after retries", "operation", what, "api_message", redactKeys(apiErr.Message))
 		return &store.Unavailable{Class: "rate_limited", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "rate limited upstream, try again shortly"}
 	default:
-		logger.Warn("OpenAI request failed", "status", code, "operation", what, "api_message", apiErr.Message)
+		logger.WarnContext(ctx, "OpenAI request failed", "status", code, "operation", what, "api_message", redactKeys(apiErr.Message))
 		return &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "the document store (OpenAI) did not answer; try again shortly"}
 	}
+}
+
+// redactKeys cuts anything that looks like an API key ("sk-...") out of an
+// upstream message before it is logged; OpenAI masks keys in its messages,
+// a proxy or gateway may not.
+func redactKeys(msg string) string {
+	if !strings.Contains(msg, "sk-") {
+		return msg
+	}
+	f := strings.Fields(msg)
+	for i, w := range f {
+		if j := strings.Index(w, "sk-"); j >= 0 {
+			f[i] = w[:j] + "sk-[redacted]"
+		}
+	}
+	return strings.Join(f, " ")
 }
 
 // statusCode returns the HTTP status of an API error, or 0.

@@ -166,7 +166,7 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 		return nil, s.missing(ctx, id)
 	}
 	if err != nil {
-		return nil, s.upstream(err, "fetch")
+		return nil, s.upstream(ctx, err, "fetch")
 	}
 	switch vf.Status {
 	case openai.VectorStoreFileStatusCompleted:
@@ -174,7 +174,7 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 		return nil, &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("file %s is in progress", fileID),
 			Reason: "this document is still being processed by OpenAI; try again in a minute"}
 	default:
-		s.logger.Warn("vector store file did not process; run connector index again", "file_id", fileID, "status", vf.Status,
+		s.logger.WarnContext(ctx, "vector store file did not process; run connector index again", "file_id", fileID, "status", vf.Status,
 			"error", vf.LastError.Message)
 		return nil, fmt.Errorf("file %s has status %s: %w", fileID, vf.Status, store.ErrNotFound)
 	}
@@ -194,13 +194,13 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 		text.WriteString(item.Text)
 	}
 	if err := pages.Err(); err != nil {
-		return nil, s.upstream(err, "fetch content")
+		return nil, s.upstream(ctx, err, "fetch content")
 	}
 	filename := ""
 	if f, err := s.client.files.Get(ctx, fileID); err == nil {
 		filename = f.Filename
 	} else if statusCode(err) != http.StatusNotFound {
-		return nil, s.upstream(err, "fetch file name")
+		return nil, s.upstream(ctx, err, "fetch file name")
 	}
 
 	attrs := fileAttributes(vf.Attributes)
@@ -243,7 +243,7 @@ func (s *Store) resolve(ctx context.Context, id string) (string, bool, error) {
 // does not: both answer 404.
 func (s *Store) missing(ctx context.Context, id string) error {
 	if _, err := s.client.vectorStores.Get(ctx, s.cfg.VectorStoreID); err != nil {
-		return s.upstream(err, "check the vector store")
+		return s.upstream(ctx, err, "check the vector store")
 	}
 	return fmt.Errorf("id %q: %w", id, store.ErrNotFound)
 }

@@ -58,6 +58,21 @@ type Config struct {
 	// HTTPClient sends the requests; nil means a new http.Client.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// OnAttempt, when set, is called after each HTTP attempt (retries
+	// included; see observeAttempts), for metrics.
+	OnAttempt func(Attempt)
+}
+
+// Attempt describes one HTTP attempt to the API.
+type Attempt struct {
+	// Operation names the call: "search", "file_content", "file",
+	// "vector_store_file", "vector_store", "upload" or "other".
+	Operation string
+	// Retry is 0 for a first attempt, n for the nth retry.
+	Retry int
+	// Status is the HTTP status, or 0 when no response came back.
+	Status   int
+	Duration time.Duration
 }
 
 // client is the part of openai-go the store and the syncer use.
@@ -85,6 +100,9 @@ func newClient(cfg Config) client {
 	}
 	if cfg.Project != "" {
 		opts = append(opts, option.WithProject(cfg.Project))
+	}
+	if cfg.OnAttempt != nil {
+		opts = append(opts, option.WithMiddleware(observeAttempts(cfg.OnAttempt)))
 	}
 	// The services, not openai.NewClient, which would also read OPENAI_*
 	// variables from the environment.
@@ -148,7 +166,7 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]store.Hi
 	}
 	page, err := s.client.vectorStores.Search(ctx, s.cfg.VectorStoreID, params)
 	if err != nil {
-		return nil, s.upstream(err, "search")
+		return nil, s.upstream(ctx, err, "search")
 	}
 	type best struct {
 		hit   store.Hit
@@ -214,7 +232,7 @@ func (s *Store) findByAttribute(ctx context.Context, key, value string) (*openai
 		}},
 	})
 	if err != nil {
-		return nil, s.upstream(err, "search")
+		return nil, s.upstream(ctx, err, "search")
 	}
 	if len(page.Data) == 0 {
 		return nil, fmt.Errorf("%s %q: %w", key, value, store.ErrNotFound)
@@ -232,7 +250,7 @@ func (s *Store) Ready(ctx context.Context) (store.Status, error) {
 	}
 	vs, err := s.client.vectorStores.Get(ctx, s.cfg.VectorStoreID)
 	if err != nil {
-		return store.Status{}, s.upstream(err, "check the vector store")
+		return store.Status{}, s.upstream(ctx, err, "check the vector store")
 	}
 	s.readyAt = time.Now()
 	s.readyLast = store.Status{
