@@ -42,6 +42,10 @@ type Options struct {
 	// Stage is told what the run is doing, for a progress display.
 	Stage  func(format string, args ...any)
 	Logger *slog.Logger
+	// IndexingGC, when set, is called before the index is built and the
+	// function it returns after: the command's garbage collector policy for
+	// indexing, so that the peak it reports is the one `connector index` has.
+	IndexingGC func() (restore func())
 }
 
 // Report is everything a run measured.
@@ -124,7 +128,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	mem.ResetPeak()
 	opts.Stage("indexing %s into %s", c.Name, dir)
 	start := time.Now()
+	restoreGC := func() {}
+	if opts.IndexingGC != nil {
+		restoreGC = opts.IndexingGC()
+	}
 	n, err := build(ctx, dir, c, opts.Logger)
+	restoreGC()
 	if err != nil {
 		return nil, err
 	}
