@@ -57,7 +57,7 @@ func (e env) bench(ctx context.Context, args []string) int {
 	rep, err := bench.Run(ctx, bench.Options{
 		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger,
 		IndexingGC: func() func() { return indexingGC(e.getenv) },
-		Stage: func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
+		Stage:      func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector bench: %v\n", err)

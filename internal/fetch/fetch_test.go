@@ -13,8 +13,8 @@ import (
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/fetch"
 	"github.com/connectorhq/connector/internal/store"
-	"github.com/connectorhq/connector/internal/toolcall/toolcalltest"
 	"github.com/connectorhq/connector/internal/store/storetest"
+	"github.com/connectorhq/connector/internal/toolcall/toolcalltest"
 )
 
 func connect(t *testing.T, f fetch.Fetcher, opts fetch.Options) *mcp.ClientSession {
