@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -95,13 +94,11 @@ func clauses(terms []queryTerm, titleBoost float64) []bm25.Clause {
 }
 
 // misspellable reports whether a term found nowhere may be a misspelling
-// worth the fuzzy search: not a number or code ("2019" is not a misspelled
-// "2018") and not a short word, which one edit turns into many others.
+// worth the fuzzy search: not a short word, which one edit turns into many
+// others. (Leaving out numbers as well cost SciFact 0.0005 nDCG@10 and
+// 0.0066 Recall@100, and Cranfield nothing: not kept.)
 func misspellable(term string) bool {
-	if utf8.RuneCountInString(term) < minFuzzyRunes {
-		return false
-	}
-	return !strings.ContainsFunc(term, unicode.IsDigit)
+	return utf8.RuneCountInString(term) >= minFuzzyRunes
 }
 
 // minFuzzyRunes is the length of the shortest term the fuzzy search tries.

@@ -122,8 +122,8 @@ func TestTermMatcher(t *testing.T) {
 
 func TestMisspellable(t *testing.T) {
 	for term, want := range map[string]bool{
-		"reimbursment": true, "polici": true, "cat": false, "2019": false, "covid19": false,
-		"b12": false, "éclair": true, "naïv": true, "ab": false,
+		"reimbursment": true, "polici": true, "cat": false, "2019": true, "b12": false,
+		"éclair": true, "naïv": true, "ab": false,
 	} {
 		if got := misspellable(term); got != want {
 			t.Errorf("misspellable(%q) = %v, want %v", term, got, want)
