@@ -28,6 +28,7 @@ func (e env) bench(ctx context.Context, args []string) int {
 		plotFile  string
 		keep      string
 		duration  time.Duration
+		client    string
 	)
 	c, code, ok := e.setup("bench", benchUsage, forBench, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&synthetic, "synthetic", 0, "generate this many documents (about 150 words each) instead of reading a collection")
@@ -36,6 +37,7 @@ func (e env) bench(ctx context.Context, args []string) int {
 		fs.StringVar(&plotFile, "plot", "", "also draw latency and throughput against concurrency into this SVG file")
 		fs.StringVar(&keep, "keep-index", "", "build the index in this folder and keep it (default: a temporary folder)")
 		fs.DurationVar(&duration, "duration", 3*time.Second, "length of each throughput measurement")
+		fs.StringVar(&client, "client", bench.ClientHTTP, `MCP client that loads the server: "http" (a lean Streamable HTTP client, as remote clients are) or "sdk" (go-sdk's client, which shares the CPUs with the server)`)
 	})
 	if !ok {
 		return code
@@ -55,8 +57,9 @@ func (e env) bench(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	rep, err := bench.Run(ctx, bench.Options{
-		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger,
-		Stage: func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
+		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger, Client: client,
+		IndexingGC: func() func() { return indexingGC(e.getenv) },
+		Stage:      func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector bench: %v\n", err)

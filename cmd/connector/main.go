@@ -67,6 +67,33 @@ func tuneGC(getenv func(string) string) {
 	}
 }
 
+// Indexing is the opposite case: the heap holds batches of analysed
+// documents and the ranking file's term table, and the serving headroom of
+// defaultGCPercent would let it grow past what a small machine has (a
+// million documents peaked at 2313 MiB with it). While indexing, unless
+// GOGC or GOMEMLIMIT say otherwise, the collector runs at Go's default and
+// works harder as the heap nears indexingMemoryLimit.
+const (
+	indexingGCPercent   = 100
+	indexingMemoryLimit = 1280 << 20
+)
+
+// indexingGC applies the indexing policy and returns what undoes it.
+func indexingGC(getenv func(string) string) (restore func()) {
+	percent, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(percent)
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(indexingGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(indexingMemoryLimit)
+	}
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+}
+
 // env is what a command needs from the process: arguments, output streams
 // and the environment (only run reads os.Getenv).
 type env struct {

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/ingest"
@@ -42,11 +40,19 @@ type Options struct {
 	// Stage is told what the run is doing, for a progress display.
 	Stage  func(format string, args ...any)
 	Logger *slog.Logger
+	// Client is the MCP client that loads the server: ClientHTTP (the
+	// default) or ClientSDK.
+	Client string
+	// IndexingGC, when set, is called before the index is built and the
+	// function it returns after: the command's garbage collector policy for
+	// indexing, so that the peak it reports is the one `connector index` has.
+	IndexingGC func() (restore func())
 }
 
 // Report is everything a run measured.
 type Report struct {
 	Collection string  `json:"collection"`
+	Client     string  `json:"client"` // ClientHTTP or ClientSDK
 	Documents  int64   `json:"documents"`
 	Quality    Quality `json:"quality"`
 
@@ -107,7 +113,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := opts.Collection
-	rep := &Report{Collection: c.Name, GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+	if opts.Client == "" {
+		opts.Client = ClientHTTP
+	}
+	rep := &Report{Collection: c.Name, Client: opts.Client, GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
 	dir := opts.IndexDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "connector-bench-")
@@ -124,7 +133,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	mem.ResetPeak()
 	opts.Stage("indexing %s into %s", c.Name, dir)
 	start := time.Now()
+	restoreGC := func() {}
+	if opts.IndexingGC != nil {
+		restoreGC = opts.IndexingGC()
+	}
 	n, err := build(ctx, dir, c, opts.Logger)
+	restoreGC()
 	if err != nil {
 		return nil, err
 	}
@@ -153,17 +167,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	// Servers: one answering 100 results for the quality measures, one
 	// with the serving default for speed, and one over a constant store as
 	// the yardstick of the MCP layer itself.
-	quality, err := startServer(ctx, st, 100)
+	quality, err := startServer(ctx, st, 100, opts.Client)
 	if err != nil {
 		return nil, err
 	}
 	defer quality.stop()
-	speed, err := startServer(ctx, st, 0)
+	speed, err := startServer(ctx, st, 0, opts.Client)
 	if err != nil {
 		return nil, err
 	}
 	defer speed.stop()
-	constant, err := startServer(ctx, constantStore{}, 0)
+	constant, err := startServer(ctx, constantStore{}, 0, opts.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -259,14 +273,14 @@ func dirSizeMiB(dir string) float64 {
 }
 
 // server is an in-process connector server on a loopback port, with a
-// client session to it.
+// client of it.
 type server struct {
 	cancel context.CancelFunc
 	done   chan error
-	client *mcp.ClientSession
+	client caller
 }
 
-func startServer(ctx context.Context, st store.Store, maxResults int) (*server, error) {
+func startServer(ctx context.Context, st store.Store, maxResults int, client string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -280,8 +294,14 @@ func startServer(ctx context.Context, st store.Store, maxResults int) (*server, 
 	s := &server{cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- hs.Serve(sctx, ln) }()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
-	s.client, err = mcp.NewClient(&mcp.Implementation{Name: "connector-bench", Version: "v1"}, nil).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc}, nil)
+	switch client {
+	case ClientSDK:
+		s.client, err = newSDKCaller(ctx, base+"/mcp", hc)
+	case ClientHTTP, "":
+		s.client, err = newHTTPCaller(ctx, base+"/mcp", hc)
+	default:
+		err = fmt.Errorf("client %q: want %q or %q", client, ClientHTTP, ClientSDK)
+	}
 	if err != nil {
 		s.stop()
 		return nil, err
@@ -291,7 +311,7 @@ func startServer(ctx context.Context, st store.Store, maxResults int) (*server, 
 
 func (s *server) stop() {
 	if s.client != nil {
-		s.client.Close()
+		s.client.close()
 	}
 	s.cancel()
 	<-s.done
@@ -299,12 +319,11 @@ func (s *server) stop() {
 
 // search calls the search tool and returns the result ids in order.
 func (s *server) search(ctx context.Context, q string) ([]string, error) {
-	res, err := s.client.CallTool(ctx, &mcp.CallToolParams{Name: "search", Arguments: map[string]any{"query": q}})
+	text, isError, err := s.client.callTool(ctx, "search", map[string]string{"query": q})
 	if err != nil {
 		return nil, err
 	}
-	text := toolText(res)
-	if res.IsError {
+	if isError {
 		return nil, errors.New(text)
 	}
 	var out struct {
@@ -329,22 +348,12 @@ func (s *server) searchFetch(query func(int) string) func(context.Context, int) 
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		res, err := s.client.CallTool(ctx, &mcp.CallToolParams{Name: "fetch", Arguments: map[string]any{"id": ids[0]}})
-		if err == nil && res.IsError {
-			err = errors.New(toolText(res))
+		text, isError, err := s.client.callTool(ctx, "fetch", map[string]string{"id": ids[0]})
+		if err == nil && isError {
+			err = errors.New(text)
 		}
 		return err
 	}
-}
-
-func toolText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if t, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(t.Text)
-		}
-	}
-	return b.String()
 }
 
 // constantStore answers every search and fetch with the same documents, of

@@ -12,7 +12,7 @@ import (
 //	go test -run '^$' -bench MCPOverhead -cpuprofile /tmp/cpu.out ./internal/bench/
 func BenchmarkMCPOverhead(b *testing.B) {
 	ctx := context.Background()
-	s, err := startServer(ctx, constantStore{}, 0)
+	s, err := startServer(ctx, constantStore{}, 0, ClientSDK)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -44,7 +44,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("%s\t%s\t%s %s\t%s", c.Name, num(c.Value), op, num(c.Goal), met)
 	}
 	p("")
-	p("machine\t%d CPUs, %s; client and server share this process", r.CPUs, r.GoVersion)
+	client := "a lean Streamable HTTP client"
+	if r.Client == ClientSDK {
+		client = "go-sdk's client"
+	}
+	p("machine\t%d CPUs, %s; %s and the server share this process", r.CPUs, r.GoVersion, client)
 	return tw.Flush()
 }
 

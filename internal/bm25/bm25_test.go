@@ -1342,3 +1342,48 @@ func TestSearchContext(t *testing.T) {
 		t.Errorf("Search after cancellation = %s, %v; want 5 matches", formatMatches(got), err)
 	}
 }
+
+// TestQueryRounds checks that a query built in rounds ranks as one Search
+// with all its clauses, after each round, and that the first round's
+// results are those of a Search with its clauses alone.
+func TestQueryRounds(t *testing.T) {
+	fx := fruit.open(t)
+	ctx := context.Background()
+	p := bm25.Params{LengthScale: 0.5}
+	first := []bm25.Clause{clause(body, 1, "apple"), clause(title, 0.25, "apple")}
+	second := []bm25.Clause{clause(body, 0.2, "banana"), clause(body, 0.1, "nope", "cherry")}
+
+	q := fx.NewQuery(p)
+	defer q.Close()
+	if got := q.Top(10); got != nil {
+		t.Errorf("Top before any clause = %s, want none", formatMatches(got))
+	}
+	if err := q.Add(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fx.Search(ctx, first, 2, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := q.Top(2); !slices.Equal(got, want) {
+		t.Errorf("round 1: %s, want %s", formatMatches(got), formatMatches(want))
+	}
+	if err := q.Add(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	want, err = fx.Search(ctx, append(slices.Clone(first), second...), 10, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := q.Top(10); !slices.Equal(got, want) {
+		t.Errorf("round 2: %s, want %s", formatMatches(got), formatMatches(want))
+	}
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	q2 := fx.NewQuery(p)
+	defer q2.Close()
+	if err := q2.Add(canceled, first); err == nil {
+		t.Error("Add with a cancelled context: no error")
+	}
+}

@@ -42,6 +42,29 @@ func (ix *Index) Search(ctx context.Context, clauses []Clause, k int, p Params) 
 	if k <= 0 || len(clauses) == 0 || ix.n == 0 {
 		return nil, ctx.Err()
 	}
+	q := ix.NewQuery(p)
+	defer q.Close()
+	if err := q.Add(ctx, clauses); err != nil {
+		return nil, err
+	}
+	return q.Top(k), nil
+}
+
+// Query is a search built in rounds: clauses are added and the best
+// passages read, then more clauses are added (pseudo-relevance feedback
+// adds the terms of a first round's best passages) without scoring the
+// first clauses again. Its results after any round equal those of Search
+// with all the clauses added so far. A Query is used by one goroutine; Close
+// returns its memory to the index.
+type Query struct {
+	ix      *Index
+	acc     *accumulator
+	p       Params
+	clauses int
+}
+
+// NewQuery starts a query.
+func (ix *Index) NewQuery(p Params) *Query {
 	if p.K1 == 0 {
 		p.K1 = 1.2
 	}
@@ -51,12 +74,34 @@ func (ix *Index) Search(ctx context.Context, clauses []Clause, k int, p Params) 
 	if p.LengthScale == 0 {
 		p.LengthScale = 1
 	}
-	acc := ix.accumulator()
-	defer ix.release(acc)
+	return &Query{ix: ix, acc: ix.accumulator(), p: p}
+}
+
+// Close releases the query; it must not be used afterwards.
+func (q *Query) Close() {
+	if q.acc != nil {
+		q.ix.release(q.acc)
+		q.acc = nil
+	}
+}
+
+// Top returns the k best passages for the clauses added so far, best first
+// (ties in passage order).
+func (q *Query) Top(k int) []Match {
+	if k <= 0 || q.clauses == 0 {
+		return nil
+	}
+	return q.acc.top(k, float64(q.clauses))
+}
+
+// Add scores the passages matching clauses.
+func (q *Query) Add(ctx context.Context, clauses []Clause) error {
+	ix, acc, p := q.ix, q.acc, q.p
+	q.clauses += len(clauses)
 	n := float64(ix.n)
 	for _, c := range clauses {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		if c.Field < 0 || c.Field >= len(ix.fields) || len(c.Terms) == 0 {
 			continue
@@ -98,7 +143,7 @@ func (ix *Index) Search(ctx context.Context, clauses []Clause, k int, p Params) 
 			}
 		}
 	}
-	return acc.top(k, float64(len(clauses))), nil
+	return nil
 }
 
 // accumulator holds the scores of one search.

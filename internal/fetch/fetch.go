@@ -73,7 +73,7 @@ func Register(srv *mcp.Server, f Fetcher, opts Options) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := handler{store: f, opts: opts, logger: opts.Logger.With("tool", Name)}
-	mcp.AddTool(srv, &mcp.Tool{
+	toolcall.AddTool(srv, &mcp.Tool{
 		Name:        Name,
 		Title:       "Fetch document",
 		Description: description,

@@ -14,6 +14,7 @@ import (
 	"github.com/connectorhq/connector/internal/fetch"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
+	"github.com/connectorhq/connector/internal/toolcall/toolcalltest"
 )
 
 func connect(t *testing.T, f fetch.Fetcher, opts fetch.Options) *mcp.ClientSession {
@@ -58,6 +59,7 @@ func call(t *testing.T, cs *mcp.ClientSession, args any) (fetch.Output, string) 
 	if out.Metadata == nil {
 		t.Errorf("metadata is null in %s, want an object", text)
 	}
+	toolcalltest.CheckOutput(t, cs, "fetch", text)
 	structured, _ := json.Marshal(res.StructuredContent)
 	var a, b any
 	json.Unmarshal(structured, &a)

@@ -75,7 +75,7 @@ func Register(srv *mcp.Server, s Searcher, opts Options) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := handler{store: s, opts: opts, logger: opts.Logger.With("tool", Name)}
-	mcp.AddTool(srv, &mcp.Tool{
+	toolcall.AddTool(srv, &mcp.Tool{
 		Name:        Name,
 		Title:       "Search documents",
 		Description: description,

@@ -15,6 +15,7 @@ import (
 	"github.com/connectorhq/connector/internal/search"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
+	"github.com/connectorhq/connector/internal/toolcall/toolcalltest"
 )
 
 // connect registers the tool over s and returns a client session.
@@ -51,6 +52,9 @@ func call(t *testing.T, cs *mcp.ClientSession, args any) (*mcp.CallToolResult, s
 	text, ok := res.Content[0].(*mcp.TextContent)
 	if !ok {
 		t.Fatalf("content is %T, want text", res.Content[0])
+	}
+	if !res.IsError {
+		toolcalltest.CheckOutput(t, cs, "search", text.Text)
 	}
 	return res, text.Text
 }

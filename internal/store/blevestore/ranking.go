@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	index "github.com/blevesearch/bleve_index_api"
@@ -92,6 +93,17 @@ func clauses(terms []queryTerm, titleBoost float64) []bm25.Clause {
 	return cs
 }
 
+// misspellable reports whether a term found nowhere may be a misspelling
+// worth the fuzzy search: not a short word, which one edit turns into many
+// others. Numbers are searched too: leaving them out lowered SciFact's
+// recall.
+func misspellable(term string) bool {
+	return utf8.RuneCountInString(term) >= minFuzzyRunes
+}
+
+// minFuzzyRunes is the length of the shortest term the fuzzy search tries.
+const minFuzzyRunes = 4
+
 // fuzziness allows one edit in a misspelled term, two in a long one.
 func fuzziness(term string) int {
 	if len([]rune(term)) >= 8 {
@@ -157,38 +169,46 @@ func (r ranking) feedback(stems *stemmer, bodies []string, query []queryTerm, df
 	if len(bodies) < feedbackDocs || passages == 0 {
 		return nil
 	}
-	inQuery := map[string]bool{}
+	inQuery := make(map[string]bool, len(query))
 	for _, t := range query {
 		inQuery[t.text] = true
 	}
-	weight := map[string]float64{}
-	docs := map[string]int{}
+	// How often each term occurs in each of the passages, and their lengths.
+	index := map[string]int{}
+	var names []string
+	var freq [][feedbackDocs]float64
+	var length [feedbackDocs]float64
+	var buf [64]byte
 	for rank, body := range bodies[:feedbackDocs] {
-		tf := map[string]float64{}
-		n := 0
 		for start, end := range wordSpans(body) {
-			if term := stems.stem(strings.ToLower(body[start:end])); term != "" {
-				tf[term]++
-				n++
-			}
-		}
-		for term, f := range tf {
-			if inQuery[term] {
+			term := stems.stemOf(lowerInto(buf[:0], body[start:end]))
+			if term == "" {
 				continue
 			}
-			docs[term]++
-			weight[term] += f / float64(n) * math.Exp(-0.2*float64(rank))
+			length[rank]++
+			i, ok := index[term]
+			if !ok {
+				i = len(names)
+				index[term] = i
+				names = append(names, term)
+				freq = append(freq, [feedbackDocs]float64{})
+			}
+			freq[i][rank]++
 		}
 	}
 	var out []queryTerm
-	for term, w := range weight {
-		if docs[term] < feedbackDocs {
-			continue
+	for i, term := range names {
+		if inQuery[term] || slices.Contains(freq[i][:], 0) {
+			continue // a query term, or not in every passage
 		}
 		n := df(term)
 		share := float64(n) / float64(passages)
 		if n < 2 || share > feedbackMaxShare {
 			continue
+		}
+		w := 0.0
+		for rank, f := range freq[i] {
+			w += f / length[rank] * math.Exp(-0.2*float64(rank))
 		}
 		out = append(out, queryTerm{text: term, weight: w * math.Log(1/share)})
 	}

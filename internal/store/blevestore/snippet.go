@@ -14,28 +14,15 @@ const snippetChars = 300
 // terms it contains, preferring the window that holds the most distinct
 // terms, cut at word boundaries with "…" where it cuts the text. A body
 // without any query term gives its opening.
-func snippet(stemmer *stemmer, body string, terms map[string]bool) string {
+func snippet(m *termMatcher, body string) string {
 	type hit struct {
 		start, end int
-		term       int // index into ids
-	}
-	// Stem only words that could match: a stem begins with its word's
-	// first two letters, so a word whose opening no term shares is passed
-	// over.
-	openings := map[string]bool{}
-	ids := map[string]int{}
-	var buf [openingLetters]byte
-	for t := range terms {
-		openings[lowerOpening(t, &buf)] = true
-		ids[t] = len(ids)
+		term       int // index into the matcher's terms
 	}
 	var hits []hit
+	var buf [64]byte
 	for start, end := range wordSpans(body) {
-		word := body[start:end]
-		if !openings[lowerOpening(word, &buf)] {
-			continue
-		}
-		if id, ok := ids[stemmer.stem(strings.ToLower(word))]; ok {
+		if id, ok := m.match(lowerInto(buf[:0], body[start:end])); ok {
 			hits = append(hits, hit{start, end, id})
 		}
 	}
@@ -45,7 +32,7 @@ func snippet(stemmer *stemmer, body string, terms map[string]bool) string {
 	// The window starting at each hit: how many distinct terms it holds
 	// (a sliding window over the hits).
 	best, bestCount := 0, 0
-	counts := make([]int, len(ids))
+	counts := make([]int, m.terms())
 	distinct, j := 0, 0
 	for i := range hits {
 		for j < len(hits) && hits[j].end-hits[i].start <= snippetChars-40 {
@@ -144,24 +131,49 @@ func wordSpans(s string) iter.Seq2[int, int] {
 	}
 }
 
-// openingLetters is how many first letters of a word its stem surely
-// shares ("flying" stems to "fli").
-const openingLetters = 2
+// termMatcher finds the words whose stems are among a query's terms. It
+// stems only words that could match: a word's stem keeps all but at most
+// the last three letters of the word's opening ("possibility" stems to
+// "possibl", "hoping" to "hope", "dying" to "die"), so a word that does not
+// begin like one of the terms is passed over (TestStemKeepsOpening).
+type termMatcher struct {
+	stems *stemmer
+	ids   map[string]int
+	// openings holds, by first byte, the openings of the terms.
+	openings [256][]string
+}
 
-// lowerOpening returns the first openingLetters letters of word in lower
-// case, without allocating for ASCII words.
-func lowerOpening(word string, buf *[openingLetters]byte) string {
-	n := min(len(word), openingLetters)
-	for i := range n {
-		c := word[i]
-		if c >= utf8.RuneSelf {
-			w := []rune(strings.ToLower(word))
-			return string(w[:min(len(w), openingLetters)])
+func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
+	m := &termMatcher{stems: stems, ids: make(map[string]int, len(terms))}
+	for t := range terms {
+		if t == "" {
+			continue
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
+		m.ids[t] = len(m.ids)
+		open := stemOpening(t)
+		m.openings[open[0]] = append(m.openings[open[0]], open)
 	}
-	return string(buf[:n])
+	return m
+}
+
+// stemOpening is the part of a stem every word with that stem begins with.
+func stemOpening(stem string) string {
+	return stem[:max(1, len(stem)-3)]
+}
+
+// terms returns how many terms m matches.
+func (m *termMatcher) terms() int { return len(m.ids) }
+
+// match returns the index of the term a lower-case word stems to.
+func (m *termMatcher) match(lower []byte) (int, bool) {
+	if len(lower) == 0 {
+		return 0, false
+	}
+	for _, open := range m.openings[lower[0]] {
+		if len(lower) >= len(open) && string(lower[:len(open)]) == open {
+			id, ok := m.ids[m.stems.stemOf(lower)]
+			return id, ok
+		}
+	}
+	return 0, false
 }

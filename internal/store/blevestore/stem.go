@@ -2,7 +2,9 @@ package blevestore
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/registry"
@@ -54,40 +56,74 @@ const (
 
 type stemShard struct {
 	mu    sync.RWMutex
-	stems map[string][]byte
+	stems map[string]stemmed
+}
+
+// stemmed is a stem in both the forms callers need, so neither allocates.
+type stemmed struct {
+	str   string
+	bytes []byte
 }
 
 // stem returns the stem of a lower-case word, "" for a stop word.
 func (s *stemmer) stem(word string) string {
-	if word == "" || stopWords[word] {
+	return s.stemOf([]byte(word))
+}
+
+// stemOf is stem for a word in a caller's buffer; it does not allocate for
+// a word it has seen.
+func (s *stemmer) stemOf(lower []byte) string {
+	if len(lower) == 0 || stopWords[string(lower)] {
 		return ""
 	}
-	return string(s.lookup(word))
+	return s.lookup(lower).str
 }
 
 // stemBytes returns the stem of an analysed (lower-case, not stop) term.
 // The result is shared: callers must not change it.
 func (s *stemmer) stemBytes(term []byte) []byte {
-	return s.lookup(string(term))
+	return s.lookup(term).bytes
 }
 
-func (s *stemmer) lookup(word string) []byte {
+func (s *stemmer) lookup(word []byte) stemmed {
 	s.once.Do(func() { s.seed = maphash.MakeSeed() })
-	sh := &s.shards[maphash.String(s.seed, word)%stemShards]
+	sh := &s.shards[maphash.Bytes(s.seed, word)%stemShards]
 	sh.mu.RLock()
-	st, ok := sh.stems[word]
+	st, ok := sh.stems[string(word)]
 	sh.mu.RUnlock()
 	if ok {
 		return st
 	}
-	env := snowballstem.NewEnv(word)
+	key := string(word)
+	env := snowballstem.NewEnv(key)
 	english.Stem(env)
-	st = []byte(env.Current())
+	str := env.Current()
+	st = stemmed{str: str, bytes: []byte(str)}
 	sh.mu.Lock()
 	if sh.stems == nil || len(sh.stems) >= maxShardSize {
-		sh.stems = make(map[string][]byte, 256)
+		sh.stems = make(map[string]stemmed, 256)
 	}
-	sh.stems[word] = st
+	sh.stems[key] = st
 	sh.mu.Unlock()
 	return st
+}
+
+// lowerInto returns word in lower case, in buf when word is ASCII and fits
+// (no allocation), else in a new slice.
+func lowerInto(buf []byte, word string) []byte {
+	if len(word) > cap(buf) {
+		return []byte(strings.ToLower(word))
+	}
+	buf = buf[:len(word)]
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if c >= utf8.RuneSelf {
+			return []byte(strings.ToLower(word))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf
 }

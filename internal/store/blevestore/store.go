@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,8 +222,9 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 	}
 	ranked := time.Now()
 	out := make([]store.Hit, 0, len(hits))
+	matcher := newTermMatcher(&s.stems, terms)
 	for _, h := range hits {
-		hit, err := s.hit(gen, h, terms, loaded)
+		hit, err := s.hit(gen, h, matcher, loaded)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +254,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	}()
 	for i, t := range terms {
 		highlight[t.text] = true
-		if df(t.text) > 0 {
+		if df(t.text) > 0 || !misspellable(t.text) {
 			continue
 		}
 		// Found nowhere: a misspelling, perhaps. Search its near spellings.
@@ -278,12 +278,13 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	}
 
 	r := s.ranking
-	params := bm25.Params{LengthScale: r.LengthScale, K1: r.K1}
+	query := ranks.NewQuery(bm25.Params{LengthScale: r.LengthScale, K1: r.K1})
+	defer query.Close()
+	if err := query.Add(ctx, clauses(terms, r.TitleBoost)); err != nil {
+		return nil, nil, nil, err
+	}
 	if r.Feedback {
-		first, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), feedbackDocs, params)
-		if err != nil {
-			return nil, nil, nil, err
-		}
+		first := query.Top(feedbackDocs)
 		var bodies []string
 		for _, m := range first {
 			id := ranks.ID(m.Passage)
@@ -294,13 +295,13 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 			loaded[id] = p
 			bodies = append(bodies, p.title+"\n"+p.body)
 		}
-		terms = append(slices.Clip(terms), r.feedback(&s.stems, bodies, terms, df, ranks.Passages())...)
+		more := r.feedback(&s.stems, bodies, terms, df, ranks.Passages())
+		if err := query.Add(ctx, clauses(more, r.TitleBoost)); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	// Enough passages to fill limit documents.
-	matches, err := ranks.Search(ctx, clauses(terms, r.TitleBoost), max(3*limit, 30), params)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	matches := query.Top(max(3*limit, 30))
 	seen := map[string]bool{}
 	var best []rankedPassage
 	for _, m := range matches {
@@ -350,7 +351,7 @@ func (s *Store) passage(gen *generation, id string) (storedPassage, error) {
 }
 
 // hit turns a ranked passage into a search hit with its snippet.
-func (s *Store) hit(gen *generation, h rankedPassage, terms map[string]bool, loaded map[string]storedPassage) (store.Hit, error) {
+func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher, loaded map[string]storedPassage) (store.Hit, error) {
 	p, ok := loaded[h.id]
 	if !ok {
 		var err error
@@ -358,7 +359,7 @@ func (s *Store) hit(gen *generation, h rankedPassage, terms map[string]bool, loa
 			return store.Hit{}, err
 		}
 	}
-	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(&s.stems, p.body, terms), Score: h.score}, nil
+	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(matcher, p.body), Score: h.score}, nil
 }
 
 // SearchTimings reports how many searches ran and the time they spent
