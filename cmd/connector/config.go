@@ -210,7 +210,7 @@ var settings = []setting{
 		usage: "interval of keep-alive comments on SSE streams (0 turns them off)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.SSEKeepAlive = d }, 0)},
 	{env: "RATE_LIMIT", flag: "rate-limit", def: "20", scope: forServe,
-		usage: "requests per second each client (token subject, else IP address) may make to the MCP endpoints and document view; more get 429 with Retry-After (0 turns the limit off)",
+		usage: "requests per second each client (token subject, else IP address) may make to the MCP endpoints and document view; more get 429 with Retry-After (0 turns the limit off; unauthenticated callers on this machine are not limited)",
 		apply: func(c *config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 || f > 1e6 || f != f {

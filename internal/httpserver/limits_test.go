@@ -66,6 +66,12 @@ func TestRateLimitPerClient(t *testing.T) {
 	if resp, _ := post(t, ts.base+"/sse/", "", callSearch, "X-Forwarded-For", "203.0.113.7"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("same client on /sse/: %d, want 429", resp.StatusCode)
 	}
+	// A caller on this machine itself (no forwarded address) is not limited.
+	for i := range 5 {
+		if resp, body := post(t, ts.base+"/mcp", "", callSearch); resp.StatusCode != http.StatusOK {
+			t.Fatalf("local request %d: %d %s, want no limit for a caller on this machine", i+1, resp.StatusCode, body)
+		}
+	}
 	// Probes are never limited.
 	for range 5 {
 		r, err := http.Get(ts.base + "/healthz")
