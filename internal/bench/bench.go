@@ -20,6 +20,7 @@ import (
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
@@ -287,9 +288,13 @@ func startServer(ctx context.Context, st store.Store, maxResults int, client str
 	}
 	base := "http://" + ln.Addr().String()
 	linker, _ := docurl.NewLinker(base)
+	// As `connector serve` runs, metrics included; without its per-client
+	// rate limit, which a load test from one address would hit.
+	reg := metrics.New()
 	m := mcpserver.New(st, mcpserver.Options{Version: "bench", MaxResults: maxResults, MaxQueryBytes: 64 << 10,
-		MaxFetchChars: 200_000, ToolTimeout: time.Minute, Linker: linker})
-	hs := httpserver.New(httpserver.Options{Version: "bench", Store: st, MCP: m, Linker: linker, ToolTimeout: time.Minute})
+		MaxFetchChars: 200_000, ToolTimeout: time.Minute, Linker: linker, Metrics: reg})
+	hs := httpserver.New(httpserver.Options{Version: "bench", Store: st, MCP: m, Linker: linker, ToolTimeout: time.Minute,
+		Metrics: reg, MaxBodyBytes: 1 << 20})
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &server{cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- hs.Serve(sctx, ln) }()
