@@ -1353,7 +1353,10 @@ func TestQueryRounds(t *testing.T) {
 	first := []bm25.Clause{clause(body, 1, "apple"), clause(title, 0.25, "apple")}
 	second := []bm25.Clause{clause(body, 0.2, "banana"), clause(body, 0.1, "nope", "cherry")}
 
-	q := fx.NewQuery(p)
+	q, err := fx.NewQuery(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer q.Close()
 	if got := q.Top(10); got != nil {
 		t.Errorf("Top before any clause = %s, want none", formatMatches(got))
@@ -1381,9 +1384,55 @@ func TestQueryRounds(t *testing.T) {
 
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	q2 := fx.NewQuery(p)
+	q2, err := fx.NewQuery(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer q2.Close()
 	if err := q2.Add(canceled, first); err == nil {
 		t.Error("Add with a cancelled context: no error")
+	}
+}
+
+// TestQueriesWaitTheirTurn: a few queries per CPU score at once; another
+// waits until one closes, or until its context ends.
+func TestQueriesWaitTheirTurn(t *testing.T) {
+	fx := fruit.open(t)
+	ctx := context.Background()
+	var open []*bm25.Query
+	for {
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		q, err := fx.NewQuery(short, bm25.Params{})
+		cancel()
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("waiting query: %v, want the context's error", err)
+			}
+			break
+		}
+		open = append(open, q)
+		if len(open) > 1024 {
+			t.Fatal("no bound on the queries scoring at once")
+		}
+	}
+	if len(open) < 4 {
+		t.Errorf("only %d queries at once, want at least 4", len(open))
+	}
+	done := make(chan *bm25.Query)
+	go func() {
+		q, err := fx.NewQuery(ctx, bm25.Params{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- q
+	}()
+	open[0].Close()
+	q := <-done
+	if err := q.Add(ctx, []bm25.Clause{clause(body, 1, "apple")}); err != nil || len(q.Top(10)) == 0 {
+		t.Errorf("the query that waited: %v, %d matches", err, len(q.Top(10)))
+	}
+	q.Close()
+	for _, q := range open[1:] {
+		q.Close()
 	}
 }

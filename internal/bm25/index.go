@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
-	"sync"
 
 	mmap "github.com/blevesearch/mmap-go"
 )
@@ -26,8 +26,17 @@ type Index struct {
 	ids    []byte // passage id bytes
 	idOffs []byte // n+1 uint64
 	fields []field
-	pool   sync.Pool // *accumulator
+	// slots bounds the queries scoring at once, and free keeps their
+	// accumulators (three arrays as long as the passages: 16 MiB for a
+	// million) for the next queries, out of the garbage collector's reach.
+	slots chan struct{}
+	free  chan *accumulator
 }
+
+// maxQueries is how many queries score at once; more wait their turn.
+// Scoring is CPU work, so more than a few per CPU would only hold more
+// accumulators in memory.
+func maxQueries() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 type field struct {
 	name      string
@@ -65,7 +74,7 @@ func open(f *os.File) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{f: f, data: data}
+	ix := &Index{f: f, data: data, slots: make(chan struct{}, maxQueries()), free: make(chan *accumulator, maxQueries())}
 	if err := ix.parse(); err != nil {
 		data.Unmap()
 		return nil, err

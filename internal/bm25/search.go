@@ -42,7 +42,10 @@ func (ix *Index) Search(ctx context.Context, clauses []Clause, k int, p Params) 
 	if k <= 0 || len(clauses) == 0 || ix.n == 0 {
 		return nil, ctx.Err()
 	}
-	q := ix.NewQuery(p)
+	q, err := ix.NewQuery(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	defer q.Close()
 	if err := q.Add(ctx, clauses); err != nil {
 		return nil, err
@@ -63,8 +66,9 @@ type Query struct {
 	clauses int
 }
 
-// NewQuery starts a query.
-func (ix *Index) NewQuery(p Params) *Query {
+// NewQuery starts a query. At most a few queries per CPU score at once;
+// NewQuery waits for a turn, or returns ctx's error when it ends first.
+func (ix *Index) NewQuery(ctx context.Context, p Params) (*Query, error) {
 	if p.K1 == 0 {
 		p.K1 = 1.2
 	}
@@ -74,7 +78,12 @@ func (ix *Index) NewQuery(p Params) *Query {
 	if p.LengthScale == 0 {
 		p.LengthScale = 1
 	}
-	return &Query{ix: ix, acc: ix.accumulator(), p: p}
+	select {
+	case ix.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &Query{ix: ix, acc: ix.accumulator(), p: p}, nil
 }
 
 // Close releases the query; it must not be used afterwards.
@@ -82,6 +91,7 @@ func (q *Query) Close() {
 	if q.acc != nil {
 		q.ix.release(q.acc)
 		q.acc = nil
+		<-q.ix.slots
 	}
 }
 
@@ -157,8 +167,10 @@ type accumulator struct {
 }
 
 func (ix *Index) accumulator() *accumulator {
-	if a, ok := ix.pool.Get().(*accumulator); ok {
+	select {
+	case a := <-ix.free:
 		return a
+	default:
 	}
 	return &accumulator{
 		score:   make([]float64, ix.n),
@@ -176,7 +188,10 @@ func (ix *Index) release(a *accumulator) {
 		clear(a.stamp)
 		a.clock = 0
 	}
-	ix.pool.Put(a)
+	select {
+	case ix.free <- a:
+	default: // cannot happen while slots bound the queries; drop it if it does
+	}
 }
 
 func (a *accumulator) add(ord uint32, s float64) {

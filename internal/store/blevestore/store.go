@@ -278,7 +278,10 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	}
 
 	r := s.ranking
-	query := ranks.NewQuery(bm25.Params{LengthScale: r.LengthScale, K1: r.K1})
+	query, err := ranks.NewQuery(ctx, bm25.Params{LengthScale: r.LengthScale, K1: r.K1})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	defer query.Close()
 	if err := query.Add(ctx, clauses(terms, r.TitleBoost)); err != nil {
 		return nil, nil, nil, err
