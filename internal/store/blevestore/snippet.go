@@ -22,6 +22,9 @@ func snippet(m *termMatcher, body string) string {
 	var hits []hit
 	var buf [64]byte
 	for start, end := range wordSpans(body) {
+		if !m.mayMatch(body[start]) {
+			continue
+		}
 		if id, ok := m.match(lowerInto(buf[:0], body[start:end])); ok {
 			hits = append(hits, hit{start, end, id})
 		}
@@ -163,6 +166,19 @@ func stemOpening(stem string) string {
 
 // terms returns how many terms m matches.
 func (m *termMatcher) terms() int { return len(m.ids) }
+
+// mayMatch reports whether a word beginning with byte c can match, before
+// the word is lower-cased: false only for an ASCII letter or digit no term
+// begins with (lower-casing may change a non-ASCII first byte).
+func (m *termMatcher) mayMatch(c byte) bool {
+	if c >= utf8.RuneSelf {
+		return true
+	}
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return len(m.openings[c]) > 0
+}
 
 // match returns the index of the term a lower-case word stems to.
 func (m *termMatcher) match(lower []byte) (int, bool) {

@@ -57,6 +57,9 @@ func TestStemKeepsOpening(t *testing.T) {
 			t.Errorf("%q stems to %q, but does not begin with %q", word, stem, open)
 		}
 		m := newTermMatcher(&stems, map[string]bool{stem: true})
+		if !m.mayMatch(word[0]) {
+			t.Errorf("a matcher of %q passes over %q by its first letter", stem, word)
+		}
 		if _, ok := m.match(lower); !ok {
 			t.Errorf("a matcher of %q does not match %q", stem, word)
 		}
