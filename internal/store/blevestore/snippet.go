@@ -111,7 +111,7 @@ func wordSpans(s string) iter.Seq2[int, int] {
 			var inWord bool
 			size := 1
 			if c < utf8.RuneSelf {
-				inWord = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+				inWord = asciiWord[c]
 			} else {
 				var r rune
 				r, size = utf8.DecodeRuneInString(s[i:])
@@ -133,6 +133,14 @@ func wordSpans(s string) iter.Seq2[int, int] {
 		}
 	}
 }
+
+// asciiWord marks the ASCII letters and digits.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
 
 // termMatcher finds the words whose stems are among a query's terms. It
 // stems only words that could match: a word's stem keeps all but at most
