@@ -61,6 +61,27 @@ func (p *proc) log() string {
 
 // serve starts `connector serve` on a free loopback port in dir with the
 // environment given as KEY=VALUE pairs, and waits until it listens.
+// startProcess starts cmd and returns what its Wait returns; when the test
+// ends the process gets SIGTERM, and is killed if it has not stopped within
+// grace.
+func startProcess(t *testing.T, cmd *exec.Cmd, grace time.Duration) <-chan error {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(grace):
+			cmd.Process.Kill()
+		}
+	})
+	return done
+}
+
 func serve(t *testing.T, dir string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")

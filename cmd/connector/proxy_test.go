@@ -578,22 +578,12 @@ func TestBehindCaddy(t *testing.T) {
 		fmt.Sprintf("DOMAIN=http://%s:%d", publicHost, port), "UPSTREAM="+strings.TrimPrefix(p.base, "http://"))
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
+	t.Cleanup(func() { // runs after startProcess's cleanup: the log is whole
 		if t.Failed() {
 			t.Logf("caddy log:\n%s", out.String())
 		}
 	})
+	done := startProcess(t, cmd, 10*time.Second)
 	proxy := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if !waitHTTP(proxy+"/healthz", done) {
 		t.Fatalf("caddy did not start (its admin endpoint needs localhost:2019 free):\n%s", out.String())
