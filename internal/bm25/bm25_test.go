@@ -36,6 +36,7 @@ type corpus struct {
 	fields []string
 	ids    []string
 	terms  []termPostings // ascending by term within each field
+	listed []int          // fields that keep their passages' term lists
 }
 
 const (
@@ -56,6 +57,7 @@ const (
 var fruit = corpus{
 	fields: []string{"title", "body"},
 	ids:    []string{"doc/a", "doc/b", "doc/c", "doc/d", "doc/e"},
+	listed: []int{body},
 	terms: []termPostings{
 		{title, "apple", []bm25.Posting{{Passage: 1, Freq: 1, Length: 3}}},
 		{title, "fruit", []bm25.Posting{
@@ -93,18 +95,29 @@ func (c corpus) write(t testing.TB, path string) {
 	if err != nil {
 		t.Fatalf("NewWriter: %v", err)
 	}
+	c.fill(t, w)
+	if err := w.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+}
+
+// fill adds c's passages and terms to w.
+func (c corpus) fill(t testing.TB, w *bm25.Writer) {
+	t.Helper()
 	for i, id := range c.ids {
 		if got := w.AddPassage(id); got != uint32(i) {
 			t.Fatalf("AddPassage(%q) = %d, want %d", id, got, i)
+		}
+	}
+	for _, f := range c.listed {
+		if err := w.ListTerms(f); err != nil {
+			t.Fatalf("ListTerms(%d): %v", f, err)
 		}
 	}
 	for _, tp := range c.terms {
 		if err := w.AddTerm(tp.field, tp.term, tp.postings); err != nil {
 			t.Fatalf("AddTerm(%d, %q): %v", tp.field, tp.term, err)
 		}
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatalf("Commit: %v", err)
 	}
 }
 
@@ -1035,6 +1048,16 @@ func exercise(t *testing.T, data []byte) (openErr error) {
 		if _, err := ix.Search(context.Background(), clauses, 10, bm25.Params{}); err != nil {
 			t.Errorf("Search: %v", err)
 		}
+		for ord := range uint32(ix.Passages() + 2) {
+			ix.Length(f, ord)
+			for term := range ix.PassageTerms(f, ord) {
+				ix.Term(f, term)
+			}
+		}
+		for num := range uint32(len(fruit.terms) + 2) {
+			ix.Term(f, num)
+		}
+		ix.Term(f, math.MaxUint32)
 	}
 	return nil
 }
@@ -1191,7 +1214,8 @@ func TestOpenBadDirectory(t *testing.T) {
 		opens bool
 	}{
 		{name: "unchanged", edit: func(map[string]any) {}, opens: true},
-		{name: "wrong version", edit: set("version", 2)},
+		{name: "older version", edit: set("version", 1)},
+		{name: "newer version", edit: set("version", 3)},
 		{name: "no version", edit: func(d map[string]any) { delete(d, "version") }},
 		{name: "passages past the file", edit: set("passages", 1<<20)},
 		{name: "max passages", edit: set("passages", uint64(math.MaxUint32))},
@@ -1206,6 +1230,11 @@ func TestOpenBadDirectory(t *testing.T) {
 		{name: "term count that overflows the table size", edit: setField("terms", uint64(1)<<59)},
 		{name: "term count that overflows the table size plus one", edit: setField("terms", uint64(1)<<59+1)},
 		{name: "max term count", edit: setField("terms", uint64(math.MaxUint64))},
+		{name: "term lists past the file", edit: setField("lists_off", big)},
+		{name: "term lists too long", edit: setField("lists_len", big)},
+		{name: "term list offsets past the file", edit: setField("lists_offsets_off", big)},
+		// Offsets read from the wrong place are nonsense, but bounded.
+		{name: "term list offsets elsewhere", edit: setField("lists_offsets_off", 8), opens: true},
 		{name: "directory is an array", edit: func(d map[string]any) { clear(d); d["fields"] = "x" }},
 	}
 	for _, tt := range tests {
@@ -1434,5 +1463,155 @@ func TestQueriesWaitTheirTurn(t *testing.T) {
 	q.Close()
 	for _, q := range open[1:] {
 		q.Close()
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Term lists
+
+// wantLists returns, from c's postings, each passage's (term number,
+// frequency) pairs in field, in term order.
+func (c corpus) wantLists(field int) [][][2]uint32 {
+	out := make([][][2]uint32, len(c.ids))
+	num := uint32(0)
+	for _, tp := range c.terms {
+		if tp.field != field || len(tp.postings) == 0 {
+			continue
+		}
+		for _, p := range tp.postings {
+			out[p.Passage] = append(out[p.Passage], [2]uint32{num, p.Freq})
+		}
+		num++
+	}
+	return out
+}
+
+func gotLists(ix *bm25.Index, field int) [][][2]uint32 {
+	out := make([][][2]uint32, ix.Passages())
+	for ord := range out {
+		for term, freq := range ix.PassageTerms(field, uint32(ord)) {
+			out[ord] = append(out[ord], [2]uint32{term, freq})
+		}
+	}
+	return out
+}
+
+// sprawl is a collection of 50 passages where passage p holds the terms
+// t00..t29 whose number divides p+1 (or is 0), with frequency p%3+1, so
+// passages hold from one term to many and some ranges hold no terms at all.
+func sprawl() corpus {
+	c := corpus{fields: []string{"body"}, listed: []int{0}}
+	for p := range 50 {
+		c.ids = append(c.ids, fmt.Sprintf("p%02d", p))
+	}
+	for n := range 30 {
+		var ps []bm25.Posting
+		for p := range 50 {
+			if n == 0 || (p+1)%(n+1) == 0 {
+				ps = append(ps, bm25.Posting{Passage: uint32(p), Freq: uint32(p%3 + 1), Length: 7})
+			}
+		}
+		c.terms = append(c.terms, termPostings{0, fmt.Sprintf("t%02d", n), ps})
+	}
+	return c
+}
+
+func TestTermLists(t *testing.T) {
+	t.Run("fruit", func(t *testing.T) {
+		ix := fruit.open(t)
+		if !ix.HasTermLists(body) || ix.HasTermLists(title) {
+			t.Fatalf("HasTermLists(body, title) = %v, %v; want true, false", ix.HasTermLists(body), ix.HasTermLists(title))
+		}
+		if got, want := gotLists(ix, body), fruit.wantLists(body); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("body lists = %v, want %v", got, want)
+		}
+		for ord := range uint32(len(fruit.ids)) {
+			for range ix.PassageTerms(title, ord) {
+				t.Errorf("passage %d: a title term, but the title keeps no lists", ord)
+			}
+		}
+		for range ix.PassageTerms(body, uint32(len(fruit.ids))) {
+			t.Errorf("a term for a passage past the end")
+		}
+	})
+	c := sprawl()
+	want := c.wantLists(0)
+	// Spans that put the passages in one spill file, in many, and in
+	// files of one passage each; span 7 leaves a short last range.
+	for _, span := range []uint32{1, 7, 16, 50, 1 << 20} {
+		t.Run(fmt.Sprintf("span %d", span), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "rank.bm25")
+			w, err := bm25.NewWriter(path, c.fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bm25.SetListSpan(w, span)
+			c.fill(t, w)
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("folder holds %d files after Commit, want only the ranking file (spill files left behind)", len(entries))
+			}
+			ix := openFile(t, path)
+			if got := gotLists(ix, 0); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("lists = %v\nwant    %v", got, want)
+			}
+		})
+	}
+}
+
+func TestTermAndLength(t *testing.T) {
+	ix := fruit.open(t)
+	var num uint32
+	for _, tp := range fruit.terms {
+		if tp.field != body {
+			continue
+		}
+		term, df := ix.Term(body, num)
+		if term != tp.term || df != uint32(len(tp.postings)) {
+			t.Errorf("Term(body, %d) = %q, %d; want %q, %d", num, term, df, tp.term, len(tp.postings))
+		}
+		num++
+	}
+	if term, df := ix.Term(body, num); term != "" || df != 0 {
+		t.Errorf("Term past the last = %q, %d; want \"\", 0", term, df)
+	}
+	if term, _ := ix.Term(5, 0); term != "" {
+		t.Errorf("Term of a field out of range = %q", term)
+	}
+	for ord, l := range fruit.lengths(body) {
+		if got := ix.Length(body, uint32(ord)); float64(got) != l {
+			t.Errorf("Length(body, %d) = %d, want %g", ord, got, l)
+		}
+	}
+	if got := ix.Length(body, 99); got != 0 {
+		t.Errorf("Length past the end = %d", got)
+	}
+}
+
+func TestListTermsErrors(t *testing.T) {
+	dir := t.TempDir()
+	w, err := bm25.NewWriter(filepath.Join(dir, "rank.bm25"), []string{"body"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddPassage("a")
+	if err := w.ListTerms(1); err == nil {
+		t.Error("ListTerms of a field out of range: no error")
+	}
+	if err := w.ListTerms(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddTerm(0, "x", []bm25.Posting{{Passage: 0, Freq: 1, Length: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ListTerms(0); err == nil {
+		t.Error("ListTerms after the field's terms: no error")
+	}
+	w.Abort()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("folder holds %d files after Abort, want none (spill files left behind)", len(entries))
 	}
 }

@@ -45,6 +45,19 @@ type field struct {
 	termBytes []byte
 	table     []byte
 	terms     int
+	lists     []byte // the passages' term lists, when the field keeps them
+	listOffs  []byte // n+1 uint64 offsets into lists, or nil
+}
+
+// termAt returns the term numbered i, nil when the table is damaged.
+func (f *field) termAt(i int) []byte {
+	e := f.table[i*termEntrySize:]
+	off := binary.LittleEndian.Uint64(e[0:])
+	n := uint64(binary.LittleEndian.Uint32(e[20:]))
+	if off > uint64(len(f.termBytes)) || n > uint64(len(f.termBytes))-off {
+		return nil
+	}
+	return f.termBytes[off : off+n]
 }
 
 // Open maps the file at path.
@@ -142,6 +155,14 @@ func (ix *Index) parse() error {
 		if fl.table, err = section(data, fd.TableOff, termEntrySize*fd.Terms); err != nil {
 			return err
 		}
+		if fd.ListsOffs != 0 {
+			if fl.lists, err = section(data, fd.ListsOff, fd.ListsLen); err != nil {
+				return err
+			}
+			if fl.listOffs, err = section(data, fd.ListsOffs, 8*(uint64(d.Passages)+1)); err != nil {
+				return err
+			}
+		}
 		ix.fields = append(ix.fields, fl)
 	}
 	return nil
@@ -203,17 +224,8 @@ func (ix *Index) lookup(fieldNum int, term string) (postings []byte, df uint32, 
 	}
 	f := &ix.fields[fieldNum]
 	t := []byte(term)
-	termAt := func(i int) []byte {
-		e := f.table[i*termEntrySize:]
-		off := binary.LittleEndian.Uint64(e[0:])
-		n := uint64(binary.LittleEndian.Uint32(e[20:]))
-		if off > uint64(len(f.termBytes)) || n > uint64(len(f.termBytes))-off {
-			return nil
-		}
-		return f.termBytes[off : off+n]
-	}
-	i := sort.Search(f.terms, func(i int) bool { return bytes.Compare(termAt(i), t) >= 0 })
-	if i == f.terms || !bytes.Equal(termAt(i), t) {
+	i := sort.Search(f.terms, func(i int) bool { return bytes.Compare(f.termAt(i), t) >= 0 })
+	if i == f.terms || !bytes.Equal(f.termAt(i), t) {
 		return nil, 0, false
 	}
 	e := f.table[i*termEntrySize:]

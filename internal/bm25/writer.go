@@ -24,8 +24,14 @@ import (
 //	magic (8 bytes)
 //	postings of every term of every field: (passage delta, frequency) varint pairs
 //	passage ids, concatenated; then N+1 little-endian uint64 offsets into them
-//	per field: N little-endian uint32 lengths; the term bytes; the term table
+//	per field: N little-endian uint32 lengths; the term bytes; the term table;
+//	  for a field that lists its passages' terms, each passage's list, then
+//	  N+1 little-endian uint64 offsets into the lists
 //	directory (JSON), its length (uint64), magic
+//
+// A passage's term list is (term number delta, frequency) varint pairs in
+// ascending term number, a term's number being its place in the field's
+// term table.
 //
 // A term table entry is termEntrySize bytes: term offset (uint64, into the
 // field's term bytes), postings offset (uint64, into the file), postings
@@ -34,7 +40,7 @@ import (
 const (
 	magic         = "CNBM25\x00\x01"
 	termEntrySize = 32
-	version       = 1
+	version       = 2
 )
 
 // directory locates the sections of a file.
@@ -54,6 +60,10 @@ type fieldDir struct {
 	TermBytesN  uint64 `json:"term_bytes_len"`
 	TableOff    uint64 `json:"table_off"`
 	Terms       uint64 `json:"terms"`
+	// Term lists, when the field keeps them (ListsOffs is then non-zero).
+	ListsOff  uint64 `json:"lists_off,omitempty"`
+	ListsLen  uint64 `json:"lists_len,omitempty"`
+	ListsOffs uint64 `json:"lists_offsets_off,omitempty"`
 }
 
 // Posting is one passage's occurrences of a term in a field.
@@ -75,6 +85,7 @@ type Writer struct {
 	fields    []*fieldBuild
 	buf       []byte
 	err       error
+	listSpan  uint32 // passages per spill file of term lists
 }
 
 type fieldBuild struct {
@@ -84,6 +95,7 @@ type fieldBuild struct {
 	table     []byte
 	terms     uint64
 	last      string
+	lists     *listSpill // the passages' term lists, when the field keeps them
 }
 
 // NewWriter starts a file at path holding the named fields.
@@ -92,7 +104,7 @@ func NewWriter(path string, fields []string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create ranking file: %w", err)
 	}
-	w := &Writer{path: path, tmp: f.Name(), f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	w := &Writer{path: path, tmp: f.Name(), f: f, w: bufio.NewWriterSize(f, 1<<20), listSpan: defaultListSpan}
 	for _, name := range fields {
 		w.fields = append(w.fields, &fieldBuild{name: name})
 	}
@@ -115,6 +127,24 @@ func (w *Writer) AddPassage(id string) uint32 {
 		f.lengths = append(f.lengths, 0)
 	}
 	return uint32(len(w.ids) - 1)
+}
+
+// ListTerms makes the file keep, for the field, each passage's terms and
+// their frequencies (Index.PassageTerms): what pseudo-relevance feedback
+// reads of a search's best passages without analysing their text again.
+// Call it after the passages are added and before the field's first term.
+func (w *Writer) ListTerms(field int) error {
+	if field < 0 || field >= len(w.fields) {
+		return fmt.Errorf("field %d out of range", field)
+	}
+	f := w.fields[field]
+	if f.terms > 0 {
+		return fmt.Errorf("field %s: ListTerms after its terms were added", f.name)
+	}
+	if f.lists == nil {
+		f.lists = &listSpill{dir: filepath.Dir(w.tmp), base: filepath.Base(w.tmp), span: w.listSpan}
+	}
+	return nil
 }
 
 // AddTerm writes a term's postings in a field; postings must be in
@@ -156,6 +186,11 @@ func (w *Writer) addTerm(field int, term string, postings []Posting) error {
 		f.lengths[p.Passage] = p.Length
 	}
 	w.write(w.buf)
+	if f.lists != nil {
+		if err := f.lists.add(uint32(f.terms), postings); err != nil {
+			return err
+		}
+	}
 	var e [termEntrySize]byte
 	binary.LittleEndian.PutUint64(e[0:], uint64(len(f.termBytes)))
 	binary.LittleEndian.PutUint64(e[8:], start)
@@ -203,8 +238,14 @@ func (w *Writer) Commit() error {
 		w.write(f.termBytes)
 		fd.TableOff = w.off
 		w.write(f.table)
+		if f.lists != nil {
+			if err := w.writeLists(f.lists, &fd); err != nil && w.err == nil {
+				w.err = err
+			}
+		}
 		d.Fields = append(d.Fields, fd)
 	}
+	w.removeSpills()
 	dir, err := json.Marshal(d)
 	if err != nil {
 		w.Abort()
@@ -235,9 +276,18 @@ func (w *Writer) Commit() error {
 
 // Abort discards the file being written.
 func (w *Writer) Abort() {
+	w.removeSpills()
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil
 		os.Remove(w.tmp)
+	}
+}
+
+func (w *Writer) removeSpills() {
+	for _, f := range w.fields {
+		if f.lists != nil {
+			f.lists.remove()
+		}
 	}
 }

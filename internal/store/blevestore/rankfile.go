@@ -53,6 +53,9 @@ func writeRankFile(ctx context.Context, idx bleve.Index, genPath string) error {
 	if err != nil {
 		return err
 	}
+	if err := w.ListTerms(rankContent); err != nil { // for feedback
+		return err
+	}
 	var postings []bm25.Posting
 	for fieldNum, field := range rankedFields {
 		dict, err := r.FieldDict(field)

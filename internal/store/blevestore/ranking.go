@@ -164,53 +164,54 @@ func fuzzyTerms(r index.IndexReader, term string) ([]string, error) {
 
 // feedback returns the terms the best passages share, beyond the query's,
 // weighted by how much they say about those passages (frequency times
-// inverse document frequency, the best passage counting most).
-func (r ranking) feedback(stems *stemmer, bodies []string, query []queryTerm, df func(string) uint32, passages int) []queryTerm {
-	if len(bodies) < feedbackDocs || passages == 0 {
+// inverse document frequency, the best passage counting most). It reads the
+// passages' terms from the ranking file's term lists, not their text.
+func (r ranking) feedback(ranks *bm25.Index, best []bm25.Match, query []queryTerm) []queryTerm {
+	passages := ranks.Passages()
+	if len(best) < feedbackDocs || passages == 0 {
 		return nil
+	}
+	// The terms of the best passage, narrowed to those every other one
+	// holds too: both lists are in term order, so a merge finds them.
+	type shared struct {
+		num    uint32
+		weight float64 // Σ frequency / length, discounted by rank
+	}
+	var common, next []shared
+	for rank, m := range best[:feedbackDocs] {
+		length := float64(ranks.Length(rankContent, m.Passage))
+		if length == 0 {
+			return nil
+		}
+		discount := math.Exp(-0.2*float64(rank)) / length
+		next = next[:0]
+		i := 0
+		for num, freq := range ranks.PassageTerms(rankContent, m.Passage) {
+			if rank == 0 {
+				next = append(next, shared{num, float64(freq) * discount})
+				continue
+			}
+			for i < len(common) && common[i].num < num {
+				i++
+			}
+			if i < len(common) && common[i].num == num {
+				next = append(next, shared{num, common[i].weight + float64(freq)*discount})
+			}
+		}
+		common, next = next, common
 	}
 	inQuery := make(map[string]bool, len(query))
 	for _, t := range query {
 		inQuery[t.text] = true
 	}
-	// How often each term occurs in each of the passages, and their lengths.
-	index := map[string]int{}
-	var names []string
-	var freq [][feedbackDocs]float64
-	var length [feedbackDocs]float64
-	var buf [64]byte
-	for rank, body := range bodies[:feedbackDocs] {
-		for start, end := range wordSpans(body) {
-			term := stems.stemOf(lowerInto(buf[:0], body[start:end]))
-			if term == "" {
-				continue
-			}
-			length[rank]++
-			i, ok := index[term]
-			if !ok {
-				i = len(names)
-				index[term] = i
-				names = append(names, term)
-				freq = append(freq, [feedbackDocs]float64{})
-			}
-			freq[i][rank]++
-		}
-	}
 	var out []queryTerm
-	for i, term := range names {
-		if inQuery[term] || slices.Contains(freq[i][:], 0) {
-			continue // a query term, or not in every passage
-		}
-		n := df(term)
+	for _, c := range common {
+		term, n := ranks.Term(rankContent, c.num)
 		share := float64(n) / float64(passages)
-		if n < 2 || share > feedbackMaxShare {
+		if term == "" || inQuery[term] || n < 2 || share > feedbackMaxShare {
 			continue
 		}
-		w := 0.0
-		for rank, f := range freq[i] {
-			w += f / length[rank] * math.Exp(-0.2*float64(rank))
-		}
-		out = append(out, queryTerm{text: term, weight: w * math.Log(1/share)})
+		out = append(out, queryTerm{text: term, weight: c.weight * math.Log(1/share)})
 	}
 	slices.SortFunc(out, func(x, y queryTerm) int {
 		if x.weight != y.weight {

@@ -216,7 +216,7 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
 	}
 	start := time.Now()
-	hits, terms, loaded, err := s.rank(ctx, gen, q, limit)
+	hits, terms, err := s.rank(ctx, gen, q, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 	out := make([]store.Hit, 0, len(hits))
 	matcher := newTermMatcher(&s.stems, terms)
 	for _, h := range hits {
-		hit, err := s.hit(gen, h, matcher, loaded)
+		hit, err := s.hit(gen, h, matcher)
 		if err != nil {
 			return nil, err
 		}
@@ -234,15 +234,13 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 	return out, nil
 }
 
-// rank returns the best passage of each of the top documents, the query
-// terms to highlight, and the passages it read on the way (by id), so
-// building the hits does not read them again.
-func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, map[string]bool, map[string]storedPassage, error) {
+// rank returns the best passage of each of the top documents and the
+// query terms to highlight.
+func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, map[string]bool, error) {
 	terms := analyzeQuery(gen.analyzer, q)
 	if len(terms) == 0 {
-		return nil, nil, nil, ctx.Err() // only stop words: nothing to match
+		return nil, nil, ctx.Err() // only stop words: nothing to match
 	}
-	loaded := map[string]storedPassage{}
 	ranks := gen.ranks
 	df := func(term string) uint32 { return ranks.DocFreq(rankContent, term) }
 	highlight := map[string]bool{}
@@ -261,15 +259,15 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 		if reader == nil {
 			adv, err := gen.idx.Advanced()
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, nil, err
 			}
 			if reader, err = adv.Reader(); err != nil {
-				return nil, nil, nil, err
+				return nil, nil, err
 			}
 		}
 		near, err := fuzzyTerms(reader, t.text)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		terms[i].fuzzy = near
 		for _, n := range near {
@@ -280,27 +278,16 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	r := s.ranking
 	query, err := ranks.NewQuery(ctx, bm25.Params{LengthScale: r.LengthScale, K1: r.K1})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	defer query.Close()
 	if err := query.Add(ctx, clauses(terms, r.TitleBoost)); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if r.Feedback {
-		first := query.Top(feedbackDocs)
-		var bodies []string
-		for _, m := range first {
-			id := ranks.ID(m.Passage)
-			p, err := s.passage(gen, id)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			loaded[id] = p
-			bodies = append(bodies, p.title+"\n"+p.body)
-		}
-		more := r.feedback(&s.stems, bodies, terms, df, ranks.Passages())
+		more := r.feedback(ranks, query.Top(feedbackDocs), terms)
 		if err := query.Add(ctx, clauses(more, r.TitleBoost)); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
 	// Enough passages to fill limit documents.
@@ -319,7 +306,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 			break
 		}
 	}
-	return best, highlight, loaded, nil
+	return best, highlight, nil
 }
 
 // rankedPassage is a passage search ranked, by id.
@@ -354,13 +341,10 @@ func (s *Store) passage(gen *generation, id string) (storedPassage, error) {
 }
 
 // hit turns a ranked passage into a search hit with its snippet.
-func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher, loaded map[string]storedPassage) (store.Hit, error) {
-	p, ok := loaded[h.id]
-	if !ok {
-		var err error
-		if p, err = s.passage(gen, h.id); err != nil {
-			return store.Hit{}, err
-		}
+func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher) (store.Hit, error) {
+	p, err := s.passage(gen, h.id)
+	if err != nil {
+		return store.Hit{}, err
 	}
 	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(matcher, p.body), Score: h.score}, nil
 }
