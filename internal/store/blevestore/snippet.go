@@ -21,7 +21,7 @@ func snippet(m *termMatcher, body string) string {
 	}
 	var hits []hit
 	var buf [64]byte
-	for start, end := range wordSpans(body) {
+	for start, end := nextWord(body, 0); start < end; start, end = nextWord(body, end) {
 		if !m.mayMatch(body[start]) {
 			continue
 		}
@@ -79,59 +79,108 @@ func cut(s string, start int) string {
 	}
 	rest := s[start:]
 	end := len(rest)
-	if utf8.RuneCountInString(rest) > snippetChars {
-		n := 0
-		for i := range rest {
-			if n == snippetChars {
-				end = i
-				break
-			}
-			n++
+	n := 0
+	for i := range rest {
+		if n == snippetChars {
+			end = i
+			break
 		}
+		n++
+	}
+	if end < len(rest) {
 		if i := strings.LastIndexFunc(rest[:end], unicode.IsSpace); i > end/2 {
 			end = i
 		}
 	}
-	out := strings.Join(strings.Fields(rest[:end]), " ")
+	out := make([]byte, 0, end+8)
 	if start > 0 && strings.TrimSpace(s[:start]) != "" {
-		out = "… " + out
+		out = append(out, "… "...)
 	}
+	out = appendCollapsed(out, rest[:end])
 	if end < len(rest) {
-		out += " …"
+		out = append(out, " …"...)
+	}
+	return string(out)
+}
+
+// appendCollapsed appends s with its runs of white space made one space
+// and none at either end, as strings.Join(strings.Fields(s), " ") does.
+func appendCollapsed(out []byte, s string) []byte {
+	pending := false // white space since the last word
+	for i := 0; i < len(s); {
+		c := s[i]
+		size := 1
+		var space bool
+		if c < utf8.RuneSelf {
+			space = asciiSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+		}
+		if space {
+			pending = true
+		} else {
+			if pending && len(out) > 0 && out[len(out)-1] != ' ' {
+				out = append(out, ' ')
+			}
+			pending = false
+			out = append(out, s[i:i+size]...)
+		}
+		i += size
 	}
 	return out
 }
 
+// asciiSpace marks the ASCII white space characters.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
 // wordSpans yields the byte ranges of the runs of letters and digits in s.
 func wordSpans(s string) iter.Seq2[int, int] {
 	return func(yield func(start, end int) bool) {
-		start := -1
-		for i := 0; i < len(s); {
-			c := s[i]
-			var inWord bool
-			size := 1
-			if c < utf8.RuneSelf {
-				inWord = asciiWord[c]
-			} else {
-				var r rune
-				r, size = utf8.DecodeRuneInString(s[i:])
-				inWord = unicode.IsLetter(r) || unicode.IsDigit(r)
+		for start, end := nextWord(s, 0); start < end; start, end = nextWord(s, end) {
+			if !yield(start, end) {
+				return
 			}
-			switch {
-			case inWord && start < 0:
-				start = i
-			case !inWord && start >= 0:
-				if !yield(start, i) {
-					return
-				}
-				start = -1
-			}
-			i += size
-		}
-		if start >= 0 {
-			yield(start, len(s))
 		}
 	}
+}
+
+// nextWord returns the byte range of the first run of letters and digits
+// in s at or after i; start == end when there is none.
+func nextWord(s string, i int) (start, end int) {
+	for i < len(s) { // pass over what is not a word
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiWord[c] {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			break
+		}
+		i += size
+	}
+	start = i
+	for i < len(s) { // and to the end of the word
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !asciiWord[c] {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		i += size
+	}
+	return start, i
 }
 
 // asciiWord marks the ASCII letters and digits.
@@ -143,10 +192,11 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 }()
 
 // termMatcher finds the words whose stems are among a query's terms. It
-// stems only words that could match: a word's stem keeps all but at most
-// the last three letters of the word's opening ("possibility" stems to
-// "possibl", "hoping" to "hope", "dying" to "die"), so a word that does not
-// begin like one of the terms is passed over (TestStemKeepsOpening).
+// stems only words that could match: a word begins with its stem but for
+// the stem's last letter ("possibility" stems to "possibl", "hoping" to
+// "hope", "happy" to "happi"), or its last two when the stem ends in "ie"
+// ("dying" stems to "die"), so a word that does not begin like one of the
+// terms is passed over (TestStemKeepsOpening).
 type termMatcher struct {
 	stems *stemmer
 	ids   map[string]int
@@ -169,7 +219,11 @@ func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
 
 // stemOpening is the part of a stem every word with that stem begins with.
 func stemOpening(stem string) string {
-	return stem[:max(1, len(stem)-3)]
+	drop := 1
+	if strings.HasSuffix(stem, "ie") {
+		drop = 2
+	}
+	return stem[:max(1, len(stem)-drop)]
 }
 
 // terms returns how many terms m matches.
