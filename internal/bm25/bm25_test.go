@@ -1615,3 +1615,130 @@ func TestListTermsErrors(t *testing.T) {
 		t.Errorf("folder holds %d files after Abort, want none (spill files left behind)", len(entries))
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Similar terms
+
+// osa is the optimal string alignment distance, from its definition: a full
+// table over runes.
+func osa(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
+
+// lexicon is a one-field collection whose terms are words, some close to
+// one another, each in as many passages as its place in the list modulo 4,
+// plus one.
+func lexicon(words []string) corpus {
+	words = slices.Clone(words)
+	slices.Sort(words)
+	words = slices.Compact(words)
+	c := corpus{fields: []string{"body"}}
+	for p := range 4 {
+		c.ids = append(c.ids, fmt.Sprintf("p%d", p))
+	}
+	for i, w := range words {
+		var ps []bm25.Posting
+		for p := range i%4 + 1 {
+			ps = append(ps, bm25.Posting{Passage: uint32(p), Freq: 1, Length: 3})
+		}
+		c.terms = append(c.terms, termPostings{0, w, ps})
+	}
+	return c
+}
+
+func TestSimilar(t *testing.T) {
+	words := strings.Fields(`receive recieve reciever receiver deceive relieve believe
+		transcription transcript transcriptase translation transfection transaction
+		protein proteins protien protean proteome prot proto
+		cell cells cello cellular cel ce c
+		naïve naive naïvety café cafe caffe cafés straße strasse
+		abcdefgh bacdefgh abcdefhg abdcefgh abcdefghij abcdefg acbdefgh
+		il10 il1 il6 il12 cd4 cd8 cd44 2009 2019 2090 1999
+		mitochondria mitochondrial mitochondrion mitochondira
+		x xy yx xyz zyx`)
+	for i := range 300 { // a larger dictionary, so the bigrams have to rule things out
+		words = append(words, fmt.Sprintf("w%03dq%c", i, 'a'+rune(i%26)))
+	}
+	c := lexicon(words)
+	ix := c.open(t)
+	dfs := map[string]uint32{}
+	for _, tp := range c.terms {
+		dfs[tp.term] = uint32(len(tp.postings))
+	}
+	queries := []string{"recieve", "receive", "reciev", "transcripton", "protien", "protein", "cell",
+		"celll", "naive", "naïve", "cafe", "strase", "abcdefgh", "badcfehg", "il10", "il-10", "cd4",
+		"2009", "mitocondria", "mitochondira", "x", "yx", "w100qw", "w1ooqw", "zzzzzzzz", "日本語"}
+	for _, q := range queries {
+		for k := range 3 {
+			var want []bm25.Near
+			for term, df := range dfs {
+				if d := osa(q, term); d <= k && term != q {
+					want = append(want, bm25.Near{Term: term, Edits: d, DocFreq: df})
+				}
+			}
+			slices.SortFunc(want, func(a, b bm25.Near) int {
+				if a.Edits != b.Edits {
+					return a.Edits - b.Edits
+				}
+				if a.DocFreq != b.DocFreq {
+					return int(b.DocFreq) - int(a.DocFreq)
+				}
+				return strings.Compare(a.Term, b.Term)
+			})
+			got := ix.Similar(0, q, k, 1000)
+			if !slices.Equal(got, want) {
+				t.Errorf("Similar(%q, %d) = %v\nwant %v", q, k, got, want)
+			}
+			if len(want) > 2 {
+				if got := ix.Similar(0, q, k, 2); !slices.Equal(got, want[:2]) {
+					t.Errorf("Similar(%q, %d, limit 2) = %v, want %v", q, k, got, want[:2])
+				}
+			}
+		}
+	}
+	for _, bad := range []struct {
+		field, edits, limit int
+		term                string
+	}{{-1, 1, 5, "cell"}, {1, 1, 5, "cell"}, {0, -1, 5, "cell"}, {0, 1, 0, "cell"}, {0, 1, 5, ""}} {
+		if got := ix.Similar(bad.field, bad.term, bad.edits, bad.limit); got != nil {
+			t.Errorf("Similar(%d, %q, %d, %d) = %v, want nil", bad.field, bad.term, bad.edits, bad.limit, got)
+		}
+	}
+}
+
+func TestSimilarConcurrent(t *testing.T) {
+	ix := lexicon(strings.Fields("alpha alpah alphas beta betta gamma gama")).open(t)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if got := ix.Similar(0, "alpa", 1, 10); len(got) != 2 {
+					t.Errorf("Similar(alpa) = %v, want alpha and alpah", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -31,6 +31,9 @@ type Index struct {
 	// million) for the next queries, out of the garbage collector's reach.
 	slots chan struct{}
 	free  chan *accumulator
+	// grams are the fields' bigram indexes for Similar, built when first
+	// needed.
+	grams []gramState
 }
 
 // maxQueries is how many queries score at once; more wait their turn.
@@ -165,6 +168,7 @@ func (ix *Index) parse() error {
 		}
 		ix.fields = append(ix.fields, fl)
 	}
+	ix.grams = make([]gramState, len(ix.fields))
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
-	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/connectorhq/connector/internal/bm25"
 )
@@ -37,6 +36,10 @@ type ranking struct {
 	// (smaller: longer passages are penalised more). 0 means 1.
 	LengthScale float64
 	K1          float64 // BM25 term frequency saturation; 0 means 1.2
+	// FuzzyEdits is the most edits the fallback for a term found nowhere
+	// allows (in a long term; a shorter one gets one). 0 means 2; -1 turns
+	// the fallback off.
+	FuzzyEdits int
 }
 
 // defaultRanking is what the product uses: the best of the experiments
@@ -104,62 +107,30 @@ func misspellable(term string) bool {
 // minFuzzyRunes is the length of the shortest term the fuzzy search tries.
 const minFuzzyRunes = 4
 
-// fuzziness allows one edit in a misspelled term, two in a long one.
-func fuzziness(term string) int {
-	if len([]rune(term)) >= 8 {
-		return 2
+// fuzziness allows one edit in a misspelled term, up to maxEdits in a long
+// one.
+func fuzziness(term string, maxEdits int) int {
+	if maxEdits == 0 {
+		maxEdits = 2
 	}
-	return 1
+	if len([]rune(term)) >= 8 {
+		return maxEdits
+	}
+	return min(1, maxEdits)
 }
 
 // maxFuzzyTerms bounds the spellings a misspelled term expands to.
 const maxFuzzyTerms = 16
 
 // fuzzyTerms returns the indexed terms within a small edit distance of
-// term, closest first.
-func fuzzyTerms(r index.IndexReader, term string) ([]string, error) {
-	fr, ok := r.(index.IndexReaderFuzzy)
-	if !ok {
-		return nil, nil
+// term, closest first, then the most frequent.
+func fuzzyTerms(ranks *bm25.Index, term string, maxEdits int) []string {
+	near := ranks.Similar(rankContent, term, fuzziness(term, maxEdits), maxFuzzyTerms)
+	out := make([]string, len(near))
+	for i, n := range near {
+		out[i] = n.Term
 	}
-	dict, err := fr.FieldDictFuzzy(fieldContent, term, fuzziness(term), "")
-	if err != nil {
-		return nil, err
-	}
-	defer dict.Close()
-	type candidate struct {
-		term string
-		dist uint8
-		df   uint64
-	}
-	var cands []candidate
-	for {
-		e, err := dict.Next()
-		if err != nil {
-			return nil, err
-		}
-		if e == nil {
-			break
-		}
-		cands = append(cands, candidate{e.Term, e.EditDistance, e.Count})
-	}
-	slices.SortFunc(cands, func(a, b candidate) int {
-		if a.dist != b.dist {
-			return int(a.dist) - int(b.dist)
-		}
-		if a.df != b.df {
-			if a.df > b.df {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.term, b.term)
-	})
-	out := make([]string, 0, min(len(cands), maxFuzzyTerms))
-	for _, c := range cands[:min(len(cands), maxFuzzyTerms)] {
-		out = append(out, c.term)
-	}
-	return out, nil
+	return out
 }
 
 // feedback returns the terms the best passages share, beyond the query's,

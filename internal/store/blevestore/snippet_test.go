@@ -1,10 +1,16 @@
 package blevestore
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/connectorhq/connector/internal/ingest"
 )
 
 // referenceCut is cut written the plain way, with the standard library's
@@ -82,5 +88,78 @@ func TestNextWord(t *testing.T) {
 		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("words of %q = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestFuzzyMatchesBleve checks the fuzzy fallback's terms against bleve's
+// own fuzzy dictionary over the same index: the same terms within one and
+// two edits (transpositions counting one), whatever the order.
+func TestFuzzyMatchesBleve(t *testing.T) {
+	dir := t.TempDir()
+	texts := []string{
+		"The receiver receives received signals; a deceiver deceives.",
+		"Transcription of transcripts by reverse transcriptase during translation and transfection.",
+		"Proteins and the proteome: protean protein folding, prototypes, protocols.",
+		"Cellular cells, a cello, cellulose; naïve cafés on the Straße, strasse and café.",
+		"IL-10, IL-6 and IL-12 with CD4 and CD8 counts in 2009, 2019 and 1999.",
+		"Mitochondria and mitochondrial DNA; the mitochondrion divides. Abcdefgh bacdefgh acbdefgh.",
+	}
+	var docs []ingest.Document
+	for i, text := range texts {
+		docs = append(docs, doc(fmt.Sprintf("d%d", i), text))
+	}
+	mustSync(t, dir, SyncOptions{}, docs)
+	st := mustOpen(t, dir)
+	gen, err := st.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.mu.RUnlock()
+	adv, err := gen.idx.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fr := r.(index.IndexReaderFuzzy)
+	found := 0
+	for _, term := range []string{"recieve", "transcripton", "protien", "celul", "naiv", "strase", "cafe",
+		"il11", "cd5", "2008", "mitocondria", "mitochondira", "bacdefhg", "prote", "zzzzzz"} {
+		for k := 1; k <= 2; k++ {
+			dict, err := fr.FieldDictFuzzy(fieldContent, term, k, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for {
+				e, err := dict.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e == nil {
+					break
+				}
+				if e.Term != term {
+					want = append(want, e.Term)
+				}
+			}
+			dict.Close()
+			var got []string
+			for _, n := range gen.ranks.Similar(rankContent, term, k, 1000) {
+				got = append(got, n.Term)
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("terms within %d of %q: %q, bleve finds %q", k, term, got, want)
+			}
+			found += len(got)
+		}
+	}
+	if found < 20 {
+		t.Errorf("%d terms found in all: the cases no longer test much", found)
 	}
 }

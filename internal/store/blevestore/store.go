@@ -244,33 +244,14 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	ranks := gen.ranks
 	df := func(term string) uint32 { return ranks.DocFreq(rankContent, term) }
 	highlight := map[string]bool{}
-	var reader index.IndexReader
-	defer func() {
-		if reader != nil {
-			reader.Close()
-		}
-	}()
 	for i, t := range terms {
 		highlight[t.text] = true
-		if df(t.text) > 0 || !misspellable(t.text) {
+		if df(t.text) > 0 || !misspellable(t.text) || s.ranking.FuzzyEdits < 0 {
 			continue
 		}
 		// Found nowhere: a misspelling, perhaps. Search its near spellings.
-		if reader == nil {
-			adv, err := gen.idx.Advanced()
-			if err != nil {
-				return nil, nil, err
-			}
-			if reader, err = adv.Reader(); err != nil {
-				return nil, nil, err
-			}
-		}
-		near, err := fuzzyTerms(reader, t.text)
-		if err != nil {
-			return nil, nil, err
-		}
-		terms[i].fuzzy = near
-		for _, n := range near {
+		terms[i].fuzzy = fuzzyTerms(ranks, t.text, s.ranking.FuzzyEdits)
+		for _, n := range terms[i].fuzzy {
 			highlight[n] = true
 		}
 	}

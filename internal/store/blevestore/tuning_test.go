@@ -81,6 +81,8 @@ func TestRelevanceExperiments(t *testing.T) {
 		{"  instead: feedback weight 0.1", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.1 })},
 		{"  instead: feedback weight 0.3", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.3 })},
 		{"  instead: no feedback", nil, variant(func(r *blevestore.Ranking) { r.Feedback = false })},
+		{"  instead: fuzzy fallback of one edit at most", nil, variant(func(r *blevestore.Ranking) { r.FuzzyEdits = 1 })},
+		{"  instead: no fuzzy fallback", nil, variant(func(r *blevestore.Ranking) { r.FuzzyEdits = -1 })},
 	}
 	ctx := context.Background()
 	indexes := map[string]map[string]*blevestore.Store{} // analysis → collection → store
