@@ -29,6 +29,7 @@ func (e env) bench(ctx context.Context, args []string) int {
 		keep      string
 		duration  time.Duration
 		client    string
+		profile   string
 	)
 	c, code, ok := e.setup("bench", benchUsage, forBench, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&synthetic, "synthetic", 0, "generate this many documents (about 150 words each) instead of reading a collection")
@@ -37,6 +38,7 @@ func (e env) bench(ctx context.Context, args []string) int {
 		fs.StringVar(&plotFile, "plot", "", "also draw latency and throughput against concurrency into this SVG file")
 		fs.StringVar(&keep, "keep-index", "", "build the index in this folder and keep it (default: a temporary folder)")
 		fs.DurationVar(&duration, "duration", 3*time.Second, "length of each throughput measurement")
+		fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the serving measurements to this file (read it with go tool pprof)")
 		fs.StringVar(&client, "client", bench.ClientHTTP, `MCP client that loads the server: "http" (a lean Streamable HTTP client, as remote clients are) or "sdk" (go-sdk's client, which shares the CPUs with the server)`)
 	})
 	if !ok {
@@ -56,11 +58,21 @@ func (e env) bench(ctx context.Context, args []string) int {
 		fmt.Fprintln(e.stderr, "connector bench: give one BEIR folder (e.g. ../shared/data/scifact) or --synthetic N")
 		return exitUsage
 	}
-	rep, err := bench.Run(ctx, bench.Options{
+	opts := bench.Options{
 		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger, Client: client,
 		IndexingGC: func() func() { return indexingGC(e.getenv) },
 		Stage:      func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
-	})
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "connector bench: --cpuprofile: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		opts.CPUProfile = f
+	}
+	rep, err := bench.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector bench: %v\n", err)
 		return exitFailure

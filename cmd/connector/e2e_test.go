@@ -599,7 +599,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Skip("Cranfield collection not present at " + coll)
 	}
 	plot := filepath.Join(t.TempDir(), "plot.svg")
-	out, stderr, code := runCLI(t, t.TempDir(), nil, "bench", "--json", "--duration", "200ms", "--plot", plot, coll)
+	profile := filepath.Join(t.TempDir(), "cpu.pprof")
+	out, stderr, code := runCLI(t, t.TempDir(), nil, "bench", "--json", "--duration", "200ms", "--plot", plot, "--cpuprofile", profile, coll)
 	if code != 0 {
 		t.Fatalf("bench: exit %d\n%s", code, stderr)
 	}
@@ -618,5 +619,8 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if info, err := os.Stat(plot); err != nil || info.Size() < 1000 {
 		t.Errorf("plot not written: %v", err)
+	}
+	if info, err := os.Stat(profile); err != nil || info.Size() < 100 {
+		t.Errorf("CPU profile not written: %v", err)
 	}
 }

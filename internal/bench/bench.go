@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -48,6 +50,9 @@ type Options struct {
 	// function it returns after: the command's garbage collector policy for
 	// indexing, so that the peak it reports is the one `connector index` has.
 	IndexingGC func() (restore func())
+	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of the
+	// serving measurements: from the judged queries to the last load.
+	CPUProfile io.Writer
 }
 
 // Report is everything a run measured.
@@ -184,6 +189,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	defer constant.stop()
 
+	if opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	opts.Stage("running %d judged queries for quality", len(c.Queries))
 	rankings := map[string][]string{}
 	for _, q := range c.Queries {
