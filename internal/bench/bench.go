@@ -234,12 +234,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	query := func(i int) string { return c.Queries[i%len(c.Queries)].Text }
 	for _, n := range opts.Concurrency {
 		opts.Stage("throughput at concurrency %d", n)
-		rep.SearchLoad = append(rep.SearchLoad, runLoad(ctx, n, opts.Duration, func(ctx context.Context, i int) error {
+		// The three take turns, so that the machine's speed, which may
+		// change while it runs, does not favour one of them.
+		loads := runLoads(ctx, n, opts.Duration, loadRound, func(ctx context.Context, i int) error {
 			_, err := speed.search(ctx, query(i))
 			return err
-		}))
-		rep.SearchFetchLoad = append(rep.SearchFetchLoad, runLoad(ctx, n, opts.Duration, speed.searchFetch(query)))
-		rep.ConstantFetchLoad = append(rep.ConstantFetchLoad, runLoad(ctx, n, opts.Duration, constant.searchFetch(query)))
+		}, speed.searchFetch(query), constant.searchFetch(query))
+		rep.SearchLoad = append(rep.SearchLoad, loads[0])
+		rep.SearchFetchLoad = append(rep.SearchFetchLoad, loads[1])
+		rep.ConstantFetchLoad = append(rep.ConstantFetchLoad, loads[2])
 	}
 	last := len(opts.Concurrency) - 1
 	if base := rep.ConstantFetchLoad[last].Throughput; base > 0 {

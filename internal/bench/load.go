@@ -47,12 +47,54 @@ type Load struct {
 	Latency
 }
 
-// runLoad runs op from n workers for d (each call gets the next query
-// index) and reports throughput and latency.
-func runLoad(ctx context.Context, n int, d time.Duration, op func(ctx context.Context, i int) error) Load {
+// loadRound is how long each operation runs at a time in runLoads.
+const loadRound = 250 * time.Millisecond
+
+// runLoads measures operations, each called by n workers as fast as they
+// can for d in all (each call gets the next query index), and reports their
+// throughput and latency. The operations take turns, round runs at a time,
+// so that a change in the machine's speed during the run (it may share its
+// CPUs) touches them all alike and comparing them is fair.
+func runLoads(ctx context.Context, n int, d, round time.Duration, ops ...func(ctx context.Context, i int) error) []Load {
+	rounds := max(1, int(d/round))
+	runs := make([]loadRun, len(ops))
+	var next atomic.Int64 // query index, shared so each op sees the queries in turn
+	for range rounds {
+		for k, op := range ops {
+			if ctx.Err() != nil {
+				break
+			}
+			runs[k].add(runOnce(ctx, n, d/time.Duration(rounds), &next, op))
+		}
+	}
+	out := make([]Load, len(ops))
+	for k, r := range runs {
+		out[k] = Load{Concurrency: n, Errors: r.errs, Latency: summarize(r.calls)}
+		if r.elapsed > 0 {
+			out[k].Throughput = float64(len(r.calls)) / r.elapsed.Seconds()
+		}
+	}
+	return out
+}
+
+// loadRun is what a measurement collected.
+type loadRun struct {
+	calls   []time.Duration
+	errs    int
+	elapsed time.Duration
+}
+
+func (r *loadRun) add(o loadRun) {
+	r.calls = append(r.calls, o.calls...)
+	r.errs += o.errs
+	r.elapsed += o.elapsed
+}
+
+// runOnce runs op from n workers for d.
+func runOnce(ctx context.Context, n int, d time.Duration, next *atomic.Int64, op func(ctx context.Context, i int) error) loadRun {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var next, errs atomic.Int64
+	var errs atomic.Int64
 	var mu sync.Mutex
 	var all []time.Duration
 	start := time.Now()
@@ -78,10 +120,7 @@ func runLoad(ctx context.Context, n int, d time.Duration, op func(ctx context.Co
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	l := Load{Concurrency: n, Errors: int(errs.Load()), Latency: summarize(all)}
-	l.Throughput = float64(len(all)) / elapsed.Seconds()
-	return l
+	return loadRun{calls: all, errs: int(errs.Load()), elapsed: time.Since(start)}
 }
 
 // Memory reads this process's peak resident set size (Linux), and resets it.

@@ -2,7 +2,13 @@ package bench
 
 import (
 	"context"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
 // BenchmarkMCPOverhead is one search tool call over Streamable HTTP on
@@ -21,5 +27,53 @@ func BenchmarkMCPOverhead(b *testing.B) {
 		if _, err := s.search(ctx, "constant query words"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSearchFetch is the benchmark's search-then-fetch load at
+// concurrency 16 over SciFact, against the local store and against the
+// constant store, for profiling what the store adds to a call:
+//
+//	go test -run '^$' -bench SearchFetch -cpuprofile /tmp/cpu.out ./internal/bench/
+func BenchmarkSearchFetch(b *testing.B) {
+	dir, _ := filepath.Abs("../../../shared/data/scifact")
+	c, err := LoadBEIR(dir)
+	if err != nil {
+		b.Skip("SciFact not present at " + dir)
+	}
+	ctx := context.Background()
+	idx := b.TempDir()
+	if _, err := build(ctx, idx, c, slog.New(slog.DiscardHandler)); err != nil {
+		b.Fatal(err)
+	}
+	st, err := blevestore.Open(idx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	query := func(i int) string { return c.Queries[i%len(c.Queries)].Text }
+	for _, tc := range []struct {
+		name string
+		st   store.Store
+	}{{"local", st}, {"constant", constantStore{}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, err := startServer(ctx, tc.st, 0, ClientHTTP)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.stop()
+			op := s.searchFetch(query)
+			var next atomic.Int64
+			b.SetParallelism(8) // 16 callers on 2 CPUs
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := op(ctx, int(next.Add(1))); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
