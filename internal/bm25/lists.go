@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"slices"
 )
 
 // Term lists are the postings turned around: for each passage, the terms
@@ -54,19 +55,26 @@ func (s *listSpill) add(term uint32, postings []Posting) error {
 	return nil
 }
 
-// readRange returns the spilled triples of range b, nil when it has none.
-func (s *listSpill) readRange(b int) ([]byte, error) {
+// readRange reads the spilled triples of range b into buf, which it
+// returns grown as needed; empty when the range has none.
+func (s *listSpill) readRange(b int, buf []byte) ([]byte, error) {
 	if b >= len(s.files) || s.files[b] == nil {
-		return nil, nil
+		return buf[:0], nil
 	}
 	if err := s.writers[b].Flush(); err != nil {
 		return nil, err
 	}
+	s.writers[b] = nil // its buffer is not needed again
 	f := s.files[b]
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	info, err := f.Stat()
+	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(f)
+	buf = slices.Grow(buf[:0], int(info.Size()))[:info.Size()]
+	if _, err := f.ReadAt(buf, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func (s *listSpill) remove() {
@@ -86,16 +94,17 @@ func (w *Writer) writeLists(s *listSpill, fd *fieldDir) error {
 	offs := make([]byte, 0, 8*(uint64(n)+1))
 	start := w.off
 	fd.ListsOff = start
+	var raw []byte
 	var counts []uint32
 	var terms, freqs []uint32
 	for first := uint64(0); first < uint64(n); first += uint64(s.span) {
 		size := uint32(min(uint64(s.span), uint64(n)-first))
-		raw, err := s.readRange(int(first / uint64(s.span)))
-		if err != nil {
+		var err error
+		if raw, err = s.readRange(int(first/uint64(s.span)), raw); err != nil {
 			return fmt.Errorf("read spilled term lists: %w", err)
 		}
 		// Count each passage's terms, then place them (stable: in term order).
-		counts = append(counts[:0], make([]uint32, size+1)...)
+		counts = resize(counts, int(size)+1)
 		total := 0
 		for rest := raw; len(rest) > 0; total++ {
 			ord, _, _, m := triple(rest)
@@ -108,8 +117,7 @@ func (w *Writer) writeLists(s *listSpill, fd *fieldDir) error {
 		for i := 1; i <= int(size); i++ {
 			counts[i] += counts[i-1]
 		}
-		terms = append(terms[:0], make([]uint32, total)...)
-		freqs = append(freqs[:0], make([]uint32, total)...)
+		terms, freqs = resize(terms, total), resize(freqs, total)
 		next := counts[:size] // next[i]: where passage i's next term goes
 		for rest := raw; len(rest) > 0; {
 			ord, term, freq, m := triple(rest)
@@ -137,6 +145,13 @@ func (w *Writer) writeLists(s *listSpill, fd *fieldDir) error {
 	fd.ListsOffs = w.off
 	w.write(offs)
 	return w.err
+}
+
+// resize returns s with length n, zeroed, reusing its memory when it can.
+func resize(s []uint32, n int) []uint32 {
+	s = slices.Grow(s[:0], n)[:n]
+	clear(s)
+	return s
 }
 
 // triple decodes one spilled (passage, term, frequency); m ≤ 0 when it is
