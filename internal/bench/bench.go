@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,7 +146,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.IndexingGC != nil {
 		restoreGC = opts.IndexingGC()
 	}
-	n, err := build(ctx, dir, c, opts.Logger)
+	var typical typicalDocument
+	n, err := build(ctx, dir, c, opts.Logger, &typical)
 	restoreGC()
 	if err != nil {
 		return nil, err
@@ -183,7 +187,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer speed.stop()
-	constant, err := startServer(ctx, constantStore{}, 0, opts.Client)
+	constant, err := startServer(ctx, typical.store(), 0, opts.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -254,13 +258,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // build indexes the collection into dir and returns the document count.
-func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger) (int64, error) {
+// build indexes c into dir; typical, when not nil, samples the documents.
+func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger, typical *typicalDocument) (int64, error) {
 	s, err := blevestore.NewSyncer(ctx, dir, blevestore.SyncOptions{Roots: []string{"bench"}, Prune: true, Logger: logger})
 	if err != nil {
 		return 0, err
 	}
 	defer s.Abort()
 	err = c.Docs(ctx, func(d ingest.Document) error {
+		if typical != nil {
+			typical.add(d)
+		}
 		_, err := s.Add(ctx, d)
 		if errors.Is(err, store.ErrRejected) {
 			return nil
@@ -375,23 +383,78 @@ func (s *server) searchFetch(query func(int) string) func(context.Context, int) 
 	}
 }
 
-// constantStore answers every search and fetch with the same documents, of
-// the size a typical abstract has: the cost of the MCP layer alone.
-type constantStore struct{}
+// constantStore answers every search and fetch with the same document at
+// once: the cost of the MCP layer alone, the yardstick of the local store.
+// Its answers are the size of the collection's own (see typicalDocument),
+// so that the comparison counts what the store does, not how much text the
+// answers carry.
+type constantStore struct {
+	title, text string
+}
 
-var constantText = strings.Repeat("Constant benchmark text about nothing in particular, of a typical abstract's length. ", 18)
+// defaultConstant is a constant store of an abstract's size.
+var defaultConstant = constantStore{
+	title: "A constant document title",
+	text:  strings.Repeat("Constant benchmark text about nothing in particular, of a typical abstract's length. ", 18),
+}
 
-func (constantStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
+func (c constantStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
+	snippet := c.text // about as long as the local store's snippets
+	if r := []rune(snippet); len(r) > 300 {
+		snippet = string(r[:300]) + " …"
+	}
 	hits := make([]store.Hit, limit)
 	for i := range hits {
-		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: "A constant document title",
-			Snippet: constantText[:280], Score: float64(limit - i)}
+		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: c.title, Snippet: snippet, Score: float64(limit - i)}
 	}
 	return hits, nil
 }
 
-func (constantStore) Fetch(_ context.Context, id string) (*store.Document, error) {
-	return &store.Document{ID: id, Title: "A constant document title", Text: constantText, Metadata: map[string]string{"source": "constant"}}, nil
+func (c constantStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+	return &store.Document{ID: id, Title: c.title, Text: c.text, Metadata: map[string]string{"source": "constant"}}, nil
+}
+
+// typicalDocument keeps a uniform sample of a collection's documents
+// (reservoir sampling with a fixed seed) and makes a constant store of
+// their median title and median text.
+type typicalDocument struct {
+	seen   int
+	sample []ingest.Document
+	rng    *rand.Rand
+}
+
+const typicalSample = 999
+
+func (t *typicalDocument) add(d ingest.Document) {
+	if t.rng == nil {
+		t.rng = rand.New(rand.NewPCG(1, 2))
+	}
+	t.seen++
+	if len(t.sample) < typicalSample {
+		t.sample = append(t.sample, d)
+	} else if i := t.rng.IntN(t.seen); i < typicalSample {
+		t.sample[i] = d
+	}
+}
+
+// store returns a constant store answering with the median title and the
+// median text of the sample, or defaultConstant when there is none.
+func (t *typicalDocument) store() constantStore {
+	if len(t.sample) == 0 {
+		return defaultConstant
+	}
+	median := func(field func(ingest.Document) string) string {
+		vals := make([]string, len(t.sample))
+		for i, d := range t.sample {
+			vals[i] = field(d)
+		}
+		slices.SortFunc(vals, func(a, b string) int { return cmp.Or(len(a)-len(b), strings.Compare(a, b)) })
+		return vals[len(vals)/2]
+	}
+	return constantStore{
+		title: median(func(d ingest.Document) string { return d.Title }),
+		text:  median(func(d ingest.Document) string { return d.Text }),
+	}
 }
 
 func (constantStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }

@@ -20,7 +20,7 @@ func TestClientsAgree(t *testing.T) {
 	ctx := t.Context()
 	servers := map[string]*server{}
 	for _, kind := range []string{ClientHTTP, ClientSDK} {
-		s, err := startServer(ctx, constantStore{}, 0, kind)
+		s, err := startServer(ctx, defaultConstant, 0, kind)
 		if err != nil {
 			t.Fatalf("%s client: %v", kind, err)
 		}
@@ -61,7 +61,7 @@ func TestClientsAgree(t *testing.T) {
 // TestHTTPClientJSONResponses checks the lean client against a server that
 // answers with JSON bodies instead of SSE streams, and its errors.
 func TestHTTPClientJSONResponses(t *testing.T) {
-	m := mcpserver.New(constantStore{}, mcpserver.Options{Version: "test"})
+	m := mcpserver.New(defaultConstant, mcpserver.Options{Version: "test"})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m.MCP },
 		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 	ts := httptest.NewServer(h)
@@ -93,7 +93,7 @@ func (failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, ht
 // TestHTTPClientLongEvents reads answers longer than its line buffer: the
 // 100 results of the quality run arrive as one long SSE data line.
 func TestHTTPClientLongEvents(t *testing.T) {
-	s, err := startServer(t.Context(), constantStore{}, 100, ClientHTTP)
+	s, err := startServer(t.Context(), defaultConstant, 100, ClientHTTP)
 	if err != nil {
 		t.Fatal(err)
 	}

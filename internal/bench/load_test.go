@@ -3,9 +3,13 @@ package bench
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 func TestRunLoadsTakeTurns(t *testing.T) {
@@ -41,5 +45,34 @@ func TestRunLoadsTakeTurns(t *testing.T) {
 	}
 	if loads[0].Errors != 0 || loads[1].Errors != loads[1].Calls {
 		t.Errorf("errors %d and %d, want 0 and all %d", loads[0].Errors, loads[1].Errors, loads[1].Calls)
+	}
+}
+
+func TestTypicalDocument(t *testing.T) {
+	var empty typicalDocument
+	if got := empty.store(); got != defaultConstant {
+		t.Errorf("no documents: %+v, want the default constant store", got)
+	}
+	var typ typicalDocument
+	for i := range 5000 {
+		typ.add(ingest.Document{Document: store.Document{
+			Title: strings.Repeat("t", 1+i%101), // median length 51
+			Text:  strings.Repeat("x", 10*(1+i%201)),
+		}})
+	}
+	c := typ.store()
+	if len(c.title) < 41 || len(c.title) > 61 || len(c.text) < 810 || len(c.text) > 1210 {
+		t.Errorf("title %d, text %d bytes; want about the medians, 51 and 1010", len(c.title), len(c.text))
+	}
+	if c != typ.store() {
+		t.Error("two calls differ")
+	}
+	hits, _ := c.Search(t.Context(), "q", 3)
+	if len(hits) != 3 || hits[0].Title != c.title || len([]rune(hits[0].Snippet)) != 302 {
+		t.Errorf("hits %+v", hits)
+	}
+	doc, _ := c.Fetch(t.Context(), "const-1")
+	if doc.ID != "const-1" || doc.Text != c.text {
+		t.Errorf("fetch %+v", doc)
 	}
 }

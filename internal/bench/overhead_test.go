@@ -18,7 +18,7 @@ import (
 //	go test -run '^$' -bench MCPOverhead -cpuprofile /tmp/cpu.out ./internal/bench/
 func BenchmarkMCPOverhead(b *testing.B) {
 	ctx := context.Background()
-	s, err := startServer(ctx, constantStore{}, 0, ClientSDK)
+	s, err := startServer(ctx, defaultConstant, 0, ClientSDK)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,7 +43,8 @@ func BenchmarkSearchFetch(b *testing.B) {
 	}
 	ctx := context.Background()
 	idx := b.TempDir()
-	if _, err := build(ctx, idx, c, slog.New(slog.DiscardHandler)); err != nil {
+	var typical typicalDocument
+	if _, err := build(ctx, idx, c, slog.New(slog.DiscardHandler), &typical); err != nil {
 		b.Fatal(err)
 	}
 	st, err := blevestore.Open(idx, nil)
@@ -55,7 +56,7 @@ func BenchmarkSearchFetch(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		st   store.Store
-	}{{"local", st}, {"constant", constantStore{}}} {
+	}{{"local", st}, {"constant", typical.store()}} {
 		b.Run(tc.name, func(b *testing.B) {
 			s, err := startServer(ctx, tc.st, 0, ClientHTTP)
 			if err != nil {
