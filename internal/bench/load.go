@@ -48,7 +48,7 @@ type Load struct {
 }
 
 // loadRound is how long each operation runs at a time in runLoads.
-const loadRound = 250 * time.Millisecond
+const loadRound = 500 * time.Millisecond
 
 // runLoads measures operations, each called by n workers as fast as they
 // can for d in all (each call gets the next query index), and reports their
@@ -90,24 +90,25 @@ func (r *loadRun) add(o loadRun) {
 	r.elapsed += o.elapsed
 }
 
-// runOnce runs op from n workers for d.
+// runOnce runs op from n workers for d. Calls under way when d is up are
+// let finish, and counted: cancelling them would waste the server work they
+// had cost and leave it to slow down whatever runs next.
 func runOnce(ctx context.Context, n int, d time.Duration, next *atomic.Int64, op func(ctx context.Context, i int) error) loadRun {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	var errs atomic.Int64
 	var mu sync.Mutex
 	var all []time.Duration
 	start := time.Now()
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
 			var mine []time.Duration
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
 				i := int(next.Add(1) - 1)
 				t := time.Now()
 				err := op(ctx, i)
 				if ctx.Err() != nil {
-					break // the run ended during the call: do not count it
+					break // the whole run was cancelled
 				}
 				mine = append(mine, time.Since(t))
 				if err != nil {

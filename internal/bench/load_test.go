@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,5 +75,23 @@ func TestTypicalDocument(t *testing.T) {
 	doc, _ := c.Fetch(t.Context(), "const-1")
 	if doc.ID != "const-1" || doc.Text != c.text {
 		t.Errorf("fetch %+v", doc)
+	}
+}
+
+// Calls under way when a round ends are finished and counted, not
+// cancelled.
+func TestRunLoadsFinishCallsUnderWay(t *testing.T) {
+	var cancelled atomic.Int64
+	loads := runLoads(t.Context(), 4, 10*time.Millisecond, 10*time.Millisecond, func(ctx context.Context, _ int) error {
+		select {
+		case <-time.After(40 * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			cancelled.Add(1)
+			return ctx.Err()
+		}
+	})
+	if l := loads[0]; l.Calls != 4 || l.Errors != 0 || cancelled.Load() != 0 {
+		t.Errorf("%+v, %d cancelled; want the 4 calls under way finished and counted", l, cancelled.Load())
 	}
 }
