@@ -200,8 +200,9 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 type termMatcher struct {
 	stems *stemmer
 	ids   map[string]int
-	// openings holds, by first byte, the openings of the terms.
-	openings [256][]string
+	// openings are the terms' openings; starts marks their first bytes.
+	openings []string
+	starts   [256 / 64]uint64
 }
 
 func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
@@ -212,7 +213,8 @@ func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
 		}
 		m.ids[t] = len(m.ids)
 		open := stemOpening(t)
-		m.openings[open[0]] = append(m.openings[open[0]], open)
+		m.openings = append(m.openings, open)
+		m.starts[open[0]/64] |= 1 << (open[0] % 64)
 	}
 	return m
 }
@@ -239,7 +241,7 @@ func (m *termMatcher) mayMatch(c byte) bool {
 	if 'A' <= c && c <= 'Z' {
 		c += 'a' - 'A'
 	}
-	return len(m.openings[c]) > 0
+	return m.starts[c/64]&(1<<(c%64)) != 0
 }
 
 // match returns the index of the term a lower-case word stems to.
@@ -247,7 +249,10 @@ func (m *termMatcher) match(lower []byte) (int, bool) {
 	if len(lower) == 0 {
 		return 0, false
 	}
-	for _, open := range m.openings[lower[0]] {
+	if m.starts[lower[0]/64]&(1<<(lower[0]%64)) == 0 {
+		return 0, false
+	}
+	for _, open := range m.openings {
 		if len(lower) >= len(open) && string(lower[:len(open)]) == open {
 			id, ok := m.ids[m.stems.stemOf(lower)]
 			return id, ok
