@@ -2,6 +2,7 @@ package blevestore
 
 import (
 	"iter"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -200,9 +201,10 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 type termMatcher struct {
 	stems *stemmer
 	ids   map[string]int
-	// openings are the terms' openings; starts marks their first bytes.
+	// openings are the terms' openings in byte order; those beginning
+	// with byte c are openings[from[c]:from[c+1]].
 	openings []string
-	starts   [256 / 64]uint64
+	from     [257]uint32
 }
 
 func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
@@ -214,8 +216,17 @@ func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
 		m.ids[t] = len(m.ids)
 		open := stemOpening(t)
 		m.openings = append(m.openings, open)
-		m.starts[open[0]/64] |= 1 << (open[0] % 64)
 	}
+	slices.Sort(m.openings)
+	m.openings = slices.Compact(m.openings)
+	i := 0
+	for c := range 256 {
+		m.from[c] = uint32(i)
+		for i < len(m.openings) && int(m.openings[i][0]) == c {
+			i++
+		}
+	}
+	m.from[256] = uint32(i)
 	return m
 }
 
@@ -241,7 +252,7 @@ func (m *termMatcher) mayMatch(c byte) bool {
 	if 'A' <= c && c <= 'Z' {
 		c += 'a' - 'A'
 	}
-	return m.starts[c/64]&(1<<(c%64)) != 0
+	return m.from[c] != m.from[int(c)+1]
 }
 
 // match returns the index of the term a lower-case word stems to.
@@ -249,10 +260,8 @@ func (m *termMatcher) match(lower []byte) (int, bool) {
 	if len(lower) == 0 {
 		return 0, false
 	}
-	if m.starts[lower[0]/64]&(1<<(lower[0]%64)) == 0 {
-		return 0, false
-	}
-	for _, open := range m.openings {
+	c := lower[0]
+	for _, open := range m.openings[m.from[c]:m.from[int(c)+1]] {
 		if len(lower) >= len(open) && string(lower[:len(open)]) == open {
 			id, ok := m.ids[m.stems.stemOf(lower)]
 			return id, ok
