@@ -37,6 +37,7 @@ type corpus struct {
 	ids    []string
 	terms  []termPostings // ascending by term within each field
 	listed []int          // fields that keep their passages' term lists
+	stored [][]string     // each passage's stored values, or none
 }
 
 const (
@@ -58,6 +59,7 @@ var fruit = corpus{
 	fields: []string{"title", "body"},
 	ids:    []string{"doc/a", "doc/b", "doc/c", "doc/d", "doc/e"},
 	listed: []int{body},
+	stored: [][]string{{"Apple", "a body"}, {"", "b"}, {"Cherry ☺", strings.Repeat("long ", 100)}, {"d", ""}, {"e", "é"}},
 	terms: []termPostings{
 		{title, "apple", []bm25.Posting{{Passage: 1, Freq: 1, Length: 3}}},
 		{title, "fruit", []bm25.Posting{
@@ -117,6 +119,11 @@ func (c corpus) fill(t testing.TB, w *bm25.Writer) {
 	for _, tp := range c.terms {
 		if err := w.AddTerm(tp.field, tp.term, tp.postings); err != nil {
 			t.Fatalf("AddTerm(%d, %q): %v", tp.field, tp.term, err)
+		}
+	}
+	for _, values := range c.stored {
+		if err := w.Store(values...); err != nil {
+			t.Fatalf("Store(%q): %v", values, err)
 		}
 	}
 }
@@ -1057,6 +1064,9 @@ func exercise(t *testing.T, data []byte) (openErr error) {
 		for num := range uint32(len(fruit.terms) + 2) {
 			ix.Term(f, num)
 		}
+		for ord := range uint32(ix.Passages() + 2) {
+			ix.Stored(ord)
+		}
 		ix.Term(f, math.MaxUint32)
 	}
 	return nil
@@ -1214,8 +1224,8 @@ func TestOpenBadDirectory(t *testing.T) {
 		opens bool
 	}{
 		{name: "unchanged", edit: func(map[string]any) {}, opens: true},
-		{name: "older version", edit: set("version", 1)},
-		{name: "newer version", edit: set("version", 3)},
+		{name: "older version", edit: set("version", 2)},
+		{name: "newer version", edit: set("version", 4)},
 		{name: "no version", edit: func(d map[string]any) { delete(d, "version") }},
 		{name: "passages past the file", edit: set("passages", 1<<20)},
 		{name: "max passages", edit: set("passages", uint64(math.MaxUint32))},
@@ -1230,6 +1240,13 @@ func TestOpenBadDirectory(t *testing.T) {
 		{name: "term count that overflows the table size", edit: setField("terms", uint64(1)<<59)},
 		{name: "term count that overflows the table size plus one", edit: setField("terms", uint64(1)<<59+1)},
 		{name: "max term count", edit: setField("terms", uint64(math.MaxUint64))},
+		{name: "stored values past the file", edit: set("stored_off", big)},
+		{name: "stored values too long", edit: set("stored_len", big)},
+		{name: "stored offsets past the file", edit: set("stored_offsets_off", big)},
+		{name: "no stored values a passage", edit: set("values", 0)},
+		{name: "too many stored values a passage", edit: set("values", 1<<20)},
+		{name: "stored offsets elsewhere", edit: set("stored_offsets_off", 8), opens: true},
+		{name: "more stored values a passage than kept", edit: set("values", 7), opens: true},
 		{name: "term lists past the file", edit: setField("lists_off", big)},
 		{name: "term lists too long", edit: setField("lists_len", big)},
 		{name: "term list offsets past the file", edit: setField("lists_offsets_off", big)},
@@ -1741,4 +1758,66 @@ func TestSimilarConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// ---------------------------------------------------------------------------
+// Stored values
+
+func TestStored(t *testing.T) {
+	ix := fruit.open(t)
+	for ord, want := range fruit.stored {
+		if got := ix.Stored(uint32(ord)); !slices.Equal(got, want) {
+			t.Errorf("Stored(%d) = %q, want %q", ord, got, want)
+		}
+	}
+	if got := ix.Stored(uint32(len(fruit.ids))); got != nil {
+		t.Errorf("Stored past the end = %q", got)
+	}
+	plain := fruit
+	plain.stored = nil
+	if got := plain.open(t).Stored(0); got != nil {
+		t.Errorf("Stored of a file that keeps none = %q", got)
+	}
+}
+
+func TestStoreErrors(t *testing.T) {
+	newWriter := func(t *testing.T, passages int) (*bm25.Writer, string) {
+		dir := t.TempDir()
+		w, err := bm25.NewWriter(filepath.Join(dir, "rank.bm25"), []string{"body"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range passages {
+			w.AddPassage(fmt.Sprint(i))
+		}
+		return w, dir
+	}
+	t.Run("values differ in number", func(t *testing.T) {
+		w, _ := newWriter(t, 2)
+		w.Store("a", "b")
+		if err := w.Store("c"); err == nil {
+			t.Error("no error")
+		}
+		if err := w.Commit(); err == nil {
+			t.Error("Commit after a failed Store: no error")
+		}
+	})
+	t.Run("more passages than added", func(t *testing.T) {
+		w, _ := newWriter(t, 1)
+		w.Store("a")
+		if err := w.Store("b"); err == nil {
+			t.Error("no error")
+		}
+		w.Abort()
+	})
+	t.Run("some passages without", func(t *testing.T) {
+		w, dir := newWriter(t, 2)
+		w.Store("a")
+		if err := w.Commit(); err == nil {
+			t.Error("Commit with values for 1 of 2 passages: no error")
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%d files left behind", len(entries))
+		}
+	})
 }

@@ -34,6 +34,10 @@ type Index struct {
 	// grams are the fields' bigram indexes for Similar, built when first
 	// needed.
 	grams []gramState
+	// stored values (Writer.Store), when the file keeps them
+	stored     []byte
+	storedOffs []byte
+	values     int
 }
 
 // maxQueries is how many queries score at once; more wait their turn.
@@ -169,7 +173,43 @@ func (ix *Index) parse() error {
 		ix.fields = append(ix.fields, fl)
 	}
 	ix.grams = make([]gramState, len(ix.fields))
+	if d.StoredOffs != 0 {
+		if d.Values <= 0 || d.Values > 1<<16 {
+			return fmt.Errorf("%w: %d stored values a passage", ErrCorrupt, d.Values)
+		}
+		if ix.stored, err = section(data, d.StoredOff, d.StoredLen); err != nil {
+			return err
+		}
+		if ix.storedOffs, err = section(data, d.StoredOffs, 8*(uint64(d.Passages)+1)); err != nil {
+			return err
+		}
+		ix.values = d.Values
+	}
 	return nil
+}
+
+// Stored returns the values Writer.Store kept for passage ord, copied; nil
+// when the file keeps none, ord is out of range or the values are damaged.
+func (ix *Index) Stored(ord uint32) []string {
+	if ix.storedOffs == nil || ord >= ix.n {
+		return nil
+	}
+	a := binary.LittleEndian.Uint64(ix.storedOffs[8*uint64(ord):])
+	b := binary.LittleEndian.Uint64(ix.storedOffs[8*uint64(ord)+8:])
+	if a > b || b > uint64(len(ix.stored)) {
+		return nil
+	}
+	rec := ix.stored[a:b]
+	out := make([]string, ix.values)
+	for i := range out {
+		n, m := binary.Uvarint(rec)
+		if m <= 0 || n > uint64(len(rec)-m) {
+			return nil
+		}
+		out[i] = string(rec[m : m+int(n)])
+		rec = rec[m+int(n):]
+	}
+	return out
 }
 
 // Close unmaps the file.

@@ -27,7 +27,12 @@ import (
 //	per field: N little-endian uint32 lengths; the term bytes; the term table;
 //	  for a field that lists its passages' terms, each passage's list, then
 //	  N+1 little-endian uint64 offsets into the lists
+//	stored values: each passage's values (Writer.Store), then N+1
+//	  little-endian uint64 offsets into them (when the passages have values)
 //	directory (JSON), its length (uint64), magic
+//
+// A passage's stored values are, in order, each value's length (uvarint)
+// and bytes.
 //
 // A passage's term list is (term number delta, frequency) varint pairs in
 // ascending term number, a term's number being its place in the field's
@@ -40,7 +45,7 @@ import (
 const (
 	magic         = "CNBM25\x00\x01"
 	termEntrySize = 32
-	version       = 2
+	version       = 3
 )
 
 // directory locates the sections of a file.
@@ -50,6 +55,12 @@ type directory struct {
 	IDsOff    uint64     `json:"ids_off"`
 	IDOffsOff uint64     `json:"id_offsets_off"`
 	Fields    []fieldDir `json:"fields"`
+	// Stored values, when the passages have them (StoredOffs is then
+	// non-zero): Values per passage.
+	StoredOff  uint64 `json:"stored_off,omitempty"`
+	StoredLen  uint64 `json:"stored_len,omitempty"`
+	StoredOffs uint64 `json:"stored_offsets_off,omitempty"`
+	Values     int    `json:"values,omitempty"`
 }
 
 type fieldDir struct {
@@ -86,6 +97,11 @@ type Writer struct {
 	buf       []byte
 	err       error
 	listSpan  uint32 // passages per spill file of term lists
+	// stored values: where they start, each passage's offset from there,
+	// and how many values a passage has
+	storedOff  uint64
+	storedOffs []byte
+	values     int
 }
 
 type fieldBuild struct {
@@ -204,6 +220,36 @@ func (w *Writer) addTerm(field int, term string, postings []Posting) error {
 	return w.err
 }
 
+// Store writes the values kept for the next passage (the first call is for
+// passage 0): what search shows of it, read back with Index.Stored without
+// another store. Every passage has the same number of values; if any has
+// them, all must, and they come after the passages' terms.
+func (w *Writer) Store(values ...string) error {
+	if w.err != nil {
+		return w.err
+	}
+	ord := len(w.storedOffs) / 8
+	switch {
+	case ord >= len(w.ids):
+		w.err = fmt.Errorf("stored values for passage %d of %d", ord, len(w.ids))
+	case ord == 0:
+		w.storedOff, w.values = w.off, len(values)
+	case len(values) != w.values:
+		w.err = fmt.Errorf("passage %d: %d stored values, the others have %d", ord, len(values), w.values)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	w.storedOffs = binary.LittleEndian.AppendUint64(w.storedOffs, w.off-w.storedOff)
+	w.buf = w.buf[:0]
+	for _, v := range values {
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(v)))
+		w.buf = append(w.buf, v...)
+	}
+	w.write(w.buf)
+	return w.err
+}
+
 // Commit writes the tables, syncs the file and moves it into place.
 func (w *Writer) Commit() error {
 	if w.f == nil {
@@ -215,6 +261,15 @@ func (w *Writer) Commit() error {
 		return fmt.Errorf("write ranking file: %w", err)
 	}
 	d := directory{Version: version, Passages: uint32(len(w.ids))}
+	if stored := len(w.storedOffs) / 8; stored > 0 {
+		if stored != len(w.ids) {
+			w.Abort()
+			return fmt.Errorf("write ranking file: stored values for %d of %d passages", stored, len(w.ids))
+		}
+		d.StoredOff, d.StoredLen, d.Values = w.storedOff, w.off-w.storedOff, w.values
+		d.StoredOffs = w.off
+		w.write(binary.LittleEndian.AppendUint64(w.storedOffs, d.StoredLen))
+	}
 	d.IDsOff = w.off
 	offs := make([]byte, 0, 8*(len(w.ids)+1))
 	var pos uint64

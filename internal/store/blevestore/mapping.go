@@ -15,7 +15,7 @@ import (
 // schemaVersion names the index layout this code writes and reads. An index
 // generation with another version is rebuilt, not patched, by the next
 // `connector index` run.
-const schemaVersion = "4"
+const schemaVersion = "5"
 
 // Internal keys stored in each generation.
 var (

@@ -30,8 +30,38 @@ const (
 )
 
 // writeRankFile derives the ranking file of the generation at genPath from
-// its bleve index.
-func writeRankFile(ctx context.Context, idx bleve.Index, genPath string) error {
+// its bleve index idx, which it closes with closeIndex before reading the
+// passages' stored fields (see storePassages).
+func writeRankFile(ctx context.Context, idx bleve.Index, genPath string, closeIndex func() error) error {
+	w, err := bm25.NewWriter(filepath.Join(genPath, rankFileName), rankedFields)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	ids, err := writePostings(ctx, idx, w)
+	if err != nil {
+		return err
+	}
+	if err := closeIndex(); err != nil {
+		return err
+	}
+	if err := storePassages(ctx, genPath, ids, w); err != nil {
+		return err
+	}
+	return w.Commit()
+}
+
+// storePassages copies what a search result shows of each passage (title,
+// text, URL) into the ranking file, so search reads no bleve record. It
+// reads the generation opened anew: the index that wrote it is closed
+// first, which gives back the memory its term data took while the postings
+// were read (it is memory-mapped), before the stored fields take theirs.
+func storePassages(ctx context.Context, genPath string, ids []string, w *bm25.Writer) error {
+	idx, err := bleve.OpenUsing(genPath, map[string]any{"read_only": true})
+	if err != nil {
+		return fmt.Errorf("open index generation %s: %w", genPath, err)
+	}
+	defer idx.Close()
 	adv, err := idx.Advanced()
 	if err != nil {
 		return err
@@ -41,55 +71,89 @@ func writeRankFile(ctx context.Context, idx bleve.Index, genPath string) error {
 		return err
 	}
 	defer r.Close()
-	w, err := bm25.NewWriter(filepath.Join(genPath, rankFileName), rankedFields)
-	if err != nil {
-		return err
+	for i, id := range ids {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		d, err := r.Document(id)
+		if err != nil || d == nil {
+			return fmt.Errorf("load passage %q: %v", id, err)
+		}
+		var p storedPassage
+		d.VisitFields(func(f index.Field) { p.set(f) })
+		if err := w.Store(p.title, p.body, p.url); err != nil {
+			return err
+		}
 	}
-	defer w.Abort()
+	return nil
+}
+
+// Stored values of a passage in the ranking file, in this order.
+const (
+	storedTitle = iota
+	storedBody
+	storedURL
+	storedValues
+)
+
+// writePostings registers the passages with w and writes their terms'
+// postings, and returns the passages' ids by ordinal.
+func writePostings(ctx context.Context, idx bleve.Index, w *bm25.Writer) ([]string, error) {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 
 	// Ordinals follow bleve's internal order, so every term's postings,
 	// read in that order, come out in ordinal order.
-	ords, err := passageOrdinals(ctx, r, w)
+	ords, ids, err := passageOrdinals(ctx, r, w)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := w.ListTerms(rankContent); err != nil { // for feedback
-		return err
+		return nil, err
 	}
 	var postings []bm25.Posting
 	for fieldNum, field := range rankedFields {
 		dict, err := r.FieldDict(field)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for {
 			entry, err := dict.Next()
 			if err != nil {
 				dict.Close()
-				return err
+				return nil, err
 			}
 			if entry == nil {
 				break
 			}
 			if err := ctx.Err(); err != nil {
 				dict.Close()
-				return err
+				return nil, err
 			}
 			postings, err = termPostings(ctx, r, field, entry.Term, ords, postings[:0])
 			if err != nil {
 				dict.Close()
-				return err
+				return nil, err
 			}
 			if err := w.AddTerm(fieldNum, entry.Term, postings); err != nil {
 				dict.Close()
-				return err
+				return nil, err
 			}
 		}
 		if err := dict.Close(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return w.Commit()
+	return ids, nil
 }
 
 // ordinalMap maps bleve internal ids to passage ordinals (-1: not a passage).
@@ -116,10 +180,10 @@ func (m *ordinalMap) get(id index.IndexInternalID) int32 {
 }
 
 // passageOrdinals registers every passage record with w, in internal order.
-func passageOrdinals(ctx context.Context, r index.IndexReader, w *bm25.Writer) (*ordinalMap, error) {
+func passageOrdinals(ctx context.Context, r index.IndexReader, w *bm25.Writer) (*ordinalMap, []string, error) {
 	all, err := r.DocIDReaderAll()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer all.Close()
 	type rec struct {
@@ -127,36 +191,38 @@ func passageOrdinals(ctx context.Context, r index.IndexReader, w *bm25.Writer) (
 		ord      int32
 	}
 	var recs []rec
+	var ids []string
 	var maxID uint64
 	for {
 		id, err := all.Next()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if id == nil {
 			break
 		}
 		if len(id) != 8 {
-			return nil, fmt.Errorf("unexpected internal id of %d bytes", len(id))
+			return nil, nil, fmt.Errorf("unexpected internal id of %d bytes", len(id))
 		}
 		ext, err := r.ExternalID(id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !strings.Contains(ext, passageSep) {
 			continue
 		}
 		if len(recs)%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if len(recs) == math.MaxInt32 {
-			return nil, fmt.Errorf("more than %d passages", math.MaxInt32)
+			return nil, nil, fmt.Errorf("more than %d passages", math.MaxInt32)
 		}
 		n := binary.BigEndian.Uint64(id)
 		maxID = max(maxID, n)
 		recs = append(recs, rec{n, int32(w.AddPassage(ext))})
+		ids = append(ids, ext)
 	}
 	m := &ordinalMap{}
 	if maxID < 4*uint64(len(recs))+1024 {
@@ -173,7 +239,7 @@ func passageOrdinals(ctx context.Context, r index.IndexReader, w *bm25.Writer) (
 			m.sparse[r.internal] = r.ord
 		}
 	}
-	return m, nil
+	return m, ids, nil
 }
 
 // termPostings reads a term's postings in a field as passage postings.

@@ -163,3 +163,38 @@ func TestFuzzyMatchesBleve(t *testing.T) {
 		t.Errorf("%d terms found in all: the cases no longer test much", found)
 	}
 }
+
+// TestStoredPassagesMatchRecords checks that the ranking file keeps each
+// passage's title, text and URL as its bleve record holds them, so search
+// can show passages without reading the records.
+func TestStoredPassagesMatchRecords(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("A long handbook sentence about gateways and timeouts. ", 120)
+	d := doc("long", long)
+	d.URL = "https://example.com/handbook"
+	mustSync(t, dir, SyncOptions{}, []ingest.Document{d, doc("short", "Only a few words, naïve ☺."), doc("empty-title", "text")})
+	st := mustOpen(t, dir)
+	gen, err := st.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.mu.RUnlock()
+	n := gen.ranks.Passages()
+	if n < 4 {
+		t.Fatalf("%d passages, want the long document split", n)
+	}
+	for ord := range uint32(n) {
+		id := gen.ranks.ID(ord)
+		want, err := st.passage(gen, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := gen.ranks.Stored(ord)
+		if len(v) != storedValues {
+			t.Fatalf("passage %s: %d stored values", id, len(v))
+		}
+		if got := (storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}); got != want {
+			t.Errorf("passage %s: ranking file keeps %+v, the record %+v", id, got, want)
+		}
+	}
+}

@@ -282,7 +282,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 			continue
 		}
 		seen[doc] = true
-		best = append(best, rankedPassage{id: id, score: m.Score})
+		best = append(best, rankedPassage{id: id, ord: m.Passage, score: m.Score})
 		if len(best) == limit {
 			break
 		}
@@ -293,6 +293,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 // rankedPassage is a passage search ranked, by id.
 type rankedPassage struct {
 	id    string
+	ord   uint32 // in the ranking file
 	score float64
 }
 
@@ -308,24 +309,34 @@ func (s *Store) passage(gen *generation, id string) (storedPassage, error) {
 	if err != nil || d == nil {
 		return p, fmt.Errorf("load passage %q: %v", id, err)
 	}
-	d.VisitFields(func(f index.Field) {
-		switch f.Name() {
-		case fieldBody:
-			p.body = string(f.Value())
-		case fieldPTitle:
-			p.title = string(f.Value())
-		case fieldPURL:
-			p.url = string(f.Value())
-		}
-	})
+	d.VisitFields(func(f index.Field) { p.set(f) })
 	return p, nil
 }
 
-// hit turns a ranked passage into a search hit with its snippet.
+// set keeps f when it is one of the fields a passage shows.
+func (p *storedPassage) set(f index.Field) {
+	switch f.Name() {
+	case fieldBody:
+		p.body = string(f.Value())
+	case fieldPTitle:
+		p.title = string(f.Value())
+	case fieldPURL:
+		p.url = string(f.Value())
+	}
+}
+
+// hit turns a ranked passage into a search hit with its snippet. It reads
+// the passage from the ranking file, or from its record when the ranking
+// file does not have it.
 func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher) (store.Hit, error) {
-	p, err := s.passage(gen, h.id)
-	if err != nil {
-		return store.Hit{}, err
+	var p storedPassage
+	if v := gen.ranks.Stored(h.ord); len(v) == storedValues {
+		p = storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}
+	} else {
+		var err error
+		if p, err = s.passage(gen, h.id); err != nil {
+			return store.Hit{}, err
+		}
 	}
 	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(matcher, p.body), Score: h.score}, nil
 }

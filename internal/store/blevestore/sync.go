@@ -485,14 +485,18 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	}
 	s.batch = s.idx.NewBatch()
 	start := time.Now()
-	if err := writeRankFile(ctx, s.idx, s.genPath); err != nil {
+	closeIndex := func() error {
+		err := s.idx.Close()
+		s.idx = nil
+		if err != nil {
+			return fmt.Errorf("close new index generation: %w", err)
+		}
+		return nil
+	}
+	if err := writeRankFile(ctx, s.idx, s.genPath, closeIndex); err != nil {
 		return Summary{}, fmt.Errorf("write the ranking file: %w", err)
 	}
 	s.logger.Debug("ranking file written", "took", time.Since(start))
-	if err := s.idx.Close(); err != nil {
-		return Summary{}, fmt.Errorf("close new index generation: %w", err)
-	}
-	s.idx = nil
 	if err := writeManifest(s.genPath, m); err != nil {
 		return Summary{}, err
 	}
