@@ -12,62 +12,10 @@ import (
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
-// BenchmarkSearchSciFact is one store search (ranking and snippets, no MCP)
-// of a SciFact query, for profiling:
-//
-//	go test -run '^$' -bench SearchSciFact -cpuprofile cpu.out ./internal/store/blevestore/
-func BenchmarkSearchSciFact(b *testing.B) {
-	dir, _ := filepath.Abs("../../../../shared/data/scifact")
-	if _, err := os.Stat(filepath.Join(dir, "corpus.jsonl")); err != nil {
-		b.Skip("SciFact not present at " + dir)
-	}
-	c, err := bench.LoadBEIR(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	idx := b.TempDir()
-	ctx := context.Background()
-	s, err := blevestore.NewSyncer(ctx, idx, blevestore.SyncOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Docs(ctx, func(d ingest.Document) error { _, err := s.Add(ctx, d); return err }); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.Commit(ctx); err != nil {
-		b.Fatal(err)
-	}
-	st, err := blevestore.Open(idx, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	b.ResetTimer()
-	b.Run("serial", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	// 16 searches at once on two CPUs, as under the benchmark's heaviest load.
-	b.Run("parallel", func(b *testing.B) {
-		var next atomic.Int64
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				i := int(next.Add(1))
-				if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
-}
-
-// BenchmarkFetchSciFact fetches SciFact documents from the local store.
-func BenchmarkFetchSciFact(b *testing.B) {
+// sciFactStore indexes SciFact into a temporary folder and opens it; it
+// also returns the collection and the documents' ids. It skips b when the
+// collection is not present.
+func sciFactStore(b *testing.B) (*blevestore.Store, *bench.Collection, []string) {
 	dir, _ := filepath.Abs("../../../../shared/data/scifact")
 	if _, err := os.Stat(filepath.Join(dir, "corpus.jsonl")); err != nil {
 		b.Skip("SciFact not present at " + dir)
@@ -97,7 +45,45 @@ func BenchmarkFetchSciFact(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	b.Cleanup(func() { st.Close() })
+	return st, c, ids
+}
+
+// BenchmarkSearchSciFact is one store search (ranking and snippets, no MCP)
+// of a SciFact query, for profiling:
+//
+//	go test -run '^$' -bench SearchSciFact -cpuprofile cpu.out ./internal/store/blevestore/
+func BenchmarkSearchSciFact(b *testing.B) {
+	st, c, _ := sciFactStore(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	b.Run("serial", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// 16 searches at once on two CPUs, as under the benchmark's heaviest load.
+	b.Run("parallel", func(b *testing.B) {
+		var next atomic.Int64
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := int(next.Add(1))
+				if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkFetchSciFact fetches SciFact documents from the local store.
+func BenchmarkFetchSciFact(b *testing.B) {
+	st, _, ids := sciFactStore(b)
+	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
 		if _, err := st.Fetch(ctx, ids[i*7919%len(ids)]); err != nil {
 			b.Fatal(err)
