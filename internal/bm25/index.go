@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	mmap "github.com/blevesearch/mmap-go"
+	"github.com/golang/snappy"
 )
 
 // ErrCorrupt is wrapped by Open when a file is not a ranking file or is
@@ -188,6 +189,9 @@ func (ix *Index) parse() error {
 	return nil
 }
 
+// maxStoredBytes bounds a passage's stored values, as Stored reads them.
+const maxStoredBytes = 64 << 20
+
 // Stored returns the values Writer.Store kept for passage ord, copied; nil
 // when the file keeps none, ord is out of range or the values are damaged.
 func (ix *Index) Stored(ord uint32) []string {
@@ -199,7 +203,14 @@ func (ix *Index) Stored(ord uint32) []string {
 	if a > b || b > uint64(len(ix.stored)) {
 		return nil
 	}
-	rec := ix.stored[a:b]
+	z := ix.stored[a:b]
+	if n, err := snappy.DecodedLen(z); err != nil || n > maxStoredBytes {
+		return nil // damaged: do not believe a length past any passage's
+	}
+	rec, err := snappy.Decode(nil, z)
+	if err != nil {
+		return nil
+	}
 	out := make([]string, ix.values)
 	for i := range out {
 		n, m := binary.Uvarint(rec)

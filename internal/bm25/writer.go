@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/golang/snappy"
 )
 
 // Layout of a file, in order:
@@ -31,8 +33,8 @@ import (
 //	  little-endian uint64 offsets into them (when the passages have values)
 //	directory (JSON), its length (uint64), magic
 //
-// A passage's stored values are, in order, each value's length (uvarint)
-// and bytes.
+// A passage's stored values are, snappy-compressed together, each value's
+// length (uvarint) and bytes, in order.
 //
 // A passage's term list is (term number delta, frequency) varint pairs in
 // ascending term number, a term's number being its place in the field's
@@ -102,6 +104,7 @@ type Writer struct {
 	storedOff  uint64
 	storedOffs []byte
 	values     int
+	zbuf       []byte
 }
 
 type fieldBuild struct {
@@ -246,7 +249,12 @@ func (w *Writer) Store(values ...string) error {
 		w.buf = binary.AppendUvarint(w.buf, uint64(len(v)))
 		w.buf = append(w.buf, v...)
 	}
-	w.write(w.buf)
+	if len(w.buf) > maxStoredBytes {
+		w.err = fmt.Errorf("passage %d: %d bytes of stored values, over the %d a passage may have", ord, len(w.buf), maxStoredBytes)
+		return w.err
+	}
+	w.zbuf = snappy.Encode(w.zbuf[:cap(w.zbuf)], w.buf)
+	w.write(w.zbuf)
 	return w.err
 }
 

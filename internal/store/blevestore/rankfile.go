@@ -30,33 +30,42 @@ const (
 )
 
 // writeRankFile derives the ranking file of the generation at genPath from
-// its bleve index idx, which it closes with closeIndex before reading the
-// passages' stored fields (see storePassages).
-func writeRankFile(ctx context.Context, idx bleve.Index, genPath string, closeIndex func() error) error {
+// its bleve index, which closeIndex closes first: the file is written from
+// the generation opened read-only, twice, once for the terms' postings and
+// once for the passages' stored fields. Each opening maps the index's files
+// into memory, and closing it gives that memory back, so the run's peak is
+// the largest of the three parts, not their sum.
+func writeRankFile(ctx context.Context, genPath string, closeIndex func() error) error {
+	if err := closeIndex(); err != nil {
+		return err
+	}
 	w, err := bm25.NewWriter(filepath.Join(genPath, rankFileName), rankedFields)
 	if err != nil {
 		return err
 	}
 	defer w.Abort()
-	ids, err := writePostings(ctx, idx, w)
+	var ids []string
+	err = readGeneration(genPath, func(r index.IndexReader) (err error) {
+		ids, err = writePostings(ctx, r, w)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	if err := closeIndex(); err != nil {
-		return err
-	}
-	if err := storePassages(ctx, genPath, ids, w); err != nil {
+	// What a search result shows of each passage (title, text, URL), so
+	// search reads no bleve record.
+	err = readGeneration(genPath, func(r index.IndexReader) error {
+		return storePassages(ctx, r, ids, w)
+	})
+	if err != nil {
 		return err
 	}
 	return w.Commit()
 }
 
-// storePassages copies what a search result shows of each passage (title,
-// text, URL) into the ranking file, so search reads no bleve record. It
-// reads the generation opened anew: the index that wrote it is closed
-// first, which gives back the memory its term data took while the postings
-// were read (it is memory-mapped), before the stored fields take theirs.
-func storePassages(ctx context.Context, genPath string, ids []string, w *bm25.Writer) error {
+// readGeneration calls read with a reader of the generation at genPath,
+// opened read-only for the call.
+func readGeneration(genPath string, read func(index.IndexReader) error) error {
 	idx, err := bleve.OpenUsing(genPath, map[string]any{"read_only": true})
 	if err != nil {
 		return fmt.Errorf("open index generation %s: %w", genPath, err)
@@ -71,6 +80,11 @@ func storePassages(ctx context.Context, genPath string, ids []string, w *bm25.Wr
 		return err
 	}
 	defer r.Close()
+	return read(r)
+}
+
+// storePassages copies each passage's title, text and URL into w.
+func storePassages(ctx context.Context, r index.IndexReader, ids []string, w *bm25.Writer) error {
 	for i, id := range ids {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -100,17 +114,7 @@ const (
 
 // writePostings registers the passages with w and writes their terms'
 // postings, and returns the passages' ids by ordinal.
-func writePostings(ctx context.Context, idx bleve.Index, w *bm25.Writer) ([]string, error) {
-	adv, err := idx.Advanced()
-	if err != nil {
-		return nil, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-
+func writePostings(ctx context.Context, r index.IndexReader, w *bm25.Writer) ([]string, error) {
 	// Ordinals follow bleve's internal order, so every term's postings,
 	// read in that order, come out in ordinal order.
 	ords, ids, err := passageOrdinals(ctx, r, w)

@@ -493,7 +493,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		}
 		return nil
 	}
-	if err := writeRankFile(ctx, s.idx, s.genPath, closeIndex); err != nil {
+	if err := writeRankFile(ctx, s.genPath, closeIndex); err != nil {
 		return Summary{}, fmt.Errorf("write the ranking file: %w", err)
 	}
 	s.logger.Debug("ranking file written", "took", time.Since(start))
