@@ -27,8 +27,13 @@ import (
 const sha256Len = sha256.Size
 
 // Batch limits: a batch is committed (and persisted) when either is reached.
+// Each batch becomes a segment before merging; records, not bytes, bound
+// most batches. 5000 records made SciFact index in 2.17–2.43 s against
+// 2.39–2.90 s at 1000 (three runs each of `connector bench`), in 3
+// segments instead of 8, for about 150 MiB more memory while indexing; the
+// million-document run peaked at 1889 MiB.
 const (
-	batchDocs  = 1000
+	batchDocs  = 5000
 	batchBytes = 16 << 20
 )
 
