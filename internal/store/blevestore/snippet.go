@@ -1,7 +1,6 @@
 package blevestore
 
 import (
-	"iter"
 	"slices"
 	"strings"
 	"unicode"
@@ -135,17 +134,6 @@ func appendCollapsed(out []byte, s string) []byte {
 
 // asciiSpace marks the ASCII white space characters.
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
-// wordSpans yields the byte ranges of the runs of letters and digits in s.
-func wordSpans(s string) iter.Seq2[int, int] {
-	return func(yield func(start, end int) bool) {
-		for start, end := nextWord(s, 0); start < end; start, end = nextWord(s, end) {
-			if !yield(start, end) {
-				return
-			}
-		}
-	}
-}
 
 // nextWord returns the byte range of the first run of letters and digits
 // in s at or after i; start == end when there is none.

@@ -2,6 +2,7 @@ package blevestore
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -195,6 +196,17 @@ func TestStoredPassagesMatchRecords(t *testing.T) {
 		}
 		if got := (storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}); got != want {
 			t.Errorf("passage %s: ranking file keeps %+v, the record %+v", id, got, want)
+		}
+	}
+}
+
+// wordSpans yields the byte ranges of the runs of letters and digits in s.
+func wordSpans(s string) iter.Seq2[int, int] {
+	return func(yield func(start, end int) bool) {
+		for start, end := nextWord(s, 0); start < end; start, end = nextWord(s, end) {
+			if !yield(start, end) {
+				return
+			}
 		}
 	}
 }

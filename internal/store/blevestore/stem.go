@@ -39,10 +39,9 @@ func (f stemFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 }
 
 // stemmer is the analyzer's treatment of one lower-case word: "" for a
-// stop word, else its Snowball stem. Search uses it where it must analyse
-// whole passages (feedback, snippets). It remembers the stems of the words
-// it has seen, up to a bound, in shards that concurrent callers rarely
-// share.
+// stop word, else its Snowball stem. Snippets use it to find a query's
+// words in a passage. It remembers the stems of the words it has seen, up
+// to a bound, in shards that concurrent callers rarely share.
 type stemmer struct {
 	once   sync.Once
 	seed   maphash.Seed
@@ -63,11 +62,6 @@ type stemShard struct {
 type stemmed struct {
 	str   string
 	bytes []byte
-}
-
-// stem returns the stem of a lower-case word, "" for a stop word.
-func (s *stemmer) stem(word string) string {
-	return s.stemOf([]byte(word))
 }
 
 // stemOf is stem for a word in a caller's buffer; it does not allocate for

@@ -480,9 +480,9 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		return Summary{}, fmt.Errorf("index holds %d records but the run expected %d; nothing was changed", n, records)
 	}
 	// The final batch, persisted, records what the generation holds.
-	// Segments are not force-merged: search reads the ranking file, and
-	// bleve only serves stored fields and term dictionaries, for which a
-	// few segments cost next to nothing.
+	// Segments are not force-merged: search reads only the ranking file,
+	// and bleve serves fetch and URL lookups, for which a few segments cost
+	// next to nothing.
 	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
 	s.batch.SetInternal(internalDocumentsKey, []byte(strconv.Itoa(len(m.Docs))))
 	if err := s.idx.Batch(s.batch); err != nil {
