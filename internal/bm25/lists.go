@@ -229,7 +229,7 @@ func (ix *Index) Term(fieldNum int, num uint32) (string, uint32) {
 	if t == nil {
 		return "", 0
 	}
-	return string(t), binary.LittleEndian.Uint32(f.table[int(num)*termEntrySize+24:])
+	return string(t), f.docFreq(int(num))
 }
 
 // Length returns the field's length in passage ord, in terms.

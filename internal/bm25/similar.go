@@ -1,6 +1,7 @@
 package bm25
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"sync"
@@ -90,11 +91,7 @@ func (ix *Index) Similar(fieldNum int, term string, maxEdits, limit int) []Near 
 }
 
 func (f *field) docFreq(i int) uint32 {
-	return leUint32(f.table[i*termEntrySize+24:])
-}
-
-func leUint32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+	return binary.LittleEndian.Uint32(f.table[i*termEntrySize+24:])
 }
 
 // gramState builds a field's bigram index once, when first needed.
