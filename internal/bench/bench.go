@@ -389,23 +389,27 @@ func (s *server) searchFetch(query func(int) string) func(context.Context, int) 
 // so that the comparison counts what the store does, not how much text the
 // answers carry.
 type constantStore struct {
-	title, text string
+	title, text, snippet string
+}
+
+// newConstantStore answers with a document of this title and text, and
+// the text's opening as the snippet, about as long as the local store's.
+func newConstantStore(title, text string) constantStore {
+	snippet := text
+	if r := []rune(text); len(r) > 300 {
+		snippet = string(r[:300]) + " …"
+	}
+	return constantStore{title: title, text: text, snippet: snippet}
 }
 
 // defaultConstant is a constant store of an abstract's size.
-var defaultConstant = constantStore{
-	title: "A constant document title",
-	text:  strings.Repeat("Constant benchmark text about nothing in particular, of a typical abstract's length. ", 18),
-}
+var defaultConstant = newConstantStore("A constant document title",
+	strings.Repeat("Constant benchmark text about nothing in particular, of a typical abstract's length. ", 18))
 
 func (c constantStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
-	snippet := c.text // about as long as the local store's snippets
-	if r := []rune(snippet); len(r) > 300 {
-		snippet = string(r[:300]) + " …"
-	}
 	hits := make([]store.Hit, limit)
 	for i := range hits {
-		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: c.title, Snippet: snippet, Score: float64(limit - i)}
+		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: c.title, Snippet: c.snippet, Score: float64(limit - i)}
 	}
 	return hits, nil
 }
@@ -451,10 +455,9 @@ func (t *typicalDocument) store() constantStore {
 		slices.SortFunc(vals, func(a, b string) int { return cmp.Or(len(a)-len(b), strings.Compare(a, b)) })
 		return vals[len(vals)/2]
 	}
-	return constantStore{
-		title: median(func(d ingest.Document) string { return d.Title }),
-		text:  median(func(d ingest.Document) string { return d.Text }),
-	}
+	return newConstantStore(
+		median(func(d ingest.Document) string { return d.Title }),
+		median(func(d ingest.Document) string { return d.Text }))
 }
 
 func (constantStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }
