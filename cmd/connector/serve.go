@@ -119,6 +119,9 @@ func (c command) serve(ctx context.Context) error {
 			return fmt.Errorf("listen on METRICS_ADDR %s: %w (is another server using the port?)", cfg.MetricsAddr, err)
 		}
 		metricsAt = mln.Addr()
+		// Logged here, before "listening", so that anyone who waits for
+		// "listening" (people, scripts, tests) already knows both addresses.
+		logger.Info("metrics listening", "addr", mln.Addr().String(), "metrics", "http://"+mln.Addr().String()+"/metrics")
 		go serveMetrics(ctx, mln, m.Handler(cfg.MetricsToken), logger)
 	}
 	if cfg.MetricsToken == "" && !isLoopbackListener(metricsAt) {
@@ -133,7 +136,8 @@ func (c command) serve(ctx context.Context) error {
 	return hs.Serve(ctx, ln)
 }
 
-// serveMetrics answers GET /metrics on ln until ctx is done.
+// serveMetrics answers GET /metrics on ln until ctx is done. The caller has
+// logged the address.
 func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
@@ -143,7 +147,6 @@ func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler, logger *
 		<-ctx.Done()
 		_ = srv.Close() // scrapes are short: nothing to drain
 	}()
-	logger.Info("metrics listening", "addr", ln.Addr().String(), "metrics", "http://"+ln.Addr().String()+"/metrics")
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("metrics listener stopped", "err", err)
 	}
