@@ -1,14 +1,13 @@
 package bm25
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
-	"sort"
+	"sync"
 
 	mmap "github.com/blevesearch/mmap-go"
 	"github.com/golang/snappy"
@@ -28,8 +27,8 @@ type Index struct {
 	idOffs []byte // n+1 uint64
 	fields []field
 	// slots bounds the queries scoring at once, and free keeps their
-	// accumulators (three arrays as long as the passages: 16 MiB for a
-	// million) for the next queries, out of the garbage collector's reach.
+	// accumulators (16 bytes a passage: 16 MiB for a million) for the next
+	// queries, out of the garbage collector's reach.
 	slots chan struct{}
 	free  chan *accumulator
 	// grams are the fields' bigram indexes for Similar, built when first
@@ -39,6 +38,7 @@ type Index struct {
 	stored     []byte
 	storedOffs []byte
 	values     int
+	decoded    sync.Pool // *[]byte buffers Stored decodes into
 }
 
 // maxQueries is how many queries score at once; more wait their turn.
@@ -55,6 +55,7 @@ type field struct {
 	terms     int
 	lists     []byte // the passages' term lists, when the field keeps them
 	listOffs  []byte // n+1 uint64 offsets into lists, or nil
+	hash      termHash
 }
 
 // termAt returns the term numbered i, nil when the table is damaged.
@@ -171,6 +172,7 @@ func (ix *Index) parse() error {
 				return err
 			}
 		}
+		fl.hash = newTermHash(&fl)
 		ix.fields = append(ix.fields, fl)
 	}
 	ix.grams = make([]gramState, len(ix.fields))
@@ -188,6 +190,10 @@ func (ix *Index) parse() error {
 	}
 	return nil
 }
+
+// maxPooledDecode is the largest decoding buffer Stored keeps for the next
+// call.
+const maxPooledDecode = 64 << 10
 
 // maxStoredBytes bounds a passage's stored values, as Stored reads them.
 const maxStoredBytes = 64 << 20
@@ -207,17 +213,28 @@ func (ix *Index) Stored(ord uint32) []string {
 	if n, err := snappy.DecodedLen(z); err != nil || n > maxStoredBytes {
 		return nil // damaged: do not believe a length past any passage's
 	}
-	rec, err := snappy.Decode(nil, z)
+	buf, _ := ix.decoded.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer ix.decoded.Put(buf)
+	rec, err := snappy.Decode((*buf)[:cap(*buf)], z)
 	if err != nil {
 		return nil
 	}
+	if cap(rec) <= maxPooledDecode {
+		*buf = rec
+	}
+	// One string holds the record; the values are parts of it.
+	all := string(rec)
 	out := make([]string, ix.values)
 	for i := range out {
 		n, m := binary.Uvarint(rec)
 		if m <= 0 || n > uint64(len(rec)-m) {
 			return nil
 		}
-		out[i] = string(rec[m : m+int(n)])
+		from := len(all) - len(rec) + m
+		out[i] = all[from : from+int(n)]
 		rec = rec[m+int(n):]
 	}
 	return out
@@ -278,9 +295,8 @@ func (ix *Index) lookup(fieldNum int, term string) (postings []byte, df uint32, 
 		return nil, 0, false
 	}
 	f := &ix.fields[fieldNum]
-	t := []byte(term)
-	i := sort.Search(f.terms, func(i int) bool { return bytes.Compare(f.termAt(i), t) >= 0 })
-	if i == f.terms || !bytes.Equal(f.termAt(i), t) {
+	i, ok := f.hash.find(f, term)
+	if !ok {
 		return nil, 0, false
 	}
 	e := f.table[i*termEntrySize:]
