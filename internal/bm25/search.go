@@ -1,7 +1,6 @@
 package bm25
 
 import (
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"math"
@@ -129,27 +128,32 @@ func (q *Query) Add(ctx context.Context, clauses []Clause) error {
 				continue
 			}
 			idf := math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
-			w := c.Boost * idf * idf * share
+			w := c.Boost * idf * idf * share * p.K1
 			lengthNorm := p.K1 * p.B / avg
 			base := p.K1 * (1 - p.B)
 			ord := uint32(0)
 			for len(postings) > 0 {
-				delta, a := binary.Uvarint(postings)
-				if a <= 0 {
-					break
+				var delta, freq uint64
+				if postings[0] < 0x80 && len(postings) > 1 && postings[1] < 0x80 {
+					// Both one byte long: most postings.
+					delta, freq = uint64(postings[0]), uint64(postings[1])
+					postings = postings[2:]
+				} else {
+					var a, b int
+					if delta, a = binary.Uvarint(postings); a <= 0 {
+						break
+					}
+					if freq, b = binary.Uvarint(postings[a:]); b <= 0 {
+						break
+					}
+					postings = postings[a+b:]
 				}
-				freq, b := binary.Uvarint(postings[a:])
-				if b <= 0 {
-					break
-				}
-				postings = postings[a+b:]
 				ord += uint32(delta)
 				if ord >= ix.n {
 					break
 				}
-				tf := math.Sqrt(float64(freq))
-				s := w * tf * p.K1 / (tf + base + lengthNorm*float64(f.lengths[ord]))
-				acc.add(ord, s)
+				tf := sqrt(freq)
+				acc.add(ord, w*tf/(tf+base+lengthNorm*float64(f.lengths[ord])))
 			}
 		}
 	}
@@ -158,12 +162,18 @@ func (q *Query) Add(ctx context.Context, clauses []Clause) error {
 
 // accumulator holds the scores of one search.
 type accumulator struct {
-	score   []float64
-	matched []uint32
-	stamp   []uint32 // clock of the last clause that counted the passage as matched
+	slots   []slot // one per passage
 	clock   uint32
 	touched []uint32
-	heap    matchHeap
+	heap    []Match
+}
+
+// slot is a passage's share of a search, kept together so that scoring a
+// posting touches one cache line.
+type slot struct {
+	score   float64
+	matched uint32 // clauses the passage matches
+	stamp   uint32 // clock of the last clause that counted it as matched
 }
 
 func (ix *Index) accumulator() *accumulator {
@@ -172,20 +182,18 @@ func (ix *Index) accumulator() *accumulator {
 		return a
 	default:
 	}
-	return &accumulator{
-		score:   make([]float64, ix.n),
-		matched: make([]uint32, ix.n),
-		stamp:   make([]uint32, ix.n),
-	}
+	return &accumulator{slots: make([]slot, ix.n)}
 }
 
 func (ix *Index) release(a *accumulator) {
 	for _, o := range a.touched {
-		a.score[o], a.matched[o] = 0, 0
+		a.slots[o].score, a.slots[o].matched = 0, 0
 	}
 	a.touched = a.touched[:0]
 	if a.clock > math.MaxUint32-1<<20 { // start the stamps again long before they wrap
-		clear(a.stamp)
+		for i := range a.slots {
+			a.slots[i].stamp = 0
+		}
 		a.clock = 0
 	}
 	select {
@@ -195,36 +203,88 @@ func (ix *Index) release(a *accumulator) {
 }
 
 func (a *accumulator) add(ord uint32, s float64) {
-	if a.matched[ord] == 0 {
+	sl := &a.slots[ord]
+	if sl.matched == 0 {
 		a.touched = append(a.touched, ord)
 	}
-	if a.stamp[ord] != a.clock {
-		a.stamp[ord] = a.clock
-		a.matched[ord]++
+	if sl.stamp != a.clock {
+		sl.stamp = a.clock
+		sl.matched++
 	}
-	a.score[ord] += s
+	sl.score += s
 }
 
 // top returns the k best passages, each score scaled by its share of the
 // clauses.
 func (a *accumulator) top(k int, clauses float64) []Match {
-	h := a.heap[:0]
+	h := a.heap[:0] // a min-heap: its root is the worst of the best k
 	for _, o := range a.touched {
-		m := Match{Passage: o, Score: a.score[o] * float64(a.matched[o]) / clauses}
+		sl := &a.slots[o]
+		m := Match{Passage: o, Score: sl.score * float64(sl.matched) / clauses}
 		if len(h) < k {
-			heap.Push(&h, m)
+			h = append(h, m)
+			siftUp(h, len(h)-1)
 		} else if better(m, h[0]) {
 			h[0] = m
-			heap.Fix(&h, 0)
+			siftDown(h, 0)
 		}
 	}
 	out := make([]Match, len(h))
 	for i := len(h) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(&h).(Match)
+		out[i] = h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		siftDown(h, 0)
 	}
 	a.heap = h
 	return out
 }
+
+// siftUp and siftDown keep h a min-heap under better (container/heap's
+// algorithm, without boxing each Match in an interface).
+func siftUp(h []Match, i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !better(h[parent], h[i]) {
+			break
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+}
+
+func siftDown(h []Match, i int) {
+	for {
+		child := 2*i + 1
+		if child >= len(h) {
+			return
+		}
+		if r := child + 1; r < len(h) && better(h[child], h[r]) {
+			child = r
+		}
+		if !better(h[i], h[child]) {
+			return
+		}
+		h[i], h[child] = h[child], h[i]
+		i = child
+	}
+}
+
+// sqrt is math.Sqrt of a term frequency, from a table for the common ones.
+func sqrt(f uint64) float64 {
+	if f < uint64(len(sqrtTable)) {
+		return sqrtTable[f]
+	}
+	return math.Sqrt(float64(f))
+}
+
+var sqrtTable = func() (t [64]float64) {
+	for i := range t {
+		t[i] = math.Sqrt(float64(i))
+	}
+	return t
+}()
 
 // better orders matches best first: higher score, then lower ordinal.
 func better(x, y Match) bool {
@@ -232,18 +292,4 @@ func better(x, y Match) bool {
 		return x.Score > y.Score
 	}
 	return x.Passage < y.Passage
-}
-
-// matchHeap is a min-heap: its root is the worst of the best k.
-type matchHeap []Match
-
-func (h matchHeap) Len() int           { return len(h) }
-func (h matchHeap) Less(i, j int) bool { return better(h[j], h[i]) }
-func (h matchHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *matchHeap) Push(x any)        { *h = append(*h, x.(Match)) }
-func (h *matchHeap) Pop() any {
-	old := *h
-	m := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return m
 }
