@@ -15,20 +15,8 @@ const snippetChars = 300
 // terms, cut at word boundaries with "…" where it cuts the text. A body
 // without any query term gives its opening.
 func snippet(m *termMatcher, body string) string {
-	type hit struct {
-		start, end int
-		term       int // index into the matcher's terms
-	}
-	var hits []hit
-	var buf [64]byte
-	for start, end := nextWord(body, 0); start < end; start, end = nextWord(body, end) {
-		if !m.mayMatch(body[start]) {
-			continue
-		}
-		if id, ok := m.match(lowerInto(buf[:0], body[start:end])); ok {
-			hits = append(hits, hit{start, end, id})
-		}
-	}
+	var store [32]termHit
+	hits := m.find(body, store[:0])
 	if len(hits) == 0 {
 		return cut(body, 0)
 	}
@@ -70,6 +58,44 @@ func snippet(m *termMatcher, body string) string {
 	return cut(body, start)
 }
 
+// termHit is a word of a text that matches a query term.
+type termHit struct {
+	start, end int
+	term       int // index into the matcher's terms
+}
+
+// find appends to hits the words of body that match m's terms, in order.
+func (m *termMatcher) find(body string, hits []termHit) []termHit {
+	var buf [64]byte
+	for i := 0; i < len(body); {
+		// The next word, body[start:end]: ASCII inline, the rest by nextWord.
+		c := body[i]
+		if c < utf8.RuneSelf && !asciiWord[c] {
+			i++
+			continue
+		}
+		start, end := i, i+1
+		if c < utf8.RuneSelf {
+			for end < len(body) && body[end] < utf8.RuneSelf && asciiWord[body[end]] {
+				end++
+			}
+			if end < len(body) && body[end] >= utf8.RuneSelf { // it may go on in other letters
+				_, end = nextWord(body, start)
+			}
+		} else if start, end = nextWord(body, i); start == end {
+			break
+		}
+		i = end
+		if !m.mayMatch(body[start]) {
+			continue
+		}
+		if id, ok := m.match(lowerInto(buf[:0], body[start:end])); ok {
+			hits = append(hits, termHit{start, end, id})
+		}
+	}
+	return hits
+}
+
 // cut returns about snippetChars characters of s from start, with white
 // space collapsed, ending on a word boundary, marked with "…" where the text
 // goes on.
@@ -105,29 +131,50 @@ func cut(s string, start int) string {
 
 // appendCollapsed appends s with its runs of white space made one space
 // and none at either end, as strings.Join(strings.Fields(s), " ") does.
+// Runs of text between white space are copied whole.
 func appendCollapsed(out []byte, s string) []byte {
-	pending := false // white space since the last word
 	for i := 0; i < len(s); {
-		c := s[i]
-		size := 1
-		var space bool
-		if c < utf8.RuneSelf {
-			space = asciiSpace[c]
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			space = unicode.IsSpace(r)
-		}
-		if space {
-			pending = true
-		} else {
-			if pending && len(out) > 0 && out[len(out)-1] != ' ' {
-				out = append(out, ' ')
+		// Pass over white space.
+		space := i
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if !asciiSpace[c] {
+					break
+				}
+				i++
+				continue
 			}
-			pending = false
-			out = append(out, s[i:i+size]...)
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += size
 		}
-		i += size
+		if i == len(s) {
+			break
+		}
+		// Copy the word.
+		start := i
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if asciiSpace[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += size
+		}
+		if start > space && len(out) > 0 && out[len(out)-1] != ' ' {
+			out = append(out, ' ')
+		}
+		out = append(out, s[start:i]...)
 	}
 	return out
 }

@@ -210,3 +210,40 @@ func wordSpans(s string) iter.Seq2[int, int] {
 		}
 	}
 }
+
+// TestFindMatchesWords checks the matcher's inline word scan against
+// nextWord's words, each stemmed: the same hits, in the same places.
+func TestFindMatchesWords(t *testing.T) {
+	stems := &stemmer{}
+	terms := map[string]bool{}
+	for _, w := range []string{"running", "naïve", "café", "cells", "IL", "10", "über", "日本語", "straße", "x"} {
+		terms[stems.stemOf([]byte(strings.ToLower(w)))] = true
+	}
+	m := newTermMatcher(stems, terms)
+	texts := []string{
+		"",
+		"Running cells run; the runner's CELLS (IL-10, p<0.05) ran.",
+		"naïve—café «über» Straße STRASSE xylophone x",
+		"runningé runningß naïvecafé café's 10x x10 10",
+		"日本語 テキスト 日本語のテキスト x\u00a0y",
+		"\xff\xfe broken running \xc3 bytes cells\xc3",
+		strings.Repeat("the running of cells in Über-cafés, ", 20),
+	}
+	found := 0
+	for _, text := range texts {
+		var want []termHit
+		for start, end := range wordSpans(text) {
+			lower := []byte(strings.ToLower(text[start:end]))
+			if id, ok := m.ids[stems.stemOf(lower)]; ok {
+				want = append(want, termHit{start, end, id})
+			}
+		}
+		if got := m.find(text, nil); !slices.Equal(got, want) {
+			t.Errorf("find(%q)\n got %v\nwant %v", text, got, want)
+		}
+		found += len(want)
+	}
+	if found < 50 {
+		t.Errorf("%d hits in all: the test texts should hold many", found)
+	}
+}
