@@ -1821,3 +1821,35 @@ func TestStoreErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestLookupManyTerms finds every term of a vocabulary of thousands, each
+// in its own field only, and no near spelling of one.
+func TestLookupManyTerms(t *testing.T) {
+	const n = 5000
+	c := corpus{fields: []string{"title", "body"}, ids: []string{"a", "b", "c"}}
+	var terms []string
+	for i := range n {
+		terms = append(terms, fmt.Sprintf("t%05d", i))
+	}
+	for i, term := range terms {
+		var ps []bm25.Posting
+		for p := range i%3 + 1 {
+			ps = append(ps, bm25.Posting{Passage: uint32(p), Freq: 1, Length: 1})
+		}
+		c.terms = append(c.terms, termPostings{body, term, ps})
+	}
+	ix := c.open(t)
+	for i, term := range terms {
+		if got := ix.DocFreq(body, term); got != uint32(i%3+1) {
+			t.Fatalf("DocFreq(body, %q) = %d, want %d", term, got, i%3+1)
+		}
+		if got := ix.DocFreq(title, term); got != 0 {
+			t.Fatalf("DocFreq(title, %q) = %d, want 0", term, got)
+		}
+		for _, absent := range []string{term + "x", term[:len(term)-1], ""} {
+			if got := ix.DocFreq(body, absent); got != 0 {
+				t.Fatalf("DocFreq(body, %q) = %d, want 0", absent, got)
+			}
+		}
+	}
+}
