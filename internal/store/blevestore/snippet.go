@@ -65,36 +65,60 @@ type termHit struct {
 }
 
 // find appends to hits the words of body that match m's terms, in order.
+//
+// It looks at each byte once, through m.class, and branches only where a
+// word may match (an ASCII word whose first letter begins a term, or any
+// non-ASCII character): in between, the loop does the same few operations
+// whatever the byte, so that the processor does not mispredict a branch at
+// every word boundary as a word-by-word scan does.
 func (m *termMatcher) find(body string, hits []termHit) []termHit {
 	var buf [64]byte
-	for i := 0; i < len(body); {
-		// The next word, body[start:end]: ASCII inline, the rest by nextWord.
-		c := body[i]
-		if c < utf8.RuneSelf && !asciiWord[c] {
-			i++
+	prevWord := uint8(0) // 1 when body[i-1] ends a letter or digit
+	for i := 0; i < len(body); i++ {
+		c := m.class[body[i]]
+		if (c>>1)&^prevWord|c&classHigh == 0 {
+			prevWord = c & classWord
 			continue
 		}
+		// A word may start here: an ASCII one beginning like a term, or
+		// one starting with (or a character that is) non-ASCII.
 		start, end := i, i+1
-		if c < utf8.RuneSelf {
+		if c&classHigh != 0 {
+			r, size := utf8.DecodeRuneInString(body[i:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				prevWord = 0
+				i += size - 1
+				continue
+			}
+			if prevWord != 0 { // inside a word already
+				i += size - 1
+				continue
+			}
+			_, end = nextWord(body, i)
+		} else {
 			for end < len(body) && body[end] < utf8.RuneSelf && asciiWord[body[end]] {
 				end++
 			}
 			if end < len(body) && body[end] >= utf8.RuneSelf { // it may go on in other letters
 				_, end = nextWord(body, start)
 			}
-		} else if start, end = nextWord(body, i); start == end {
-			break
 		}
-		i = end
-		if !m.mayMatch(body[start]) {
-			continue
+		if word := body[start:end]; c&classHigh != 0 || m.opens(word) {
+			if id, ok := m.match(lowerInto(buf[:0], word)); ok {
+				hits = append(hits, termHit{start, end, id})
+			}
 		}
-		if id, ok := m.match(lowerInto(buf[:0], body[start:end])); ok {
-			hits = append(hits, termHit{start, end, id})
-		}
+		i, prevWord = end-1, classWord
 	}
 	return hits
 }
+
+// Byte classes for termMatcher.find.
+const (
+	classWord  = 1 << iota // an ASCII letter or digit
+	classFirst             // an ASCII byte that begins a term, in either case
+	classHigh              // not ASCII
+)
 
 // cut returns about snippetChars characters of s from start, with white
 // space collapsed, ending on a word boundary, marked with "…" where the text
@@ -219,6 +243,17 @@ func nextWord(s string, i int) (start, end int) {
 	return start, i
 }
 
+// asciiLower maps A-Z to a-z and every other byte to itself.
+var asciiLower = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
 // asciiWord marks the ASCII letters and digits.
 var asciiWord = func() (t [utf8.RuneSelf]bool) {
 	for c := range t {
@@ -240,6 +275,7 @@ type termMatcher struct {
 	// with byte c are openings[from[c]:from[c+1]].
 	openings []string
 	from     [257]uint32
+	class    [256]uint8 // classWord, classFirst, classHigh
 }
 
 func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
@@ -262,6 +298,17 @@ func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
 		}
 	}
 	m.from[256] = uint32(i)
+	for c := range 256 {
+		switch {
+		case c >= utf8.RuneSelf:
+			m.class[c] = classHigh
+		case asciiWord[c]:
+			m.class[c] = classWord
+			if m.mayMatch(byte(c)) {
+				m.class[c] |= classFirst
+			}
+		}
+	}
 	return m
 }
 
@@ -288,6 +335,26 @@ func (m *termMatcher) mayMatch(c byte) bool {
 		c += 'a' - 'A'
 	}
 	return m.from[c] != m.from[int(c)+1]
+}
+
+// opens reports whether an ASCII-led word begins, in any case, with one of
+// the terms' openings: only then can it match, and it is worth lowering and
+// stemming.
+func (m *termMatcher) opens(word string) bool {
+	c := asciiLower[word[0]]
+	for _, open := range m.openings[m.from[c]:m.from[int(c)+1]] {
+		if len(word) < len(open) {
+			continue
+		}
+		i := 1
+		for i < len(open) && asciiLower[word[i]] == open[i] {
+			i++
+		}
+		if i == len(open) {
+			return true
+		}
+	}
+	return false
 }
 
 // match returns the index of the term a lower-case word stems to.

@@ -2,6 +2,7 @@ package blevestore
 
 import (
 	"fmt"
+	"io/fs"
 	"iter"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/sample"
 )
 
 // referenceCut is cut written the plain way, with the standard library's
@@ -245,5 +247,39 @@ func TestFindMatchesWords(t *testing.T) {
 	}
 	if found < 50 {
 		t.Errorf("%d hits in all: the test texts should hold many", found)
+	}
+}
+
+// BenchmarkFind is the matcher's scan over the bundled sample corpus, for
+// one query's terms (bytes/s is the text scanned).
+func BenchmarkFind(b *testing.B) {
+	var texts []string
+	n := 0
+	err := fs.WalkDir(sample.FS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := fs.ReadFile(sample.FS(), path)
+		texts = append(texts, string(raw))
+		n += len(raw)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stems := &stemmer{}
+	terms := map[string]bool{}
+	for _, w := range strings.Fields("how are citation URLs formed for documents indexed without a url of their own") {
+		if st := stems.stemOf([]byte(strings.ToLower(w))); st != "" {
+			terms[st] = true
+		}
+	}
+	m := newTermMatcher(stems, terms)
+	b.SetBytes(int64(n))
+	hits := make([]termHit, 0, 1024)
+	for b.Loop() {
+		for _, text := range texts {
+			hits = m.find(text, hits[:0])
+		}
 	}
 }
