@@ -217,10 +217,12 @@ func (a *accumulator) add(ord uint32, s float64) {
 // top returns the k best passages, each score scaled by its share of the
 // clauses.
 func (a *accumulator) top(k int, clauses float64) []Match {
+	// Matches are compared by score times clauses matched; dividing by the
+	// clause count, the same for all, waits until the k best are known.
 	h := a.heap[:0] // a min-heap: its root is the worst of the best k
 	for _, o := range a.touched {
 		sl := &a.slots[o]
-		m := Match{Passage: o, Score: sl.score * float64(sl.matched) / clauses}
+		m := Match{Passage: o, Score: sl.score * float64(sl.matched)}
 		if len(h) < k {
 			h = append(h, m)
 			siftUp(h, len(h)-1)
@@ -231,7 +233,7 @@ func (a *accumulator) top(k int, clauses float64) []Match {
 	}
 	out := make([]Match, len(h))
 	for i := len(h) - 1; i >= 0; i-- {
-		out[i] = h[0]
+		out[i] = Match{Passage: h[0].Passage, Score: h[0].Score / clauses}
 		last := len(h) - 1
 		h[0] = h[last]
 		h = h[:last]
