@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,9 @@ func runLoads(ctx context.Context, n int, d, round time.Duration, ops ...func(ct
 			if ctx.Err() != nil {
 				break
 			}
+			// Each round starts with the garbage of the one before it
+			// collected, so that no operation pays for another's.
+			runtime.GC()
 			runs[k].add(runOnce(ctx, n, d/time.Duration(rounds), &next, op))
 		}
 	}
