@@ -1043,6 +1043,9 @@ func exercise(t *testing.T, data []byte) (openErr error) {
 		ix.ID(ord)
 	}
 	ix.ID(math.MaxUint32)
+	for _, id := range fruit.ids {
+		ix.Ordinal(id)
+	}
 	for f := -1; f <= 2; f++ {
 		ix.AverageLength(f)
 		for _, tp := range fruit.terms {
@@ -1850,6 +1853,28 @@ func TestLookupManyTerms(t *testing.T) {
 			if got := ix.DocFreq(body, absent); got != 0 {
 				t.Fatalf("DocFreq(body, %q) = %d, want 0", absent, got)
 			}
+		}
+	}
+}
+
+// TestOrdinal finds every passage by its id, and no passage by an id the
+// file does not hold.
+func TestOrdinal(t *testing.T) {
+	const n = 3000
+	c := corpus{fields: []string{"title", "body"}}
+	for i := range n {
+		c.ids = append(c.ids, fmt.Sprintf("doc-%d#%d", i/3, i%3))
+	}
+	c.terms = []termPostings{{body, "word", []bm25.Posting{{Passage: 0, Freq: 1, Length: 1}}}}
+	ix := c.open(t)
+	for ord, id := range c.ids {
+		if got, ok := ix.Ordinal(id); !ok || got != uint32(ord) {
+			t.Fatalf("Ordinal(%q) = %d, %v; want %d, true", id, got, ok, ord)
+		}
+	}
+	for _, id := range []string{"", "doc-0", "doc-0#3", "doc-1000#0", "DOC-0#0"} {
+		if got, ok := ix.Ordinal(id); ok {
+			t.Errorf("Ordinal(%q) = %d, true; want false", id, got)
 		}
 	}
 }

@@ -25,6 +25,7 @@ type Index struct {
 	n      uint32
 	ids    []byte // passage id bytes
 	idOffs []byte // n+1 uint64
+	idHash keyHash // finds passages by id
 	fields []field
 	// slots bounds the queries scoring at once, and free keeps their
 	// accumulators (16 bytes a passage: 16 MiB for a million) for the next
@@ -55,7 +56,7 @@ type field struct {
 	terms     int
 	lists     []byte // the passages' term lists, when the field keeps them
 	listOffs  []byte // n+1 uint64 offsets into lists, or nil
-	hash      termHash
+	hash      keyHash // finds terms by text
 }
 
 // termAt returns the term numbered i, nil when the table is damaged.
@@ -142,6 +143,7 @@ func (ix *Index) parse() error {
 	if ix.ids, err = section(data, d.IDsOff, idLen); err != nil {
 		return err
 	}
+	ix.idHash = newKeyHash(int(ix.n), ix.idAt)
 	for _, fd := range d.Fields {
 		if fd.Terms > size/termEntrySize {
 			return fmt.Errorf("%w: field %s claims %d terms", ErrCorrupt, fd.Name, fd.Terms)
@@ -172,7 +174,7 @@ func (ix *Index) parse() error {
 				return err
 			}
 		}
-		fl.hash = newTermHash(&fl)
+		fl.hash = newKeyHash(fl.terms, fl.termAt)
 		ix.fields = append(ix.fields, fl)
 	}
 	ix.grams = make([]gramState, len(ix.fields))
@@ -257,12 +259,24 @@ func (ix *Index) ID(ord uint32) string {
 	if ord >= ix.n {
 		return ""
 	}
+	return string(ix.idAt(int(ord)))
+}
+
+// idAt returns the id of passage ord < n, nil when the offsets are damaged.
+func (ix *Index) idAt(ord int) []byte {
 	a := binary.LittleEndian.Uint64(ix.idOffs[8*uint64(ord):])
 	b := binary.LittleEndian.Uint64(ix.idOffs[8*uint64(ord)+8:])
 	if a > b || b > uint64(len(ix.ids)) {
-		return ""
+		return nil
 	}
-	return string(ix.ids[a:b])
+	return ix.ids[a:b]
+}
+
+// Ordinal returns the ordinal of the passage with this id, or false when
+// the file has no such passage.
+func (ix *Index) Ordinal(id string) (uint32, bool) {
+	ord, ok := ix.idHash.find(id, ix.idAt)
+	return uint32(ord), ok
 }
 
 // Field returns the number of the named field, or -1.
@@ -295,7 +309,7 @@ func (ix *Index) lookup(fieldNum int, term string) (postings []byte, df uint32, 
 		return nil, 0, false
 	}
 	f := &ix.fields[fieldNum]
-	i, ok := f.hash.find(f, term)
+	i, ok := f.hash.find(term, f.termAt)
 	if !ok {
 		return nil, 0, false
 	}

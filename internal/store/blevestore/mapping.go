@@ -49,6 +49,7 @@ const (
 	fieldBody    = "body"    // stored only: the passage text, for snippets (and fetch, for one-passage documents)
 	fieldPTitle  = "ptitle"  // stored only: the document's title
 	fieldPURL    = "purl"    // stored only: the document's own URL
+	fieldPMeta   = "pmeta"   // stored only, in a document's only passage: its metadata, as fieldMeta
 )
 
 // tokenFilters is the analysis chain after the Unicode tokenizer.
@@ -101,7 +102,7 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 	doc.AddFieldMappingsAt(fieldContent, analysed())
 	doc.AddFieldMappingsAt(fieldTitle, analysed())
 	doc.AddFieldMappingsAt(fieldURL, url)
-	for _, name := range []string{fieldDocTitle, fieldText, fieldMeta, fieldPassages, fieldBody, fieldPTitle, fieldPURL} {
+	for _, name := range []string{fieldDocTitle, fieldText, fieldMeta, fieldPassages, fieldBody, fieldPTitle, fieldPURL, fieldPMeta} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	m.DefaultMapping = doc

@@ -97,7 +97,7 @@ func storePassages(ctx context.Context, r index.IndexReader, ids []string, w *bm
 		}
 		var p storedPassage
 		d.VisitFields(func(f index.Field) { p.set(f) })
-		if err := w.Store(p.title, p.body, p.url); err != nil {
+		if err := w.Store(p.title, p.body, p.url, p.meta); err != nil {
 			return err
 		}
 	}
@@ -109,6 +109,7 @@ const (
 	storedTitle = iota
 	storedBody
 	storedURL
+	storedMeta // a document's metadata (JSON), in its only passage; else ""
 	storedValues
 )
 

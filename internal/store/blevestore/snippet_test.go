@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -196,8 +197,58 @@ func TestStoredPassagesMatchRecords(t *testing.T) {
 		if len(v) != storedValues {
 			t.Fatalf("passage %s: %d stored values", id, len(v))
 		}
-		if got := (storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}); got != want {
+		if got := (storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL], meta: v[storedMeta]}); got != want {
 			t.Errorf("passage %s: ranking file keeps %+v, the record %+v", id, got, want)
+		}
+	}
+}
+
+// TestFetchOnePassageMatchesRecords checks that a document fetched from
+// the ranking file is the one its bleve records give, and that a document
+// of several passages, a passage id and an unknown id are left to the
+// records.
+func TestFetchOnePassageMatchesRecords(t *testing.T) {
+	dir := t.TempDir()
+	long := doc("long", strings.Repeat("A long handbook sentence about gateways and timeouts. ", 120))
+	long.Metadata = map[string]string{"kind": "handbook"}
+	withURL := doc("with-url", "Only a few words, naïve ☺.")
+	withURL.URL = "https://example.com/a"
+	withURL.Metadata = map[string]string{"author": "Ada", "year": "1843"}
+	docs := []ingest.Document{long, withURL, doc("plain", "Plain text without a URL or metadata."), doc("empty-title", "text")}
+	docs[3].Title = ""
+	mustSync(t, dir, SyncOptions{}, docs)
+	st := mustOpen(t, dir)
+	gen, err := st.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.mu.RUnlock()
+	for _, d := range docs {
+		got, ok, err := fetchOnePassage(gen, d.ID)
+		if err != nil {
+			t.Fatalf("fetchOnePassage(%s): %v", d.ID, err)
+		}
+		if d.ID == "long" {
+			if ok {
+				t.Errorf("fetchOnePassage(long) answered for a document of several passages")
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("fetchOnePassage(%s) left a one-passage document to the records", d.ID)
+			continue
+		}
+		want, err := fetchRecord(gen, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("fetch %s: ranking file gives %+v, the records %+v", d.ID, got, want)
+		}
+	}
+	for _, id := range []string{passageID("plain", 0), "missing", ""} {
+		if _, ok, err := fetchOnePassage(gen, id); ok || err != nil {
+			t.Errorf("fetchOnePassage(%q) = %v, %v; want false, nil", id, ok, err)
 		}
 	}
 }

@@ -300,6 +300,7 @@ type rankedPassage struct {
 // storedPassage is what a passage record keeps for display.
 type storedPassage struct {
 	title, body, url string
+	meta             string // its document's metadata, in a document's only passage
 }
 
 // passage reads a passage record's stored fields.
@@ -322,6 +323,8 @@ func (p *storedPassage) set(f index.Field) {
 		p.title = string(f.Value())
 	case fieldPURL:
 		p.url = string(f.Value())
+	case fieldPMeta:
+		p.meta = string(f.Value())
 	}
 }
 
@@ -330,7 +333,7 @@ func (p *storedPassage) set(f index.Field) {
 // file does not have it.
 func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher) (store.Hit, error) {
 	var p storedPassage
-	if v := gen.ranks.Stored(h.ord); len(v) == storedValues {
+	if v := gen.ranks.Stored(h.ord); len(v) > storedURL { // files before storedMeta have three values
 		p = storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}
 	} else {
 		var err error
@@ -379,6 +382,15 @@ func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
 	}
 	defer s.mu.RUnlock()
 
+	if doc, ok, err := fetchOnePassage(gen, id); ok || err != nil {
+		return doc, err
+	}
+	return fetchRecord(gen, id)
+}
+
+// fetchRecord reads a document from its bleve record, and its text from
+// its first passage's record when the document is that passage.
+func fetchRecord(gen *generation, id string) (*store.Document, error) {
 	d, err := gen.idx.Document(id)
 	if err != nil {
 		return nil, fmt.Errorf("load document %q: %w", id, err)
@@ -418,6 +430,34 @@ func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
 		}
 	}
 	return doc, nil
+}
+
+// fetchOnePassage reads a document held whole in one passage from the
+// ranking file, without the two bleve records Fetch otherwise loads. It
+// reports false for any other document, and for a ranking file written
+// before it kept documents' metadata.
+func fetchOnePassage(gen *generation, id string) (*store.Document, bool, error) {
+	if strings.Contains(id, passageSep) {
+		return nil, false, nil
+	}
+	ord, ok := gen.ranks.Ordinal(passageID(id, 0))
+	if !ok {
+		return nil, false, nil
+	}
+	if _, more := gen.ranks.Ordinal(passageID(id, 1)); more {
+		return nil, false, nil // the text is in the document record
+	}
+	v := gen.ranks.Stored(ord)
+	if len(v) != storedValues {
+		return nil, false, nil
+	}
+	doc := &store.Document{ID: id, Title: v[storedTitle], Text: v[storedBody], URL: v[storedURL]}
+	if meta := v[storedMeta]; meta != "" {
+		if err := json.Unmarshal([]byte(meta), &doc.Metadata); err != nil {
+			return nil, false, fmt.Errorf("document %q: decode metadata: %w", id, err)
+		}
+	}
+	return doc, true, nil
 }
 
 // LookupURL implements store.Store.

@@ -379,6 +379,9 @@ func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text strin
 		if url != "" {
 			p[fieldPURL] = url
 		}
+		if meta, ok := doc[fieldMeta]; ok && len(passages) == 1 {
+			p[fieldPMeta] = meta // so that fetch can read the document from the ranking file
+		}
 		if err := s.batch.Index(passageID(id, n), p); err != nil {
 			return fmt.Errorf("index document %q: %w", id, err)
 		}
