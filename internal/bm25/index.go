@@ -23,8 +23,8 @@ type Index struct {
 	f      *os.File
 	data   mmap.MMap
 	n      uint32
-	ids    []byte // passage id bytes
-	idOffs []byte // n+1 uint64
+	ids    []byte  // passage id bytes
+	idOffs []byte  // n+1 uint64
 	idHash keyHash // finds passages by id
 	fields []field
 	// slots bounds the queries scoring at once, and free keeps their
@@ -54,8 +54,8 @@ type field struct {
 	termBytes []byte
 	table     []byte
 	terms     int
-	lists     []byte // the passages' term lists, when the field keeps them
-	listOffs  []byte // n+1 uint64 offsets into lists, or nil
+	lists     []byte  // the passages' term lists, when the field keeps them
+	listOffs  []byte  // n+1 uint64 offsets into lists, or nil
 	hash      keyHash // finds terms by text
 }
 
