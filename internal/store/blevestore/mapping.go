@@ -49,8 +49,14 @@ const (
 	fieldBody    = "body"    // stored only: the passage text, for snippets (and fetch, for one-passage documents)
 	fieldPTitle  = "ptitle"  // stored only: the document's title
 	fieldPURL    = "purl"    // stored only: the document's own URL
-	fieldPMeta   = "pmeta"   // stored only, in a document's only passage: its metadata, as fieldMeta
+	fieldPMeta   = "pmeta"   // stored only, in a document's only passage: its metadata as fieldMeta, or noMetadata
 )
+
+// noMetadata is fieldPMeta of a document without metadata. A passage
+// without the field was written before it existed (a generation cloned from
+// an older one keeps such records), and fetch then reads the document
+// record, which is the only one to know its metadata.
+const noMetadata = "{}"
 
 // tokenFilters is the analysis chain after the Unicode tokenizer.
 var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, stemFilterName}

@@ -109,7 +109,7 @@ const (
 	storedTitle = iota
 	storedBody
 	storedURL
-	storedMeta // a document's metadata (JSON), in its only passage; else ""
+	storedMeta // in a document's only passage, fieldPMeta; else ""
 	storedValues
 )
 

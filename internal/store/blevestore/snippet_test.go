@@ -253,6 +253,32 @@ func TestFetchOnePassageMatchesRecords(t *testing.T) {
 	}
 }
 
+// A passage record from before fieldPMeta, as a generation cloned from an
+// older index holds, stores no metadata value: fetch must read the document
+// record, which knows the metadata, rather than answer without it.
+func TestDocumentFromStoredNeedsMetadataValue(t *testing.T) {
+	v := make([]string, storedValues)
+	v[storedTitle], v[storedBody] = "Title", "Body"
+	if _, ok, err := documentFromStored("d", v); ok || err != nil {
+		t.Errorf("no metadata value: %v, %v; want false, nil", ok, err)
+	}
+	if _, ok, _ := documentFromStored("d", v[:storedMeta]); ok {
+		t.Errorf("three stored values (an older ranking file): answered")
+	}
+	v[storedMeta] = noMetadata
+	if d, ok, err := documentFromStored("d", v); !ok || err != nil || d.Metadata != nil || d.Text != "Body" {
+		t.Errorf("no metadata: %+v, %v, %v", d, ok, err)
+	}
+	v[storedMeta] = `{"k":"v"}`
+	if d, ok, err := documentFromStored("d", v); !ok || err != nil || d.Metadata["k"] != "v" {
+		t.Errorf("metadata: %+v, %v, %v", d, ok, err)
+	}
+	v[storedMeta] = `{"k":`
+	if _, _, err := documentFromStored("d", v); err == nil {
+		t.Errorf("damaged metadata: no error")
+	}
+}
+
 // wordSpans yields the byte ranges of the runs of letters and digits in s.
 func wordSpans(s string) iter.Seq2[int, int] {
 	return func(yield func(start, end int) bool) {

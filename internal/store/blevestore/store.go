@@ -434,8 +434,8 @@ func fetchRecord(gen *generation, id string) (*store.Document, error) {
 
 // fetchOnePassage reads a document held whole in one passage from the
 // ranking file, without the two bleve records Fetch otherwise loads. It
-// reports false for any other document, and for a ranking file written
-// before it kept documents' metadata.
+// reports false for any other document, and for a passage whose stored
+// values do not carry its document's metadata (written before they did).
 func fetchOnePassage(gen *generation, id string) (*store.Document, bool, error) {
 	if strings.Contains(id, passageSep) {
 		return nil, false, nil
@@ -447,12 +447,17 @@ func fetchOnePassage(gen *generation, id string) (*store.Document, bool, error) 
 	if _, more := gen.ranks.Ordinal(passageID(id, 1)); more {
 		return nil, false, nil // the text is in the document record
 	}
-	v := gen.ranks.Stored(ord)
-	if len(v) != storedValues {
+	return documentFromStored(id, gen.ranks.Stored(ord))
+}
+
+// documentFromStored makes the document of a one-passage document's stored
+// values; false when they do not say what its metadata is.
+func documentFromStored(id string, v []string) (*store.Document, bool, error) {
+	if len(v) != storedValues || v[storedMeta] == "" {
 		return nil, false, nil
 	}
 	doc := &store.Document{ID: id, Title: v[storedTitle], Text: v[storedBody], URL: v[storedURL]}
-	if meta := v[storedMeta]; meta != "" {
+	if meta := v[storedMeta]; meta != noMetadata {
 		if err := json.Unmarshal([]byte(meta), &doc.Metadata); err != nil {
 			return nil, false, fmt.Errorf("document %q: decode metadata: %w", id, err)
 		}

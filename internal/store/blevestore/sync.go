@@ -379,8 +379,12 @@ func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text strin
 		if url != "" {
 			p[fieldPURL] = url
 		}
-		if meta, ok := doc[fieldMeta]; ok && len(passages) == 1 {
-			p[fieldPMeta] = meta // so that fetch can read the document from the ranking file
+		if len(passages) == 1 {
+			// So that fetch can read the document from the ranking file.
+			p[fieldPMeta] = noMetadata
+			if meta, ok := doc[fieldMeta]; ok {
+				p[fieldPMeta] = meta
+			}
 		}
 		if err := s.batch.Index(passageID(id, n), p); err != nil {
 			return fmt.Errorf("index document %q: %w", id, err)
