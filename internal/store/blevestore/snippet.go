@@ -85,7 +85,7 @@ func (m *termMatcher) find(body string, hits []termHit) []termHit {
 		start, end := i, i+1
 		if c&classHigh != 0 {
 			r, size := utf8.DecodeRuneInString(body[i:])
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			if !isWordRune(r) {
 				prevWord = 0
 				i += size - 1
 				continue
@@ -158,43 +158,12 @@ func cut(s string, start int) string {
 // Runs of text between white space are copied whole.
 func appendCollapsed(out []byte, s string) []byte {
 	for i := 0; i < len(s); {
-		// Pass over white space.
 		space := i
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if !asciiSpace[c] {
-					break
-				}
-				i++
-				continue
-			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			i += size
-		}
-		if i == len(s) {
+		start := skip(s, i, &asciiSpace, unicode.IsSpace, false)
+		if start == len(s) {
 			break
 		}
-		// Copy the word.
-		start := i
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if asciiSpace[c] {
-					break
-				}
-				i++
-				continue
-			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			i += size
-		}
+		i = skip(s, start, &asciiSpace, unicode.IsSpace, true)
 		if start > space && len(out) > 0 && out[len(out)-1] != ' ' {
 			out = append(out, ' ')
 		}
@@ -203,45 +172,41 @@ func appendCollapsed(out []byte, s string) []byte {
 	return out
 }
 
+// skip returns the index of the first character of s at or after i that
+// is (in true) or is not (in false) of a class: ascii says which ASCII
+// bytes are, isRune which other characters are. It returns len(s) when there
+// is none.
+func skip(s string, i int, ascii *[utf8.RuneSelf]bool, isRune func(rune) bool, in bool) int {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if ascii[c] == in {
+				return i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isRune(r) == in {
+			return i
+		}
+		i += size
+	}
+	return i
+}
+
 // asciiSpace marks the ASCII white space characters.
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // nextWord returns the byte range of the first run of letters and digits
 // in s at or after i; start == end when there is none.
 func nextWord(s string, i int) (start, end int) {
-	for i < len(s) { // pass over what is not a word
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if asciiWord[c] {
-				break
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			break
-		}
-		i += size
-	}
-	start = i
-	for i < len(s) { // and to the end of the word
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !asciiWord[c] {
-				break
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			break
-		}
-		i += size
-	}
-	return start, i
+	start = skip(s, i, &asciiWord, isWordRune, true)
+	return start, skip(s, start, &asciiWord, isWordRune, false)
 }
+
+// isWordRune reports whether r is a letter or a digit.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // asciiLower maps A-Z to a-z and every other byte to itself.
 var asciiLower = func() (t [256]byte) {

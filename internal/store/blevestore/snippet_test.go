@@ -113,12 +113,7 @@ func TestFuzzyMatchesBleve(t *testing.T) {
 		docs = append(docs, doc(fmt.Sprintf("d%d", i), text))
 	}
 	mustSync(t, dir, SyncOptions{}, docs)
-	st := mustOpen(t, dir)
-	gen, err := st.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.mu.RUnlock()
+	gen := mustAcquire(t, mustOpen(t, dir))
 	adv, err := gen.idx.Advanced()
 	if err != nil {
 		t.Fatal(err)
@@ -178,11 +173,7 @@ func TestStoredPassagesMatchRecords(t *testing.T) {
 	d.URL = "https://example.com/handbook"
 	mustSync(t, dir, SyncOptions{}, []ingest.Document{d, doc("short", "Only a few words, naïve ☺."), doc("empty-title", "text")})
 	st := mustOpen(t, dir)
-	gen, err := st.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.mu.RUnlock()
+	gen := mustAcquire(t, st)
 	n := gen.ranks.Passages()
 	if n < 4 {
 		t.Fatalf("%d passages, want the long document split", n)
@@ -217,12 +208,7 @@ func TestFetchOnePassageMatchesRecords(t *testing.T) {
 	docs := []ingest.Document{long, withURL, doc("plain", "Plain text without a URL or metadata."), doc("empty-title", "text")}
 	docs[3].Title = ""
 	mustSync(t, dir, SyncOptions{}, docs)
-	st := mustOpen(t, dir)
-	gen, err := st.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.mu.RUnlock()
+	gen := mustAcquire(t, mustOpen(t, dir))
 	for _, d := range docs {
 		got, ok, err := fetchOnePassage(gen, d.ID)
 		if err != nil {
@@ -277,6 +263,17 @@ func TestDocumentFromStoredNeedsMetadataValue(t *testing.T) {
 	if _, _, err := documentFromStored("d", v); err == nil {
 		t.Errorf("damaged metadata: no error")
 	}
+}
+
+// mustAcquire returns st's generation, held until the test ends.
+func mustAcquire(t *testing.T, st *Store) *generation {
+	t.Helper()
+	gen, err := st.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.mu.RUnlock)
+	return gen
 }
 
 // wordSpans yields the byte ranges of the runs of letters and digits in s.
