@@ -192,11 +192,14 @@ type slot struct {
 }
 
 func (ix *Index) accumulator() *accumulator {
-	select {
-	case a := <-ix.free:
+	ix.freeMu.Lock()
+	if n := len(ix.free); n > 0 {
+		a := ix.free[n-1]
+		ix.free = ix.free[:n-1]
+		ix.freeMu.Unlock()
 		return a
-	default:
 	}
+	ix.freeMu.Unlock()
 	return &accumulator{slots: make([]slot, ix.n), touched: make([]uint32, 0, ix.n+1)}
 }
 
@@ -211,10 +214,11 @@ func (ix *Index) release(a *accumulator) {
 		}
 		a.clock = 0
 	}
-	select {
-	case ix.free <- a:
-	default: // cannot happen while slots bound the queries; drop it if it does
+	ix.freeMu.Lock()
+	if len(ix.free) < cap(ix.slots) { // always, while slots bound the queries
+		ix.free = append(ix.free, a)
 	}
+	ix.freeMu.Unlock()
 }
 
 // b2i is 1 for true, 0 for false (the compiler makes it a flag move, not
