@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -35,6 +36,12 @@ func BenchmarkMCPOverhead(b *testing.B) {
 // constant store, for profiling what the store adds to a call:
 //
 //	go test -run '^$' -bench SearchFetch -cpuprofile /tmp/cpu.out ./internal/bench/
+//
+// Besides time per call it reports cpu-us/op, the process's CPU time per
+// call (client and server) as the kernel counts it: the ratio of the two
+// cases' cpu-us/op is the throughput ratio when both keep the CPUs equally
+// busy. On a shared machine both figures move from run to run; compare
+// alternating runs.
 func BenchmarkSearchFetch(b *testing.B) {
 	dir, _ := filepath.Abs("../../../shared/data/scifact")
 	c, err := LoadBEIR(dir)
@@ -66,7 +73,9 @@ func BenchmarkSearchFetch(b *testing.B) {
 			op := s.searchFetch(query)
 			var next atomic.Int64
 			b.SetParallelism(8) // 16 callers on 2 CPUs
+			runtime.GC()
 			b.ResetTimer()
+			cpu := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := op(ctx, int(next.Add(1))); err != nil {
@@ -75,6 +84,9 @@ func BenchmarkSearchFetch(b *testing.B) {
 					}
 				}
 			})
+			if cpu := processCPU() - cpu; cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+			}
 		})
 	}
 }
