@@ -241,6 +241,11 @@ type termMatcher struct {
 	openings []string
 	from     [257]uint32
 	class    [256]uint8 // classWord, classFirst, classHigh
+	// seen remembers what the words stemmed so far matched (-1: nothing),
+	// for the words that recur across one search's passages: a search
+	// stems about 150 words, 30 of them distinct, and this small map stays
+	// in cache where the shared stemmer's does not.
+	seen map[string]int
 }
 
 func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
@@ -330,7 +335,17 @@ func (m *termMatcher) match(lower []byte) (int, bool) {
 	c := lower[0]
 	for _, open := range m.openings[m.from[c]:m.from[int(c)+1]] {
 		if len(lower) >= len(open) && string(lower[:len(open)]) == open {
+			if id, ok := m.seen[string(lower)]; ok {
+				return id, id >= 0
+			}
 			id, ok := m.ids[m.stems.stemOf(lower)]
+			if !ok {
+				id = -1
+			}
+			if m.seen == nil {
+				m.seen = make(map[string]int, 32)
+			}
+			m.seen[string(lower)] = id
 			return id, ok
 		}
 	}
