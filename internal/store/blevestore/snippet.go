@@ -241,10 +241,10 @@ type termMatcher struct {
 	openings []string
 	from     [257]uint32
 	class    [256]uint8 // classWord, classFirst, classHigh
-	// seen remembers what the words stemmed so far matched (-1: nothing),
-	// for the words that recur across one search's passages: a search
-	// stems about 150 words, 30 of them distinct, and this small map stays
-	// in cache where the shared stemmer's does not.
+	// seen remembers what the words stemmed so far matched (-1: nothing).
+	// A search stems about 150 words, 30 of them distinct; without it each
+	// went to the shared stemmer, whose locks the CPUs then pass between
+	// them. (So a termMatcher serves one search, in one goroutine.)
 	seen map[string]int
 }
 
@@ -301,9 +301,7 @@ func (m *termMatcher) mayMatch(c byte) bool {
 	if c >= utf8.RuneSelf {
 		return true
 	}
-	if 'A' <= c && c <= 'Z' {
-		c += 'a' - 'A'
-	}
+	c = asciiLower[c]
 	return m.from[c] != m.from[int(c)+1]
 }
 

@@ -114,10 +114,7 @@ func lowerInto(buf []byte, word string) []byte {
 		if c >= utf8.RuneSelf {
 			return []byte(strings.ToLower(word))
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
+		buf[i] = asciiLower[c]
 	}
 	return buf
 }
