@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -102,5 +104,37 @@ func TestHTTPClientLongEvents(t *testing.T) {
 		if ids, err := s.search(t.Context(), "x"); err != nil || len(ids) != 100 {
 			t.Fatalf("search: %d results, %v; want 100", len(ids), err)
 		}
+	}
+}
+
+// TestHTTPClientReusesConnections checks that calls answered on SSE streams
+// go over one kept-alive connection: a client that closed each stream
+// before its end would dial anew for every call, and the benchmark would
+// measure connection set-up instead of the server.
+func TestHTTPClientReusesConnections(t *testing.T) {
+	m := mcpserver.New(defaultConstant, mcpserver.Options{Version: "test"})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m.MCP },
+		&mcp.StreamableHTTPOptions{Stateless: true})
+	var conns atomic.Int32
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.Start()
+	defer ts.Close()
+	ctx := t.Context()
+	c, err := newHTTPCaller(ctx, ts.URL, ts.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, _, err := c.callTool(ctx, "search", map[string]string{"query": "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("initialize and 5 calls opened %d connections, want 1", n)
 	}
 }

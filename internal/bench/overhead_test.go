@@ -43,22 +43,8 @@ func BenchmarkMCPOverhead(b *testing.B) {
 // busy. On a shared machine both figures move from run to run; compare
 // alternating runs.
 func BenchmarkSearchFetch(b *testing.B) {
-	dir, _ := filepath.Abs("../../../shared/data/scifact")
-	c, err := LoadBEIR(dir)
-	if err != nil {
-		b.Skip("SciFact not present at " + dir)
-	}
+	c, st, typical := sciFactStore(b)
 	ctx := context.Background()
-	idx := b.TempDir()
-	var typical typicalDocument
-	if _, err := build(ctx, idx, c, slog.New(slog.DiscardHandler), &typical); err != nil {
-		b.Fatal(err)
-	}
-	st, err := blevestore.Open(idx, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
 	query := func(i int) string { return c.Queries[i%len(c.Queries)].Text }
 	for _, tc := range []struct {
 		name string
@@ -89,4 +75,57 @@ func BenchmarkSearchFetch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSearchSerial is the benchmark's latency run: one search at a
+// time over SciFact through the lean client, as `connector bench` measures
+// p50 and p99 at concurrency 1, with the same cpu-us/op as
+// BenchmarkSearchFetch.
+//
+//	go test -run '^$' -bench SearchSerial -cpuprofile /tmp/cpu.out ./internal/bench/
+func BenchmarkSearchSerial(b *testing.B) {
+	c, st, _ := sciFactStore(b)
+	ctx := context.Background()
+	s, err := startServer(ctx, st, 0, ClientHTTP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.stop()
+	runtime.GC()
+	b.ResetTimer()
+	cpu := processCPU()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.search(ctx, c.Queries[i%len(c.Queries)].Text); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu := processCPU() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	}
+}
+
+// sciFactStore indexes SciFact from ../shared/data into a temporary folder
+// and opens it, with a constant store of its typical document; it skips
+// the benchmark when the collection is not there.
+func sciFactStore(b *testing.B) (*Collection, *blevestore.Store, *typicalDocument) {
+	return sciFactStoreT(b)
+}
+func sciFactStoreT(b testing.TB) (*Collection, *blevestore.Store, *typicalDocument) {
+	b.Helper()
+	dir, _ := filepath.Abs("../../../shared/data/scifact")
+	c, err := LoadBEIR(dir)
+	if err != nil {
+		b.Skip("SciFact not present at " + dir)
+	}
+	idx := b.TempDir()
+	var typical typicalDocument
+	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler), &typical); err != nil {
+		b.Fatal(err)
+	}
+	st, err := blevestore.Open(idx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return c, st, &typical
 }
