@@ -85,6 +85,8 @@ func readGeneration(genPath string, read func(index.IndexReader) error) error {
 
 // storePassages copies each passage's title, text and URL into w.
 func storePassages(ctx context.Context, r index.IndexReader, ids []string, w *bm25.Writer) error {
+	var stems stemmer
+	var words []byte
 	for i, id := range ids {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -97,7 +99,8 @@ func storePassages(ctx context.Context, r index.IndexReader, ids []string, w *bm
 		}
 		var p storedPassage
 		d.VisitFields(func(f index.Field) { p.set(f) })
-		if err := w.Store(p.title, p.body, p.url, p.meta); err != nil {
+		words = appendWordList(words[:0], &stems, p.body)
+		if err := w.Store(p.title, p.body, p.url, p.meta, string(words)); err != nil {
 			return err
 		}
 	}
@@ -109,7 +112,8 @@ const (
 	storedTitle = iota
 	storedBody
 	storedURL
-	storedMeta // in a document's only passage, fieldPMeta; else ""
+	storedMeta  // in a document's only passage, fieldPMeta; else ""
+	storedWords // the body's word list (appendWordList)
 	storedValues
 )
 

@@ -1,6 +1,7 @@
 package blevestore
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode"
@@ -14,9 +15,16 @@ const snippetChars = 300
 // terms it contains, preferring the window that holds the most distinct
 // terms, cut at word boundaries with "…" where it cuts the text. A body
 // without any query term gives its opening.
-func snippet(m *termMatcher, body string) string {
+//
+// words is the body's word list (appendWordList), when the ranking file
+// keeps one: the query's words are then looked up in it instead of in the
+// text.
+func snippet(m *termMatcher, body, words string) string {
 	var store [32]termHit
-	hits := m.find(body, store[:0])
+	hits, ok := m.findListed(body, words, store[:0])
+	if !ok {
+		hits = m.find(body, store[:0])
+	}
 	if len(hits) == 0 {
 		return cut(body, 0)
 	}
@@ -111,6 +119,98 @@ func (m *termMatcher) find(body string, hits []termHit) []termHit {
 		i, prevWord = end-1, classWord
 	}
 	return hits
+}
+
+// A word list says where a passage's words are and, in 16 bits, what they
+// stem to, so that a search finds its words in a passage by comparing
+// numbers instead of reading, lowering and stemming the text. It is the
+// format byte, then for each word that is not a stop word, in order, its
+// start's distance from the previous one's (a uvarint) and stemHash of its
+// stem (2 bytes, little-endian). The words are nextWord's, stemmed as
+// termMatcher.match stems them, so the list holds every word find could
+// match; a hash is only a hint, and each word it points to is matched
+// from the text as find would.
+const wordListFormat = 1
+
+// appendWordList appends body's word list to dst.
+func appendWordList(dst []byte, stems *stemmer, body string) []byte {
+	dst = append(dst, wordListFormat)
+	var buf [64]byte
+	prev := 0
+	for i := 0; ; {
+		start, end := nextWord(body, i)
+		if start == end {
+			return dst
+		}
+		i = end
+		stem := stems.stemOf(lowerInto(buf[:0], body[start:end]))
+		if stem == "" {
+			continue
+		}
+		h := stemHash(stem)
+		dst = binary.AppendUvarint(dst, uint64(start-prev))
+		dst = append(dst, byte(h), byte(h>>8))
+		prev = start
+	}
+}
+
+// stemHash is 16 bits of the FNV-1a hash of a stem. It is part of the
+// ranking file's format: it must not change.
+func stemHash(stem string) uint16 {
+	h := uint32(2166136261)
+	for i := 0; i < len(stem); i++ {
+		h ^= uint32(stem[i])
+		h *= 16777619
+	}
+	return uint16(h ^ h>>16)
+}
+
+// findListed is find for a body with a word list: it matches only the words
+// whose stem hash is one of the terms'. It returns false, and hits as they
+// were, when words is not a list of this format. A damaged list costs
+// matches, never a wrong one: every word it points to is matched from body.
+func (m *termMatcher) findListed(body, words string, hits []termHit) ([]termHit, bool) {
+	if len(words) == 0 || words[0] != wordListFormat {
+		return hits, false
+	}
+	var buf [64]byte
+	pos := 0
+	for i := 1; i < len(words); {
+		delta, n := uint64(words[i]), 1
+		if delta >= 0x80 {
+			delta, n = uvarintString(words[i:])
+		}
+		if n == 0 || i+n+2 > len(words) || delta > uint64(len(body)-pos) {
+			break
+		}
+		h := uint16(words[i+n]) | uint16(words[i+n+1])<<8
+		i += n + 2
+		pos += int(delta)
+		if m.hashBits[h>>6&3]&(1<<(h&63)) == 0 || !slices.Contains(m.hashes, h) {
+			continue
+		}
+		start, end := nextWord(body, pos)
+		if start != pos || start == end {
+			continue // not a word's start: the list does not fit the text
+		}
+		if id, ok := m.match(lowerInto(buf[:0], body[start:end])); ok {
+			hits = append(hits, termHit{start, end, id})
+		}
+	}
+	return hits, true
+}
+
+// uvarintString is binary.Uvarint for a string; n is 0 when s does not
+// start with one.
+func uvarintString(s string) (x uint64, n int) {
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			return x | uint64(b)<<(7*i), i + 1
+		}
+		x |= uint64(b&0x7f) << (7 * i)
+	}
+	return 0, 0
 }
 
 // Byte classes for termMatcher.find.
@@ -241,6 +341,10 @@ type termMatcher struct {
 	openings []string
 	from     [257]uint32
 	class    [256]uint8 // classWord, classFirst, classHigh
+	// hashes are the terms' stemHash, hashBits their low eight bits as a
+	// set, for findListed.
+	hashes   []uint16
+	hashBits [4]uint64
 	// seen remembers what the words stemmed so far matched (-1: nothing).
 	// A search stems about 150 words, 30 of them distinct; without it each
 	// went to the shared stemmer, whose locks the CPUs then pass between
@@ -255,6 +359,9 @@ func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
 			continue
 		}
 		m.ids[t] = len(m.ids)
+		h := stemHash(t)
+		m.hashes = append(m.hashes, h)
+		m.hashBits[h>>6&3] |= 1 << (h & 63)
 		open := stemOpening(t)
 		m.openings = append(m.openings, open)
 	}

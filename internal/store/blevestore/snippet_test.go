@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -188,6 +189,9 @@ func TestStoredPassagesMatchRecords(t *testing.T) {
 		if len(v) != storedValues {
 			t.Fatalf("passage %s: %d stored values", id, len(v))
 		}
+		if words := string(appendWordList(nil, &stemmer{}, want.body)); v[storedWords] != words {
+			t.Errorf("passage %s: word list %q, want %q", id, v[storedWords], words)
+		}
 		if got := (storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL], meta: v[storedMeta]}); got != want {
 			t.Errorf("passage %s: ranking file keeps %+v, the record %+v", id, got, want)
 		}
@@ -317,6 +321,12 @@ func TestFindMatchesWords(t *testing.T) {
 		if got := m.find(text, nil); !slices.Equal(got, want) {
 			t.Errorf("find(%q)\n got %v\nwant %v", text, got, want)
 		}
+		// The word list, made as indexing makes it (with a stemmer of
+		// its own), must lead to the same hits.
+		words := string(appendWordList(nil, &stemmer{}, text))
+		if got, ok := m.findListed(text, words, nil); !ok || !slices.Equal(got, want) {
+			t.Errorf("findListed(%q) = %v, %v\nwant %v", text, got, ok, want)
+		}
 		found += len(want)
 	}
 	if found < 50 {
@@ -324,11 +334,85 @@ func TestFindMatchesWords(t *testing.T) {
 	}
 }
 
+// TestFindListedDamagedList feeds findListed word lists that do not fit
+// their text: it must not fail, and what it finds must be matches.
+func TestFindListedDamagedList(t *testing.T) {
+	stems := &stemmer{}
+	terms := map[string]bool{}
+	for _, w := range []string{"running", "cells", "café", "10"} {
+		terms[stems.stemOf([]byte(w))] = true
+	}
+	m := newTermMatcher(stems, terms)
+	text := strings.Repeat("The running of cells in cafés, 10 times; ", 8)
+	words := appendWordList(nil, stems, text)
+	if _, ok := m.findListed(text, "", nil); ok {
+		t.Error("an empty list was taken for a word list")
+	}
+	if _, ok := m.findListed(text, "\x02"+string(words[1:]), nil); ok {
+		t.Error("a list of another format was read")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		bad := slices.Clone(words)
+		switch i % 3 {
+		case 0:
+			bad = bad[:rng.IntN(len(bad)+1)]
+		case 1:
+			bad[1+rng.IntN(len(bad)-1)] = byte(rng.Uint32())
+		case 2:
+			for range 8 {
+				bad[1+rng.IntN(len(bad)-1)] ^= 0x80
+			}
+		}
+		body := text
+		if i%7 == 0 {
+			body = text[:rng.IntN(len(text))] // a list longer than its text
+		}
+		all := m.find(body, nil)
+		got, _ := m.findListed(body, string(bad), nil)
+		for _, h := range got {
+			if !slices.Contains(all, h) {
+				t.Fatalf("damaged list %q: hit %+v is not a match", bad, h)
+			}
+		}
+	}
+}
+
+// BenchmarkFindListed is BenchmarkFind through the texts' word lists.
+func BenchmarkFindListed(b *testing.B) {
+	texts, n := sampleTexts(b)
+	stems := &stemmer{}
+	m := newTermMatcher(stems, benchTerms(stems))
+	lists := make([]string, len(texts))
+	for i, text := range texts {
+		lists[i] = string(appendWordList(nil, stems, text))
+	}
+	b.SetBytes(int64(n))
+	hits := make([]termHit, 0, 1024)
+	for b.Loop() {
+		for i, text := range texts {
+			hits, _ = m.findListed(text, lists[i], hits[:0])
+		}
+	}
+}
+
 // BenchmarkFind is the matcher's scan over the bundled sample corpus, for
 // one query's terms (bytes/s is the text scanned).
 func BenchmarkFind(b *testing.B) {
-	var texts []string
-	n := 0
+	texts, n := sampleTexts(b)
+	stems := &stemmer{}
+	m := newTermMatcher(stems, benchTerms(stems))
+	b.SetBytes(int64(n))
+	hits := make([]termHit, 0, 1024)
+	for b.Loop() {
+		for _, text := range texts {
+			hits = m.find(text, hits[:0])
+		}
+	}
+}
+
+// sampleTexts returns the bundled sample corpus's files and their size.
+func sampleTexts(b *testing.B) (texts []string, n int) {
 	err := fs.WalkDir(sample.FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -341,19 +425,16 @@ func BenchmarkFind(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stems := &stemmer{}
+	return texts, n
+}
+
+// benchTerms are the stems of a question about the sample corpus.
+func benchTerms(stems *stemmer) map[string]bool {
 	terms := map[string]bool{}
 	for _, w := range strings.Fields("how are citation URLs formed for documents indexed without a url of their own") {
 		if st := stems.stemOf([]byte(strings.ToLower(w))); st != "" {
 			terms[st] = true
 		}
 	}
-	m := newTermMatcher(stems, terms)
-	b.SetBytes(int64(n))
-	hits := make([]termHit, 0, 1024)
-	for b.Loop() {
-		for _, text := range texts {
-			hits = m.find(text, hits[:0])
-		}
-	}
+	return terms
 }

@@ -333,15 +333,19 @@ func (p *storedPassage) set(f index.Field) {
 // file does not have it.
 func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher) (store.Hit, error) {
 	var p storedPassage
+	var words string
 	if v := gen.ranks.Stored(h.ord); len(v) > storedURL { // files before storedMeta have three values
 		p = storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}
+		if len(v) > storedWords { // and before storedWords, four
+			words = v[storedWords]
+		}
 	} else {
 		var err error
 		if p, err = s.passage(gen, h.id); err != nil {
 			return store.Hit{}, err
 		}
 	}
-	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(matcher, p.body), Score: h.score}, nil
+	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(matcher, p.body, words), Score: h.score}, nil
 }
 
 // SearchTimings reports how many searches ran and the time they spent
@@ -453,7 +457,7 @@ func fetchOnePassage(gen *generation, id string) (*store.Document, bool, error) 
 // documentFromStored makes the document of a one-passage document's stored
 // values; false when they do not say what its metadata is.
 func documentFromStored(id string, v []string) (*store.Document, bool, error) {
-	if len(v) != storedValues || v[storedMeta] == "" {
+	if len(v) <= storedMeta || v[storedMeta] == "" {
 		return nil, false, nil
 	}
 	doc := &store.Document{ID: id, Title: v[storedTitle], Text: v[storedBody], URL: v[storedURL]}
