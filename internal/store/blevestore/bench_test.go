@@ -16,6 +16,19 @@ import (
 // also returns the collection and the documents' ids. It skips b when the
 // collection is not present.
 func sciFactStore(b *testing.B) (*blevestore.Store, *bench.Collection, []string) {
+	c := sciFact(b)
+	idx := b.TempDir()
+	ids := indexCollection(b, c, idx)
+	st, err := blevestore.Open(idx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st, c, ids
+}
+
+// sciFact loads SciFact, or skips b when it is not present.
+func sciFact(b *testing.B) *bench.Collection {
 	dir, _ := filepath.Abs("../../../../shared/data/scifact")
 	if _, err := os.Stat(filepath.Join(dir, "corpus.jsonl")); err != nil {
 		b.Skip("SciFact not present at " + dir)
@@ -24,7 +37,12 @@ func sciFactStore(b *testing.B) (*blevestore.Store, *bench.Collection, []string)
 	if err != nil {
 		b.Fatal(err)
 	}
-	idx := b.TempDir()
+	return c
+}
+
+// indexCollection indexes c into the folder idx and returns its documents'
+// ids.
+func indexCollection(b *testing.B, c *bench.Collection, idx string) []string {
 	ctx := context.Background()
 	s, err := blevestore.NewSyncer(ctx, idx, blevestore.SyncOptions{})
 	if err != nil {
@@ -41,12 +59,18 @@ func sciFactStore(b *testing.B) (*blevestore.Store, *bench.Collection, []string)
 	if _, err := s.Commit(ctx); err != nil {
 		b.Fatal(err)
 	}
-	st, err := blevestore.Open(idx, nil)
-	if err != nil {
-		b.Fatal(err)
+	return ids
+}
+
+// BenchmarkIndexSciFact is indexing SciFact into a new folder, for
+// profiling (connector bench times the same with its own GC settings):
+//
+//	go test -run '^$' -bench IndexSciFact -benchtime 5x -cpuprofile cpu.out ./internal/store/blevestore/
+func BenchmarkIndexSciFact(b *testing.B) {
+	c := sciFact(b)
+	for b.Loop() {
+		indexCollection(b, c, b.TempDir())
 	}
-	b.Cleanup(func() { st.Close() })
-	return st, c, ids
 }
 
 // BenchmarkSearchSciFact is one store search (ranking and snippets, no MCP)

@@ -7,9 +7,11 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	index "github.com/blevesearch/bleve_index_api"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/connectorhq/connector/internal/bm25"
 )
@@ -35,7 +37,10 @@ const (
 // once for the passages' stored fields. Each opening maps the index's files
 // into memory, and closing it gives that memory back, so the run's peak is
 // the largest of the three parts, not their sum.
-func writeRankFile(ctx context.Context, genPath string, closeIndex func() error) error {
+//
+// stems makes the passages' word lists; the analyzer's own, which has
+// just stemmed their words, saves stemming them again.
+func writeRankFile(ctx context.Context, genPath string, stems *stemmer, closeIndex func() error) error {
 	if err := closeIndex(); err != nil {
 		return err
 	}
@@ -55,7 +60,7 @@ func writeRankFile(ctx context.Context, genPath string, closeIndex func() error)
 	// What a search result shows of each passage (title, text, URL), so
 	// search reads no bleve record.
 	err = readGeneration(genPath, func(r index.IndexReader) error {
-		return storePassages(ctx, r, ids, w)
+		return storePassages(ctx, r, ids, stems, w)
 	})
 	if err != nil {
 		return err
@@ -83,26 +88,84 @@ func readGeneration(genPath string, read func(index.IndexReader) error) error {
 	return read(r)
 }
 
-// storePassages copies each passage's title, text and URL into w.
-func storePassages(ctx context.Context, r index.IndexReader, ids []string, w *bm25.Writer) error {
-	var stems stemmer
-	var words []byte
-	for i, id := range ids {
-		if i%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+// storePassages copies each passage's title, text, URL and metadata into
+// w, with its word list. Passages are read and listed a chunk at a time,
+// two chunks at once (listing is most of the work, and there is a CPU for
+// each), and written in order.
+func storePassages(ctx context.Context, r index.IndexReader, ids []string, stems *stemmer, w *bm25.Writer) error {
+	const chunkPassages = 256
+	var readers sync.WaitGroup
+	defer readers.Wait() // none may read r once the caller closes it
+	g, ctx := errgroup.WithContext(ctx)
+	listers := make(chan *wordLister, 2)
+	for range cap(listers) {
+		listers <- newWordLister(stems)
+	}
+	chunks := make(chan *passageChunk, cap(listers))
+	g.Go(func() error {
+		defer close(chunks)
+		for from := 0; from < len(ids); from += chunkPassages {
+			c := &passageChunk{ids: ids[from:min(from+chunkPassages, len(ids))], done: make(chan struct{})}
+			var l *wordLister
+			select {
+			case l = <-listers:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			readers.Go(func() {
+				c.err = c.read(r, l)
+				listers <- l
+				close(c.done)
+			})
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+				<-c.done
+				return ctx.Err()
 			}
 		}
+		return nil
+	})
+	g.Go(func() error {
+		for c := range chunks {
+			<-c.done
+			if c.err != nil {
+				return c.err
+			}
+			for i, p := range c.passages {
+				if err := w.Store(p.title, p.body, p.url, p.meta, c.lists[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return ctx.Err()
+	})
+	return g.Wait()
+}
+
+// passageChunk is a run of passages storePassages reads and lists
+// together.
+type passageChunk struct {
+	ids      []string
+	passages []storedPassage
+	lists    []string
+	err      error
+	done     chan struct{} // closed when read has returned
+}
+
+// read loads the chunk's passages from r and lists their words with l.
+func (c *passageChunk) read(r index.IndexReader, l *wordLister) error {
+	var list []byte
+	for _, id := range c.ids {
 		d, err := r.Document(id)
 		if err != nil || d == nil {
 			return fmt.Errorf("load passage %q: %v", id, err)
 		}
 		var p storedPassage
 		d.VisitFields(func(f index.Field) { p.set(f) })
-		words = appendWordList(words[:0], &stems, p.body)
-		if err := w.Store(p.title, p.body, p.url, p.meta, string(words)); err != nil {
-			return err
-		}
+		list = l.appendWordList(list[:0], p.body)
+		c.passages = append(c.passages, p)
+		c.lists = append(c.lists, string(list))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package blevestore
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"unicode"
@@ -121,19 +122,43 @@ func (m *termMatcher) find(body string, hits []termHit) []termHit {
 	return hits
 }
 
-// A word list says where a passage's words are and, in 16 bits, what they
+// A word list says where a passage's words are and, in 8 bits, what they
 // stem to, so that a search finds its words in a passage by comparing
 // numbers instead of reading, lowering and stemming the text. It is the
 // format byte, then for each word that is not a stop word, in order, its
 // start's distance from the previous one's (a uvarint) and stemHash of its
-// stem (2 bytes, little-endian). The words are nextWord's, stemmed as
-// termMatcher.match stems them, so the list holds every word find could
-// match; a hash is only a hint, and each word it points to is matched
-// from the text as find would.
+// stem (one byte). The words are nextWord's, stemmed as termMatcher.match
+// stems them, so the list holds every word find could match; a hash is
+// only a hint, and each word it points to is matched from the text as find
+// would.
 const wordListFormat = 1
 
+// wordLister makes word lists. It remembers the hashes of the words it
+// has seen, in a table where a word's place is fixed by its (maphash)
+// hash and the last word there keeps it: a collection repeats its words,
+// and looking up their stems was most of the time a list took.
+type wordLister struct {
+	stems *stemmer
+	seed  maphash.Seed
+	seen  []seenWord
+}
+
+// seenWord is a word's maphash, with the low bit set (0 is a free place),
+// and its stemHash or -1 for a stop word.
+type seenWord struct {
+	key  uint64
+	hash int16
+}
+
+// listerWords is the size of a wordLister's table (a power of 2).
+const listerWords = 1 << 16
+
+func newWordLister(stems *stemmer) *wordLister {
+	return &wordLister{stems: stems, seed: maphash.MakeSeed(), seen: make([]seenWord, listerWords)}
+}
+
 // appendWordList appends body's word list to dst.
-func appendWordList(dst []byte, stems *stemmer, body string) []byte {
+func (l *wordLister) appendWordList(dst []byte, body string) []byte {
 	dst = append(dst, wordListFormat)
 	var buf [64]byte
 	prev := 0
@@ -143,30 +168,37 @@ func appendWordList(dst []byte, stems *stemmer, body string) []byte {
 			return dst
 		}
 		i = end
-		stem := stems.stemOf(lowerInto(buf[:0], body[start:end]))
-		if stem == "" {
+		lower := lowerInto(buf[:0], body[start:end])
+		key := maphash.Bytes(l.seed, lower) | 1
+		w := &l.seen[key&(listerWords-1)]
+		if w.key != key {
+			w.key, w.hash = key, -1
+			if stem := l.stems.stemOf(lower); stem != "" {
+				w.hash = int16(stemHash(stem))
+			}
+		}
+		if w.hash < 0 {
 			continue
 		}
-		h := stemHash(stem)
 		dst = binary.AppendUvarint(dst, uint64(start-prev))
-		dst = append(dst, byte(h), byte(h>>8))
+		dst = append(dst, byte(w.hash))
 		prev = start
 	}
 }
 
-// stemHash is 16 bits of the FNV-1a hash of a stem. It is part of the
+// stemHash is 8 bits of the FNV-1a hash of a stem. It is part of the
 // ranking file's format: it must not change.
-func stemHash(stem string) uint16 {
+func stemHash(stem string) uint8 {
 	h := uint32(2166136261)
 	for i := 0; i < len(stem); i++ {
 		h ^= uint32(stem[i])
 		h *= 16777619
 	}
-	return uint16(h ^ h>>16)
+	return uint8(h ^ h>>8 ^ h>>16 ^ h>>24)
 }
 
 // findListed is find for a body with a word list: it matches only the words
-// whose stem hash is one of the terms'. It returns false, and hits as they
+// whose stem hash is one of the terms' (a few in a hundred others too). It returns false, and hits as they
 // were, when words is not a list of this format. A damaged list costs
 // matches, never a wrong one: every word it points to is matched from body.
 func (m *termMatcher) findListed(body, words string, hits []termHit) ([]termHit, bool) {
@@ -180,13 +212,13 @@ func (m *termMatcher) findListed(body, words string, hits []termHit) ([]termHit,
 		if delta >= 0x80 {
 			delta, n = uvarintString(words[i:])
 		}
-		if n == 0 || i+n+2 > len(words) || delta > uint64(len(body)-pos) {
+		if n == 0 || i+n >= len(words) || delta > uint64(len(body)-pos) {
 			break
 		}
-		h := uint16(words[i+n]) | uint16(words[i+n+1])<<8
-		i += n + 2
+		h := words[i+n]
+		i += n + 1
 		pos += int(delta)
-		if m.hashBits[h>>6&3]&(1<<(h&63)) == 0 || !slices.Contains(m.hashes, h) {
+		if m.hashes[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
 		start, end := nextWord(body, pos)
@@ -341,10 +373,8 @@ type termMatcher struct {
 	openings []string
 	from     [257]uint32
 	class    [256]uint8 // classWord, classFirst, classHigh
-	// hashes are the terms' stemHash, hashBits their low eight bits as a
-	// set, for findListed.
-	hashes   []uint16
-	hashBits [4]uint64
+	// hashes is the set of the terms' stemHash, for findListed.
+	hashes [4]uint64
 	// seen remembers what the words stemmed so far matched (-1: nothing).
 	// A search stems about 150 words, 30 of them distinct; without it each
 	// went to the shared stemmer, whose locks the CPUs then pass between
@@ -360,8 +390,7 @@ func newTermMatcher(stems *stemmer, terms map[string]bool) *termMatcher {
 		}
 		m.ids[t] = len(m.ids)
 		h := stemHash(t)
-		m.hashes = append(m.hashes, h)
-		m.hashBits[h>>6&3] |= 1 << (h & 63)
+		m.hashes[h>>6] |= 1 << (h & 63)
 		open := stemOpening(t)
 		m.openings = append(m.openings, open)
 	}

@@ -1,10 +1,13 @@
 package blevestore
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"iter"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,6 +17,7 @@ import (
 
 	index "github.com/blevesearch/bleve_index_api"
 
+	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/sample"
 )
@@ -189,7 +193,7 @@ func TestStoredPassagesMatchRecords(t *testing.T) {
 		if len(v) != storedValues {
 			t.Fatalf("passage %s: %d stored values", id, len(v))
 		}
-		if words := string(appendWordList(nil, &stemmer{}, want.body)); v[storedWords] != words {
+		if words := string(newWordLister(&stemmer{}).appendWordList(nil, want.body)); v[storedWords] != words {
 			t.Errorf("passage %s: word list %q, want %q", id, v[storedWords], words)
 		}
 		if got := (storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL], meta: v[storedMeta]}); got != want {
@@ -323,7 +327,7 @@ func TestFindMatchesWords(t *testing.T) {
 		}
 		// The word list, made as indexing makes it (with a stemmer of
 		// its own), must lead to the same hits.
-		words := string(appendWordList(nil, &stemmer{}, text))
+		words := string(newWordLister(&stemmer{}).appendWordList(nil, text))
 		if got, ok := m.findListed(text, words, nil); !ok || !slices.Equal(got, want) {
 			t.Errorf("findListed(%q) = %v, %v\nwant %v", text, got, ok, want)
 		}
@@ -344,7 +348,7 @@ func TestFindListedDamagedList(t *testing.T) {
 	}
 	m := newTermMatcher(stems, terms)
 	text := strings.Repeat("The running of cells in cafés, 10 times; ", 8)
-	words := appendWordList(nil, stems, text)
+	words := newWordLister(stems).appendWordList(nil, text)
 	if _, ok := m.findListed(text, "", nil); ok {
 		t.Error("an empty list was taken for a word list")
 	}
@@ -384,8 +388,9 @@ func BenchmarkFindListed(b *testing.B) {
 	stems := &stemmer{}
 	m := newTermMatcher(stems, benchTerms(stems))
 	lists := make([]string, len(texts))
+	l := newWordLister(stems)
 	for i, text := range texts {
-		lists[i] = string(appendWordList(nil, stems, text))
+		lists[i] = string(l.appendWordList(nil, text))
 	}
 	b.SetBytes(int64(n))
 	hits := make([]termHit, 0, 1024)
@@ -437,4 +442,49 @@ func benchTerms(stems *stemmer) map[string]bool {
 		}
 	}
 	return terms
+}
+
+// TestStorePassagesFails checks that storePassages, which reads chunks of
+// passages side by side, reports a passage it cannot read and a cancelled
+// context, and has stopped reading when it returns (the caller then
+// closes the reader).
+func TestStorePassagesFails(t *testing.T) {
+	dir := t.TempDir()
+	var docs []ingest.Document
+	var ids []string
+	for i := range 700 {
+		id := fmt.Sprintf("d%03d", i)
+		docs = append(docs, doc(id, "Some words about gateways and timeouts."))
+		ids = append(ids, passageID(id, 0))
+	}
+	mustSync(t, dir, SyncOptions{}, docs)
+	name, err := readCurrent(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := func(ctx context.Context, ids []string) error {
+		w, err := bm25.NewWriter(filepath.Join(t.TempDir(), "file"), rankedFields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Abort()
+		for _, id := range ids {
+			w.AddPassage(id)
+		}
+		return readGeneration(filepath.Join(dir, name), func(r index.IndexReader) error {
+			return storePassages(ctx, r, ids, &stemmer{}, w)
+		})
+	}
+	if err := store(t.Context(), ids); err != nil {
+		t.Fatalf("all passages: %v", err)
+	}
+	missing := slices.Insert(slices.Clone(ids), 600, "missing")
+	if err := store(t.Context(), missing); err == nil || !strings.Contains(err.Error(), `"missing"`) {
+		t.Errorf("a passage that is not there: %v, want an error naming it", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := store(ctx, ids); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
 }

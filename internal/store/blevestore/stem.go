@@ -38,6 +38,19 @@ func (f stemFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	return input
 }
 
+// analyzerStemmer returns the stemmer of an analyzer that has this
+// package's stemming step, or a new one.
+func analyzerStemmer(a analysis.Analyzer) *stemmer {
+	if a, ok := a.(*analysis.DefaultAnalyzer); ok {
+		for _, f := range a.TokenFilters {
+			if f, ok := f.(stemFilter); ok {
+				return f.stems
+			}
+		}
+	}
+	return &stemmer{}
+}
+
 // stemmer is the analyzer's treatment of one lower-case word: "" for a
 // stop word, else its Snowball stem. Snippets use it to find a query's
 // words in a passage. It remembers the stems of the words it has seen, up

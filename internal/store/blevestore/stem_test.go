@@ -133,3 +133,26 @@ func TestMisspellable(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzerStemmer checks that word lists are made with the stemmer the
+// index's analyzer stems with (so its memory of stems serves them), and
+// with a stemmer of their own for any other analyzer.
+func TestAnalyzerStemmer(t *testing.T) {
+	m, err := newMapping(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.AnalyzerNamed(analyzerName)
+	st := analyzerStemmer(a)
+	a.Analyze([]byte("Gateways timing out"))
+	remembered := 0
+	for i := range st.shards {
+		remembered += len(st.shards[i].stems)
+	}
+	if remembered == 0 {
+		t.Error("the analyzer stemmed words, but not with the stemmer analyzerStemmer returned")
+	}
+	if analyzerStemmer(nil) == nil {
+		t.Error("no stemmer for an analyzer without this package's stemming step")
+	}
+}

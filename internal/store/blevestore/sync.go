@@ -497,6 +497,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	}
 	s.batch = s.idx.NewBatch()
 	start := time.Now()
+	stems := analyzerStemmer(s.idx.Mapping().AnalyzerNamed(analyzerName))
 	closeIndex := func() error {
 		err := s.idx.Close()
 		s.idx = nil
@@ -505,7 +506,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		}
 		return nil
 	}
-	if err := writeRankFile(ctx, s.genPath, closeIndex); err != nil {
+	if err := writeRankFile(ctx, s.genPath, stems, closeIndex); err != nil {
 		return Summary{}, fmt.Errorf("write the ranking file: %w", err)
 	}
 	s.logger.Debug("ranking file written", "took", time.Since(start))
