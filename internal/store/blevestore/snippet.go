@@ -289,6 +289,9 @@ func cut(s string, start int) string {
 // and none at either end, as strings.Join(strings.Fields(s), " ") does.
 // Runs of text between white space are copied whole.
 func appendCollapsed(out []byte, s string) []byte {
+	if plainText(s) {
+		return append(out, s...)
+	}
 	for i := 0; i < len(s); {
 		space := i
 		start := skip(s, i, &asciiSpace, unicode.IsSpace, false)
@@ -302,6 +305,20 @@ func appendCollapsed(out []byte, s string) []byte {
 		out = append(out, s[start:i]...)
 	}
 	return out
+}
+
+// plainText reports whether s is ASCII with single spaces between its
+// words and none at either end, which appendCollapsed leaves as it is.
+func plainText(s string) bool {
+	space := true // as if a space came before s
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || asciiSpace[c] && (c != ' ' || space) {
+			return false
+		}
+		space = c == ' '
+	}
+	return !space || len(s) == 0
 }
 
 // skip returns the index of the first character of s at or after i that

@@ -65,6 +65,9 @@ func TestCutMatchesReference(t *testing.T) {
 		strings.Repeat("x", 400),                               // no space to cut at
 		strings.Repeat("Sentence one. Sentence two!\n\nNext paragraph? ", 12),
 		strings.Repeat("日本語のテキスト、", 50), // no spaces, three-byte runes
+		strings.Repeat("Plain ASCII words with single spaces. ", 12),
+		"Plain words  with a double space" + strings.Repeat(" and more plain words", 20),
+		"x", " x", "x ", "a b", "a\tb", "a\u00a0b",
 	}
 	for _, text := range texts {
 		for start := 0; start <= len(text); start += max(1, len(text)/37) {
