@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
+	"github.com/connectorhq/connector/internal/search"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
@@ -146,8 +145,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.IndexingGC != nil {
 		restoreGC = opts.IndexingGC()
 	}
-	var typical typicalDocument
-	n, err := build(ctx, dir, c, opts.Logger, &typical)
+	n, err := build(ctx, dir, c, opts.Logger)
 	restoreGC()
 	if err != nil {
 		return nil, err
@@ -187,7 +185,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer speed.stop()
-	constant, err := startServer(ctx, typical.store(), 0, opts.Client)
+	typical, err := typicalAnswer(ctx, st, c.Queries)
+	if err != nil {
+		return nil, err
+	}
+	constant, err := startServer(ctx, typical, 0, opts.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -258,18 +260,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return rep, ctx.Err()
 }
 
-// build indexes the collection into dir and returns the document count.
-// build indexes c into dir; typical, when not nil, samples the documents.
-func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger, typical *typicalDocument) (int64, error) {
+// build indexes c into dir and returns the document count.
+func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger) (int64, error) {
 	s, err := blevestore.NewSyncer(ctx, dir, blevestore.SyncOptions{Roots: []string{"bench"}, Prune: true, Logger: logger})
 	if err != nil {
 		return 0, err
 	}
 	defer s.Abort()
 	err = c.Docs(ctx, func(d ingest.Document) error {
-		if typical != nil {
-			typical.add(d)
-		}
 		_, err := s.Add(ctx, d)
 		if errors.Is(err, store.ErrRejected) {
 			return nil
@@ -384,13 +382,14 @@ func (s *server) searchFetch(query func(int) string) func(context.Context, int) 
 	}
 }
 
-// constantStore answers every search and fetch with the same document at
-// once: the cost of the MCP layer alone, the yardstick of the local store.
-// Its answers are the size of the collection's own (see typicalDocument),
-// so that the comparison counts what the store does, not how much text the
-// answers carry.
+// constantStore answers every search and fetch at once with the same
+// answer: the cost of the MCP layer alone, the yardstick of the local
+// store. typicalAnswer makes its answers ones the local store gives, so
+// that both servers send as much text and the comparison counts what the
+// store does, not how much the answers carry.
 type constantStore struct {
-	title, text, snippet string
+	hits []store.Hit // a search's hits, repeated to fill its limit
+	doc  store.Document
 }
 
 // newConstantStore answers with a document of this title and text, and
@@ -400,7 +399,10 @@ func newConstantStore(title, text string) constantStore {
 	if r := []rune(text); len(r) > 300 {
 		snippet = string(r[:300]) + " …"
 	}
-	return constantStore{title: title, text: text, snippet: snippet}
+	return constantStore{
+		hits: []store.Hit{{Title: title, Snippet: snippet}},
+		doc:  store.Document{Title: title, Text: text, Metadata: map[string]string{"source": "constant"}},
+	}
 }
 
 // defaultConstant is a constant store of an abstract's size.
@@ -410,55 +412,89 @@ var defaultConstant = newConstantStore("A constant document title",
 func (c constantStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
 	hits := make([]store.Hit, limit)
 	for i := range hits {
-		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: c.title, Snippet: c.snippet, Score: float64(limit - i)}
+		h := c.hits[i%len(c.hits)]
+		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: h.Title, URL: h.URL, Snippet: h.Snippet, Score: float64(limit - i)}
 	}
 	return hits, nil
 }
 
 func (c constantStore) Fetch(_ context.Context, id string) (*store.Document, error) {
-	return &store.Document{ID: id, Title: c.title, Text: c.text, Metadata: map[string]string{"source": "constant"}}, nil
+	d := c.doc
+	d.ID = id
+	return &d, nil
 }
 
-// typicalDocument keeps a uniform sample of a collection's documents
-// (reservoir sampling with a fixed seed) and makes a constant store of
-// their median title and median text.
-type typicalDocument struct {
-	seen   int
-	sample []ingest.Document
-	rng    *rand.Rand
-}
-
-const typicalSample = 999
-
-func (t *typicalDocument) add(d ingest.Document) {
-	if t.rng == nil {
-		t.rng = rand.New(rand.NewPCG(1, 2))
-	}
-	t.seen++
-	if len(t.sample) < typicalSample {
-		t.sample = append(t.sample, d)
-	} else if i := t.rng.IntN(t.seen); i < typicalSample {
-		t.sample[i] = d
-	}
-}
-
-// store returns a constant store answering with the median title and the
-// median text of the sample, or defaultConstant when there is none.
-func (t *typicalDocument) store() constantStore {
-	if len(t.sample) == 0 {
-		return defaultConstant
-	}
-	median := func(field func(ingest.Document) string) string {
-		vals := make([]string, len(t.sample))
-		for i, d := range t.sample {
-			vals[i] = field(d)
+// typicalAnswer returns a constant store that answers as st answers a
+// typical query, so that over the load it sends as much text as st does:
+// its search hits are st's for the query whose hits (as many as a search
+// returns by default) come nearest the mean size, and its document is the
+// one nearest the mean size of those the load fetches, each query's first
+// hit. (Those are longer than the collection's typical document, as the
+// best match for a query tends to be.) It is defaultConstant when no query
+// finds anything.
+func typicalAnswer(ctx context.Context, st store.Store, queries []Query) (constantStore, error) {
+	var answers []sized[[]store.Hit]
+	var docs []sized[*store.Document]
+	for _, q := range queries {
+		hits, err := st.Search(ctx, q.Text, search.DefaultMaxResults)
+		if err != nil {
+			return constantStore{}, fmt.Errorf("query %s: %w", q.ID, err)
 		}
-		slices.SortFunc(vals, func(a, b string) int { return cmp.Or(len(a)-len(b), strings.Compare(a, b)) })
-		return vals[len(vals)/2]
+		if len(hits) == 0 {
+			continue
+		}
+		answers = append(answers, sized[[]store.Hit]{hitsSize(hits), hits})
+		d, err := st.Fetch(ctx, hits[0].ID)
+		if err != nil {
+			return constantStore{}, fmt.Errorf("fetch %s: %w", hits[0].ID, err)
+		}
+		docs = append(docs, sized[*store.Document]{docSize(d), d})
 	}
-	return newConstantStore(
-		median(func(d ingest.Document) string { return d.Title }),
-		median(func(d ingest.Document) string { return d.Text }))
+	if len(answers) == 0 {
+		return defaultConstant, nil
+	}
+	return constantStore{hits: nearestMean(answers).v, doc: *nearestMean(docs).v}, nil
+}
+
+// hitsSize is the text of a search answer in bytes.
+func hitsSize(hits []store.Hit) int {
+	size := 0
+	for _, h := range hits {
+		size += len(h.ID) + len(h.Title) + len(h.URL) + len(h.Snippet)
+	}
+	return size
+}
+
+// docSize is the text of a fetched document in bytes.
+func docSize(d *store.Document) int {
+	size := len(d.ID) + len(d.Title) + len(d.URL) + len(d.Text)
+	for k, v := range d.Metadata {
+		size += len(k) + len(v)
+	}
+	return size
+}
+
+// nearestMean returns the element of xs whose size is nearest their mean
+// size, the first of equals.
+func nearestMean[T any](xs []sized[T]) sized[T] {
+	total := 0
+	for _, x := range xs {
+		total += x.size
+	}
+	mean := float64(total) / float64(len(xs))
+	best := xs[0]
+	for _, x := range xs[1:] {
+		if math.Abs(float64(x.size)-mean) < math.Abs(float64(best.size)-mean) {
+			best = x
+		}
+	}
+	return best
+}
+
+// sized is a value and its size in bytes.
+type sized[T any] struct {
+	size int
+	v    T
 }
 
 func (constantStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }

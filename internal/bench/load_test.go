@@ -3,13 +3,16 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -49,33 +52,81 @@ func TestRunLoadsTakeTurns(t *testing.T) {
 	}
 }
 
-func TestTypicalDocument(t *testing.T) {
-	var empty typicalDocument
-	if got := empty.store(); got != defaultConstant {
-		t.Errorf("no documents: %+v, want the default constant store", got)
+// TestTypicalAnswer checks that the constant store answers with the search
+// answer nearest the queries' mean size, and the document nearest the mean
+// size of their first hits.
+func TestTypicalAnswer(t *testing.T) {
+	ctx := t.Context()
+	if c, err := typicalAnswer(ctx, sizedStore{}, []Query{{ID: "q", Text: "0"}}); err != nil || !reflect.DeepEqual(c, defaultConstant) {
+		t.Errorf("nothing found: %+v, %v; want the default constant store", c, err)
 	}
-	var typ typicalDocument
-	for i := range 5000 {
-		typ.add(ingest.Document{Document: store.Document{
-			Title: strings.Repeat("t", 1+i%101), // median length 51
-			Text:  strings.Repeat("x", 10*(1+i%201)),
-		}})
+	var queries []Query
+	for i := range 5 {
+		queries = append(queries, Query{ID: strconv.Itoa(i), Text: strconv.Itoa([]int{3, 1, 5, 2, 4}[i])})
 	}
-	c := typ.store()
-	if len(c.title) < 41 || len(c.title) > 61 || len(c.text) < 810 || len(c.text) > 1210 {
-		t.Errorf("title %d, text %d bytes; want about the medians, 51 and 1010", len(c.title), len(c.text))
+	c, err := typicalAnswer(ctx, sizedStore{}, queries)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c != typ.store() {
-		t.Error("two calls differ")
+	hits, _ := c.Search(ctx, "anything", 3)
+	if len(hits) != 3 || hits[0].Snippet != strings.Repeat("s", 30) || hits[0].ID != "const-0" || hits[2].ID != "const-2" {
+		t.Errorf("search: %+v; want query 3's snippets, as const-0, const-1, const-2", hits)
 	}
-	hits, _ := c.Search(t.Context(), "q", 3)
-	if len(hits) != 3 || hits[0].Title != c.title || len([]rune(hits[0].Snippet)) != 302 {
-		t.Errorf("hits %+v", hits)
+	doc, _ := c.Fetch(ctx, "const-1")
+	if doc.ID != "const-1" || doc.Text != strings.Repeat("x", 300) || doc.Metadata["n"] != "3" {
+		t.Errorf("fetch: %+v; want the first hit of query 3", doc)
 	}
-	doc, _ := c.Fetch(t.Context(), "const-1")
-	if doc.ID != "const-1" || doc.Text != c.text {
-		t.Errorf("fetch %+v", doc)
+	if _, err := typicalAnswer(ctx, sizedStore{}, []Query{{ID: "bad", Text: "x"}}); err == nil {
+		t.Error("a failing search: no error")
 	}
+}
+
+// TestTypicalAnswerSciFact checks, on SciFact, that the constant store's
+// answers carry as much text as the local store's do over the load's
+// queries (sizes as typicalAnswer counts them; -v prints them).
+func TestTypicalAnswerSciFact(t *testing.T) {
+	c, st, constant := sciFactStore(t)
+	ctx := t.Context()
+	var search, fetch [2]float64 // local, constant
+	for _, q := range c.Queries {
+		for k, s := range []store.Store{st, constant} {
+			hits, err := s.Search(ctx, q.Text, 10)
+			if err != nil || len(hits) == 0 {
+				t.Fatalf("query %s: %d hits, %v", q.ID, len(hits), err)
+			}
+			d, err := s.Fetch(ctx, hits[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			search[k] += float64(hitsSize(hits)) / float64(len(c.Queries))
+			fetch[k] += float64(docSize(d)) / float64(len(c.Queries))
+		}
+	}
+	t.Logf("mean bytes a search: local %.0f, constant %.0f; a fetch: local %.0f, constant %.0f", search[0], search[1], fetch[0], fetch[1])
+	if math.Abs(search[1]/search[0]-1) > 0.02 || math.Abs(fetch[1]/fetch[0]-1) > 0.02 {
+		t.Error("the constant store's answers differ in size from the local store's by more than 2%")
+	}
+}
+
+// sizedStore answers query "n" with n hits whose snippets are 10n bytes,
+// and fetches document "n/0" as 100n bytes of text; other queries fail.
+type sizedStore struct{ constantStore }
+
+func (sizedStore) Search(_ context.Context, q string, limit int) ([]store.Hit, error) {
+	n, err := strconv.Atoi(q)
+	if err != nil {
+		return nil, err
+	}
+	var hits []store.Hit
+	for i := range min(n, limit) {
+		hits = append(hits, store.Hit{ID: fmt.Sprintf("%d/%d", n, i), Snippet: strings.Repeat("s", 10*n)})
+	}
+	return hits, nil
+}
+
+func (sizedStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+	n, _ := strconv.Atoi(strings.TrimSuffix(id, "/0"))
+	return &store.Document{ID: id, Text: strings.Repeat("x", 100*n), Metadata: map[string]string{"n": strconv.Itoa(n)}}, nil
 }
 
 // Calls under way when a round ends are finished and counted, not

@@ -49,7 +49,7 @@ func BenchmarkSearchFetch(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		st   store.Store
-	}{{"local", st}, {"constant", typical.store()}} {
+	}{{"local", st}, {"constant", typical}} {
 		b.Run(tc.name, func(b *testing.B) {
 			s, err := startServer(ctx, tc.st, 0, ClientHTTP)
 			if err != nil {
@@ -105,12 +105,9 @@ func BenchmarkSearchSerial(b *testing.B) {
 }
 
 // sciFactStore indexes SciFact from ../shared/data into a temporary folder
-// and opens it, with a constant store of its typical document; it skips
-// the benchmark when the collection is not there.
-func sciFactStore(b *testing.B) (*Collection, *blevestore.Store, *typicalDocument) {
-	return sciFactStoreT(b)
-}
-func sciFactStoreT(b testing.TB) (*Collection, *blevestore.Store, *typicalDocument) {
+// and opens it, with the constant store the benchmark compares it with; it
+// skips the benchmark when the collection is not there.
+func sciFactStore(b testing.TB) (*Collection, *blevestore.Store, constantStore) {
 	b.Helper()
 	dir, _ := filepath.Abs("../../../shared/data/scifact")
 	c, err := LoadBEIR(dir)
@@ -118,8 +115,7 @@ func sciFactStoreT(b testing.TB) (*Collection, *blevestore.Store, *typicalDocume
 		b.Skip("SciFact not present at " + dir)
 	}
 	idx := b.TempDir()
-	var typical typicalDocument
-	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler), &typical); err != nil {
+	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler)); err != nil {
 		b.Fatal(err)
 	}
 	st, err := blevestore.Open(idx, nil)
@@ -127,5 +123,9 @@ func sciFactStoreT(b testing.TB) (*Collection, *blevestore.Store, *typicalDocume
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return c, st, &typical
+	typical, err := typicalAnswer(context.Background(), st, c.Queries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, st, typical
 }
