@@ -62,17 +62,13 @@ type stemmer struct {
 }
 
 const (
-	stemShards   = 256
-	maxShardSize = 1024 // remembered stems per shard; past it the shard starts again
+	stemShards   = 32
+	maxShardSize = 8192 // remembered stems per shard; past it the shard starts again
 )
 
-// stemShard is a shard's words and their lock, alone on its cache lines:
-// the CPUs take read locks at every word, and a line two shards shared
-// would pass between them as if they were one.
 type stemShard struct {
 	mu    sync.RWMutex
 	stems map[string]stemmed
-	_     [128 - 24 - 8]byte
 }
 
 // stemmed is a stem in both the forms callers need, so neither allocates.

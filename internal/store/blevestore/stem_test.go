@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/english"
@@ -155,13 +154,5 @@ func TestAnalyzerStemmer(t *testing.T) {
 	}
 	if analyzerStemmer(nil) == nil {
 		t.Error("no stemmer for an analyzer without this package's stemming step")
-	}
-}
-
-// TestStemShardsApart checks that no two shards of the stem memory share a
-// cache line (nor a pair of lines, which processors fetch together).
-func TestStemShardsApart(t *testing.T) {
-	if size := unsafe.Sizeof(stemShard{}); size%128 != 0 {
-		t.Errorf("a stem shard is %d bytes, not a multiple of 128", size)
 	}
 }
