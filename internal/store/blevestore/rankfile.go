@@ -176,7 +176,7 @@ const (
 	storedBody
 	storedURL
 	storedMeta  // in a document's only passage, fieldPMeta; else ""
-	storedWords // the body's word list (appendWordList)
+	storedWords // the body's word list (wordLister.appendWordList)
 	storedValues
 )
 

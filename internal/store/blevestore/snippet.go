@@ -17,9 +17,9 @@ const snippetChars = 300
 // terms, cut at word boundaries with "…" where it cuts the text. A body
 // without any query term gives its opening.
 //
-// words is the body's word list (appendWordList), when the ranking file
-// keeps one: the query's words are then looked up in it instead of in the
-// text.
+// words is the body's word list (wordLister.appendWordList), when the
+// ranking file keeps one: the query's words are then looked up in it
+// instead of in the text.
 func snippet(m *termMatcher, body, words string) string {
 	var store [32]termHit
 	hits, ok := m.findListed(body, words, store[:0])
@@ -130,8 +130,9 @@ func (m *termMatcher) find(body string, hits []termHit) []termHit {
 // stem (one byte). The words are nextWord's, stemmed as termMatcher.match
 // stems them, so the list holds every word find could match; a hash is
 // only a hint, and each word it points to is matched from the text as find
-// would.
-const wordListFormat = 1
+// would. (Format 1, in one commit of the development history, kept two
+// bytes of the hash: its lists are not read.)
+const wordListFormat = 2
 
 // wordLister makes word lists. It remembers the hashes of the words it
 // has seen, in a table where a word's place is fixed by its (maphash)
@@ -197,10 +198,11 @@ func stemHash(stem string) uint8 {
 	return uint8(h ^ h>>8 ^ h>>16 ^ h>>24)
 }
 
-// findListed is find for a body with a word list: it matches only the words
-// whose stem hash is one of the terms' (a few in a hundred others too). It returns false, and hits as they
-// were, when words is not a list of this format. A damaged list costs
-// matches, never a wrong one: every word it points to is matched from body.
+// findListed is find for a body with a word list: it matches only the
+// words whose stem hash is one of the terms' (and a few in a hundred others
+// with it). It returns false, and hits as they were, when words is not a
+// list of this format. A damaged list costs matches, never a wrong one:
+// every word it points to is matched from body.
 func (m *termMatcher) findListed(body, words string, hits []termHit) ([]termHit, bool) {
 	if len(words) == 0 || words[0] != wordListFormat {
 		return hits, false

@@ -355,8 +355,10 @@ func TestFindListedDamagedList(t *testing.T) {
 	if _, ok := m.findListed(text, "", nil); ok {
 		t.Error("an empty list was taken for a word list")
 	}
-	if _, ok := m.findListed(text, "\x02"+string(words[1:]), nil); ok {
-		t.Error("a list of another format was read")
+	for _, format := range []byte{wordListFormat - 1, wordListFormat + 1} {
+		if _, ok := m.findListed(text, string(format)+string(words[1:]), nil); ok {
+			t.Errorf("a list of format %d was read", format)
+		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 2000 {
