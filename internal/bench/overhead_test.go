@@ -92,7 +92,6 @@ func BenchmarkSearchSerial(b *testing.B) {
 	}
 	defer s.stop()
 	runtime.GC()
-	b.ResetTimer()
 	cpu := processCPU()
 	for i := 0; b.Loop(); i++ {
 		if _, err := s.search(ctx, c.Queries[i%len(c.Queries)].Text); err != nil {
@@ -107,25 +106,25 @@ func BenchmarkSearchSerial(b *testing.B) {
 // sciFactStore indexes SciFact from ../shared/data into a temporary folder
 // and opens it, with the constant store the benchmark compares it with; it
 // skips the benchmark when the collection is not there.
-func sciFactStore(b testing.TB) (*Collection, *blevestore.Store, constantStore) {
-	b.Helper()
+func sciFactStore(tb testing.TB) (*Collection, *blevestore.Store, constantStore) {
+	tb.Helper()
 	dir, _ := filepath.Abs("../../../shared/data/scifact")
 	c, err := LoadBEIR(dir)
 	if err != nil {
-		b.Skip("SciFact not present at " + dir)
+		tb.Skip("SciFact not present at " + dir)
 	}
-	idx := b.TempDir()
+	idx := tb.TempDir()
 	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler)); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	st, err := blevestore.Open(idx, nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { st.Close() })
 	typical, err := typicalAnswer(context.Background(), st, c.Queries)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c, st, typical
 }
