@@ -72,6 +72,10 @@ type Report struct {
 
 	// Search is the search tool over MCP at concurrency 1 (default result count).
 	Search Latency `json:"search"`
+	// SearchConstant is the same over the constant store, measured in turns
+	// with Search: the part of its latency that is the MCP layer's, HTTP's
+	// and the client's, which no store can take away.
+	SearchConstant Latency `json:"search_constant_store"`
 	// StoreRetrieve and StoreSnippets split one store search (no MCP) into
 	// ranking and snippet extraction, in mean milliseconds per search.
 	StoreRetrieveMS float64 `json:"store_retrieve_ms"`
@@ -213,16 +217,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.Quality = Evaluate(rankings, c.Qrels)
 
 	opts.Stage("measuring search latency at concurrency 1")
-	runtime.GC() // the quality run's garbage is not this measurement's
-	var lat []time.Duration
-	for i := range max(opts.LatencyCalls, len(c.Queries)) {
-		t := time.Now()
-		if _, err := speed.search(ctx, c.Queries[i%len(c.Queries)].Text); err != nil {
-			return nil, err
+	query := func(i int) string { return c.Queries[i%len(c.Queries)].Text }
+	searchOp := func(s *server) func(context.Context, int) error {
+		return func(ctx context.Context, i int) error {
+			_, err := s.search(ctx, query(i))
+			return err
 		}
-		lat = append(lat, time.Since(t))
 	}
-	rep.Search = summarize(lat)
+	lat, err := serialLatencies(ctx, max(opts.LatencyCalls, len(c.Queries)), latencyRound, searchOp(speed), searchOp(constant))
+	if err != nil {
+		return nil, err
+	}
+	rep.Search, rep.SearchConstant = summarize(lat[0]), summarize(lat[1])
 
 	if timer, ok := any(st).(SearchTimer); ok {
 		n0, r0, s0 := timer.SearchTimings()
@@ -238,15 +244,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
-	query := func(i int) string { return c.Queries[i%len(c.Queries)].Text }
 	for _, n := range opts.Concurrency {
 		opts.Stage("throughput at concurrency %d", n)
 		// The three take turns, so that the machine's speed, which may
 		// change while it runs, does not favour one of them.
-		loads := runLoads(ctx, n, opts.Duration, loadRound, func(ctx context.Context, i int) error {
-			_, err := speed.search(ctx, query(i))
-			return err
-		}, speed.searchFetch(query), constant.searchFetch(query))
+		loads := runLoads(ctx, n, opts.Duration, loadRound, searchOp(speed), speed.searchFetch(query), constant.searchFetch(query))
 		rep.SearchLoad = append(rep.SearchLoad, loads[0])
 		rep.SearchFetchLoad = append(rep.SearchFetchLoad, loads[1])
 		rep.ConstantFetchLoad = append(rep.ConstantFetchLoad, loads[2])

@@ -20,7 +20,7 @@ func TestRunSynthetic(t *testing.T) {
 	if rep.Documents != 300 || rep.Quality.Queries == 0 || rep.Quality.Recall100 < 0.9 {
 		t.Errorf("report %+v: want 300 documents and the generated queries' sources found", rep.Quality)
 	}
-	if rep.Search.Calls == 0 || len(rep.SearchFetchLoad) != 2 || len(rep.ConstantFetchLoad) != 2 || rep.ThroughputRatio <= 0 {
+	if rep.Search.Calls == 0 || rep.SearchConstant.Calls != rep.Search.Calls || len(rep.SearchFetchLoad) != 2 || len(rep.ConstantFetchLoad) != 2 || rep.ThroughputRatio <= 0 {
 		t.Errorf("speed sections missing: %+v", rep)
 	}
 	var table, svg bytes.Buffer

@@ -81,6 +81,32 @@ func runLoads(ctx context.Context, n int, d, round time.Duration, ops ...func(ct
 	return out
 }
 
+// latencyRound is how many calls each operation makes at a time in
+// serialLatencies.
+const latencyRound = 100
+
+// serialLatencies calls each operation calls times, one call at a time, and
+// returns the durations of each one's calls. Like runLoads, the operations
+// take turns, round calls at a time, each turn starting with the garbage of
+// the last collected, so that comparing them is fair on a machine whose
+// speed changes while it runs. Call i of each operation gets query index i.
+func serialLatencies(ctx context.Context, calls, round int, ops ...func(ctx context.Context, i int) error) ([][]time.Duration, error) {
+	out := make([][]time.Duration, len(ops))
+	for from := 0; from < calls; from += round {
+		for k, op := range ops {
+			runtime.GC()
+			for i := from; i < min(from+round, calls); i++ {
+				t := time.Now()
+				if err := op(ctx, i); err != nil {
+					return nil, err
+				}
+				out[k] = append(out[k], time.Since(t))
+			}
+		}
+	}
+	return out, nil
+}
+
 // loadRun is what a measurement collected.
 type loadRun struct {
 	calls   []time.Duration

@@ -52,6 +52,40 @@ func TestRunLoadsTakeTurns(t *testing.T) {
 	}
 }
 
+// TestSerialLatenciesTakeTurns checks that the latency measurement calls
+// each operation as often, one call at a time, in turns of a round, each
+// with the same query indexes, and stops at an error.
+func TestSerialLatenciesTakeTurns(t *testing.T) {
+	var calls []string
+	op := func(name string) func(context.Context, int) error {
+		return func(_ context.Context, i int) error {
+			calls = append(calls, name+strconv.Itoa(i))
+			return nil
+		}
+	}
+	lat, err := serialLatencies(t.Context(), 5, 2, op("a"), op("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "a0 a1 b0 b1 a2 a3 b2 b3 a4 b4"
+	if got := strings.Join(calls, " "); got != want {
+		t.Errorf("calls %s, want %s", got, want)
+	}
+	if len(lat) != 2 || len(lat[0]) != 5 || len(lat[1]) != 5 {
+		t.Errorf("latencies %v: want five of each", lat)
+	}
+
+	fail := func(_ context.Context, i int) error {
+		if i == 1 {
+			return errors.New("call failed")
+		}
+		return nil
+	}
+	if _, err := serialLatencies(t.Context(), 4, 2, op("a"), fail); err == nil || err.Error() != "call failed" {
+		t.Errorf("error %v, want the failed call's", err)
+	}
+}
+
 // TestTypicalAnswer checks that the constant store answers with the search
 // answer nearest the queries' mean size, and the document nearest the mean
 // size of their first hits.

@@ -18,6 +18,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	p("index build\t%.2f s\t%.0f docs/s\t%.1f MiB on disk\tpeak RSS %.0f MiB", r.IndexSeconds, r.IndexDocsPerSecond, r.IndexSizeMiB, r.IndexPeakRSSMiB)
 	p("start-up\t%.0f ms (open an existing index)", r.StartupMS)
 	p("search, MCP, c=1\tp50 %.2f ms\tp95 %.2f ms\tp99 %.2f ms\t(%d calls)", r.Search.P50, r.Search.P95, r.Search.P99, r.Search.Calls)
+	p("  constant store\tp50 %.2f ms\tp95 %.2f ms\tp99 %.2f ms\t(in turns with the above: the MCP layer alone)",
+		r.SearchConstant.P50, r.SearchConstant.P95, r.SearchConstant.P99)
 	p("store search split\tranking %.2f ms\tsnippets %.2f ms\t(mean per search, no MCP)", r.StoreRetrieveMS, r.StoreSnippetsMS)
 	p("serving\tpeak RSS %.0f MiB", r.ServingPeakRSSMiB)
 	p("")
