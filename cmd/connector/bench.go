@@ -44,6 +44,19 @@ func (e env) bench(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
+	// Flags are checked before the run, which may index for minutes.
+	usage := func(format string, args ...any) int {
+		fmt.Fprintf(e.stderr, "connector bench: "+format+"\n", args...)
+		return exitUsage
+	}
+	switch {
+	case synthetic < 0:
+		return usage("--synthetic %d: give a positive number of documents", synthetic)
+	case duration <= 0:
+		return usage("--duration %s: give a positive length, such as 3s", duration)
+	case client != bench.ClientHTTP && client != bench.ClientSDK:
+		return usage("--client %q: give %q or %q", client, bench.ClientHTTP, bench.ClientSDK)
+	}
 	var coll *bench.Collection
 	switch {
 	case synthetic > 0 && len(c.args) == 0:
@@ -51,12 +64,10 @@ func (e env) bench(ctx context.Context, args []string) int {
 	case synthetic == 0 && len(c.args) == 1:
 		var err error
 		if coll, err = bench.LoadBEIR(c.args[0]); err != nil {
-			fmt.Fprintf(e.stderr, "connector bench: %v\n", err)
-			return exitUsage
+			return usage("%v", err)
 		}
 	default:
-		fmt.Fprintln(e.stderr, "connector bench: give one BEIR folder (e.g. ../shared/data/scifact) or --synthetic N")
-		return exitUsage
+		return usage("give one BEIR folder (e.g. ../shared/data/scifact) or --synthetic N")
 	}
 	opts := bench.Options{
 		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger, Client: client,
@@ -66,24 +77,33 @@ func (e env) bench(ctx context.Context, args []string) int {
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "connector bench: --cpuprofile: %v\n", err)
-			return exitUsage
+			return usage("--cpuprofile: %v", err)
 		}
 		defer f.Close()
 		opts.CPUProfile = f
 	}
+	// The plot's file is made now, so that a path that cannot be written
+	// fails before the run rather than after it; a failed run removes it.
+	var plot *os.File
+	if plotFile != "" {
+		var err error
+		if plot, err = os.Create(plotFile); err != nil {
+			return usage("--plot: %v", err)
+		}
+		defer plot.Close()
+	}
 	rep, err := bench.Run(ctx, opts)
 	if err != nil {
+		if plot != nil {
+			os.Remove(plotFile)
+		}
 		fmt.Fprintf(e.stderr, "connector bench: %v\n", err)
 		return exitFailure
 	}
-	if plotFile != "" {
-		f, err := os.Create(plotFile)
-		if err == nil {
-			err = rep.WritePlot(f)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+	if plot != nil {
+		err := rep.WritePlot(plot)
+		if cerr := plot.Close(); err == nil {
+			err = cerr
 		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "connector bench: plot: %v\n", err)

@@ -591,6 +591,30 @@ func TestOpenAIStore(t *testing.T) {
 	}
 }
 
+// TestBenchFlags checks that bench refuses bad flags at once, naming the
+// flag, before it indexes anything, and leaves no plot file behind.
+func TestBenchFlags(t *testing.T) {
+	dir := t.TempDir()
+	plot := filepath.Join(dir, "missing", "plot.svg")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--synthetic", "-5"}, "--synthetic -5"},
+		{[]string{"--duration", "0s", "--synthetic", "10"}, "--duration 0s"},
+		{[]string{"--duration", "-1s", "--synthetic", "10"}, "--duration -1s"},
+		{[]string{"--client", "curl", "--synthetic", "10"}, `--client "curl"`},
+		{[]string{"--plot", plot, "--synthetic", "10"}, "--plot"},
+		{[]string{"--synthetic", "10", "extra"}, "give one BEIR folder"},
+		{[]string{filepath.Join(dir, "nowhere")}, "nowhere"},
+	} {
+		_, stderr, code := runCLI(t, dir, nil, append([]string{"bench"}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "indexing") {
+			t.Errorf("bench %v: exit %d, stderr %q; want %d naming %q, before indexing", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+}
+
 // TestBenchSmoke runs `connector bench` on Cranfield once: it completes and
 // its quality is far above chance (the targets are the benchmark's to report).
 func TestBenchSmoke(t *testing.T) {
