@@ -3,10 +3,12 @@ package blevestore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,6 +109,80 @@ func TestIncrementalSync(t *testing.T) {
 	if err != nil || len(hits) != 0 {
 		t.Errorf("deleted document still found: %v %v", hits, err)
 	}
+}
+
+// TestSyncManyBatches runs an index run long enough for several batches to
+// be written in the background at once, then an incremental run over it
+// that updates and deletes documents in every batch, then one cancelled
+// with batches under way: every document ends up as the last successful
+// run left it.
+func TestSyncManyBatches(t *testing.T) {
+	const n = 600 // two records (document and passage) each: fifteen batches of 80
+	docs := func(version string, keep func(i int) bool) []ingest.Document {
+		var out []ingest.Document
+		for i := range n {
+			if keep(i) {
+				out = append(out, doc(fmt.Sprintf("d%05d", i), fmt.Sprintf("text %d of version %s", i, version)))
+			}
+		}
+		return out
+	}
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}, batchRecords: 80}
+	if sum := mustSync(t, dir, opts, docs("one", func(int) bool { return true })); sum.Added != n || sum.Documents != n {
+		t.Fatalf("first run: %+v", sum)
+	}
+	// Every third document changes and every seventh goes.
+	second := docs("two", func(i int) bool { return i%7 != 0 })
+	for i := range second {
+		if j, _ := strconv.Atoi(second[i].ID[1:]); j%3 != 0 {
+			second[i].Text = strings.Replace(second[i].Text, "two", "one", 1)
+		}
+	}
+	sum := mustSync(t, dir, opts, second)
+	if want := n - (n+6)/7; sum.Documents != uint64(want) || sum.Deleted != (n+6)/7 {
+		t.Fatalf("second run: %+v, want %d documents", sum, want)
+	}
+	check := func(st *Store) {
+		t.Helper()
+		for i := range n {
+			id := fmt.Sprintf("d%05d", i)
+			d, err := st.Fetch(t.Context(), id)
+			switch {
+			case i%7 == 0:
+				if err == nil {
+					t.Errorf("%s was deleted but is still there", id)
+				}
+			case err != nil:
+				t.Errorf("fetch %s: %v", id, err)
+			case i%3 == 0 && !strings.HasSuffix(d.Text, "version two"), i%3 != 0 && !strings.HasSuffix(d.Text, "version one"):
+				t.Errorf("%s: text %q", id, d.Text)
+			}
+		}
+	}
+	check(mustOpen(t, dir))
+
+	// A run cancelled while batches are being written leaves the index as
+	// it was.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s, err := NewSyncer(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range docs("three", func(int) bool { return true }) {
+		if i == n/2 {
+			cancel()
+		}
+		if _, err := s.Add(ctx, d); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("add after cancel: %v", err)
+			}
+			break
+		}
+	}
+	s.Abort()
+	check(mustOpen(t, dir))
 }
 
 func TestSyncScopesDeletesToItsRoots(t *testing.T) {
