@@ -13,7 +13,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
@@ -394,6 +393,9 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx.Close()
+	if err := writeChecksums(t.Context(), filepath.Join(dir, cur)); err != nil { // as that version wrote them
+		t.Fatal(err)
+	}
 
 	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a})
 	if !sum.Rebuilt || sum.Documents != 2 {
@@ -481,9 +483,12 @@ func TestDamagedRankingFile(t *testing.T) {
 	}
 
 	// Serving refuses it with the way out, rather than answering wrongly.
-	_, err := Open(dir, slog.New(slog.DiscardHandler))
-	if err == nil || !errors.Is(err, bm25.ErrCorrupt) || !strings.Contains(err.Error(), "connector index") {
-		t.Fatalf("Open = %v, want a damaged-file error that says to run connector index", err)
+	damaged := mustOpen(t, dir)
+	if _, err := damaged.Ready(t.Context()); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "connector index") {
+		t.Fatalf("Ready = %v, want a damaged-file error that says to run connector index", err)
+	}
+	if _, err := damaged.Search(t.Context(), "bravo", 10); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Search = %v, want ErrDamaged", err)
 	}
 
 	// The next index run, even with nothing changed, rebuilds it.

@@ -35,12 +35,23 @@ type manifestDoc struct {
 	Passages uint32 // passage records of the document (0 in generations of schema 1)
 }
 
-const manifestVersion = 1
+// manifestVersion 2 marks generations that carry a checksum file; version
+// 1 generations are read, unverified, until the next index run replaces them.
+const manifestVersion = 2
+
+// manifestVersionOf returns the version of a generation's manifest.
+func manifestVersionOf(genPath string) (int, error) {
+	m, err := readManifest(genPath)
+	if err != nil {
+		return 0, err
+	}
+	return m.Version, nil
+}
 
 func readManifest(genPath string) (*manifest, error) {
 	f, err := os.Open(filepath.Join(genPath, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("index generation %s has no %s: delete the index folder and run `connector index` again", genPath, manifestFile)
+		return nil, fmt.Errorf("%s is missing", manifestFile)
 	}
 	if err != nil {
 		return nil, err
@@ -50,8 +61,8 @@ func readManifest(genPath string) (*manifest, error) {
 	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&m); err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
-	if m.Version != manifestVersion {
-		return nil, fmt.Errorf("read %s: version %d, want %d", f.Name(), m.Version, manifestVersion)
+	if m.Version < 1 || m.Version > manifestVersion {
+		return nil, fmt.Errorf("read %s: version %d, want 1 to %d", f.Name(), m.Version, manifestVersion)
 	}
 	for _, d := range m.Docs {
 		if int(d.File) >= len(m.Files) {
@@ -68,6 +79,11 @@ func readManifest(genPath string) (*manifest, error) {
 
 func writeManifest(genPath string, m *manifest) error {
 	m.Version = manifestVersion
+	return writeManifestVersion(genPath, m)
+}
+
+// writeManifestVersion writes m as it is, whatever its version.
+func writeManifestVersion(genPath string, m *manifest) error {
 	path := filepath.Join(genPath, manifestFile)
 	f, err := os.Create(path)
 	if err != nil {

@@ -104,27 +104,29 @@ func storePassages(ctx context.Context, r index.IndexReader, ids []string, stems
 	chunks := make(chan *passageChunk, cap(listers))
 	g.Go(func() error {
 		defer close(chunks)
-		for from := 0; from < len(ids); from += chunkPassages {
-			c := &passageChunk{ids: ids[from:min(from+chunkPassages, len(ids))], done: make(chan struct{})}
-			var l *wordLister
-			select {
-			case l = <-listers:
-			case <-ctx.Done():
-				return ctx.Err()
+		return catch(func() error {
+			for from := 0; from < len(ids); from += chunkPassages {
+				c := &passageChunk{ids: ids[from:min(from+chunkPassages, len(ids))], done: make(chan struct{})}
+				var l *wordLister
+				select {
+				case l = <-listers:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				readers.Go(func() {
+					c.err = catch(func() error { return c.read(r, l) })
+					listers <- l
+					close(c.done)
+				})
+				select {
+				case chunks <- c:
+				case <-ctx.Done():
+					<-c.done
+					return ctx.Err()
+				}
 			}
-			readers.Go(func() {
-				c.err = c.read(r, l)
-				listers <- l
-				close(c.done)
-			})
-			select {
-			case chunks <- c:
-			case <-ctx.Done():
-				<-c.done
-				return ctx.Err()
-			}
-		}
-		return nil
+			return nil
+		})
 	})
 	g.Go(func() error {
 		for c := range chunks {

@@ -36,8 +36,13 @@ type Store struct {
 	logger *slog.Logger
 
 	mu     sync.RWMutex // held for reading by every search and fetch; for writing to swap generations
-	gen    *generation
+	gen    *generation  // nil while the index is damaged
 	closed bool
+	// damage says why nothing is served, while gen is nil.
+	damage error
+	// failed is the last generation that could not be opened, so that a
+	// reload does not try it again until CURRENT names another.
+	failed string
 
 	ranking ranking
 	stems   stemmer
@@ -67,24 +72,39 @@ func (g *generation) close() error {
 
 // Open opens the index in dir for serving. It returns an error wrapping
 // ErrNoIndex when no index run has committed one there yet.
+//
+// A damaged index (CURRENT or the generation it names unreadable, or a file
+// that differs from its checksum) opens too, serving nothing: Ready, Search
+// and Fetch report the damage and the way out, and Watch switches to the
+// next generation an index run commits.
 func Open(dir string, logger *slog.Logger) (*Store, error) {
+	s := &Store{dir: dir, logger: logger, ranking: defaultRanking}
 	name, err := readCurrent(dir)
-	if err != nil {
+	if errors.Is(err, ErrNoIndex) {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	gen, err := openGeneration(dir, name)
+	if err == nil {
+		s.gen, err = openGeneration(dir, name)
+	}
 	if err != nil {
-		return nil, err
+		s.damage, s.failed = damaged(dir, name, err), name
+		logger.Error("the index cannot be served", "err", s.damage)
+		return s, nil
 	}
-	if gen.schema != schemaVersion {
+	if s.gen.schema != schemaVersion {
 		logger.Warn("index was built by another version of connector; run `connector index` again to rebuild it",
-			"index", dir, "schema", gen.schema, "want_schema", schemaVersion)
+			"index", dir, "schema", s.gen.schema, "want_schema", schemaVersion)
 	}
-	return &Store{dir: dir, logger: logger, gen: gen, ranking: defaultRanking}, nil
+	return s, nil
 }
 
+// openGeneration verifies a generation's files against its checksums and
+// opens it.
 func openGeneration(dir, name string) (*generation, error) {
 	path := filepath.Join(dir, name)
+	if err := verifyGeneration(context.Background(), path); err != nil {
+		return nil, err
+	}
 	idx, err := bleve.OpenUsing(path, map[string]any{"read_only": true})
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", path, err)
@@ -136,27 +156,38 @@ func (s *Store) Generation() string {
 }
 
 // Reload switches to the generation CURRENT names, if it changed, and reports
-// whether it did. Searches in flight finish on the old generation first.
+// whether it did. Searches in flight finish on the old generation first. A
+// generation that cannot be opened leaves the store as it was: serving the
+// previous generation, or reporting the damage.
 func (s *Store) Reload() (bool, error) {
 	name, err := readCurrent(s.dir)
 	if err != nil {
 		return false, err
 	}
-	if name == s.Generation() {
+	s.mu.RLock()
+	same := name == s.failed || (s.gen != nil && s.gen.name == name)
+	s.mu.RUnlock()
+	if same {
 		return false, nil
 	}
 	gen, err := openGeneration(s.dir, name)
+	s.mu.Lock()
 	if err != nil {
+		err = damaged(s.dir, name, err)
+		s.failed = name
+		if s.gen == nil {
+			s.damage = err
+		}
+		s.mu.Unlock()
 		return false, err
 	}
-	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		gen.close()
 		return false, errors.New("store is closed")
 	}
 	old := s.gen
-	s.gen = gen
+	s.gen, s.damage, s.failed = gen, nil, ""
 	s.mu.Unlock()
 	if old != nil {
 		if err := old.close(); err != nil {
@@ -173,6 +204,7 @@ func (s *Store) Watch(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var last string // the last failure logged, so that one is not logged every tick
 	for {
 		select {
 		case <-ctx.Done():
@@ -180,9 +212,17 @@ func (s *Store) Watch(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			switched, err := s.Reload()
 			switch {
-			case err != nil:
-				s.logger.Error("reload index failed; still serving the previous generation", "index", s.dir, "err", err)
-			case switched:
+			case err != nil && err.Error() != last:
+				last = err.Error()
+				if s.Generation() == "" {
+					s.logger.Error("reload index failed; serving nothing until the index is rebuilt", "index", s.dir, "err", err)
+				} else {
+					s.logger.Error("reload index failed; still serving the previous generation", "index", s.dir, "err", err)
+				}
+			case err == nil:
+				last = ""
+			}
+			if switched {
 				s.logger.Info("index reloaded", "index", s.dir, "generation", s.Generation())
 			}
 		}
@@ -194,7 +234,12 @@ func (s *Store) Watch(ctx context.Context, interval time.Duration) {
 func (s *Store) acquire() (*generation, error) {
 	s.mu.RLock()
 	if s.closed || s.gen == nil {
+		closed, err := s.closed, s.damage
 		s.mu.RUnlock()
+		if err != nil && !closed {
+			return nil, &store.Unavailable{Class: "index_damaged",
+				Reason: "the document index is damaged and cannot be searched until the server's operator rebuilds it", Err: err}
+		}
 		return nil, errors.New("index is closed")
 	}
 	return s.gen, nil

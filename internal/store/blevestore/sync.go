@@ -66,6 +66,8 @@ type SyncOptions struct {
 
 	tokenFilters []string // another analysis chain, for the relevance experiments
 	batchRecords int      // records a batch holds; 0 means batchDocs (tests make it small)
+	minFree      int64    // free disk space kept in hand; 0 means minFreeBytes (tests make it small)
+	beforeBatch  func()   // called where each batch is written, for tests that make it fail
 }
 
 // Summary reports what a committed run changed.
@@ -123,7 +125,7 @@ type entry struct {
 
 // NewSyncer locks the index folder (creating it if needed) and prepares a new
 // generation from the current one. Call Commit or Abort exactly once.
-func NewSyncer(ctx context.Context, dir string, opts SyncOptions) (s *Syncer, err error) {
+func NewSyncer(ctx context.Context, dir string, opts SyncOptions) (*Syncer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create index folder: %w", err)
 	}
@@ -142,88 +144,75 @@ func NewSyncer(ctx context.Context, dir string, opts SyncOptions) (s *Syncer, er
 	if opts.batchRecords <= 0 {
 		opts.batchRecords = batchDocs
 	}
-	s = &Syncer{
-		dir: dir, opts: opts, logger: logger, lock: lock,
-		rootIdx: map[string]uint32{},
-		fileIdx: map[manifestSource]uint32{},
-		docs:    map[string]*entry{},
-		kept:    map[manifestSource]bool{},
+	if opts.minFree <= 0 {
+		opts.minFree = minFreeBytes
 	}
-	defer func() {
-		if err != nil {
-			s.Abort()
-		}
-	}()
-	if err := s.prepare(ctx); err != nil {
+	s := &Syncer{dir: dir, opts: opts, logger: logger, lock: lock}
+	s.reset()
+	if err := catch(func() error { return s.prepare(ctx) }); err != nil {
+		logPanic(logger, err)
+		s.Abort()
 		return nil, err
 	}
 	return s, nil
 }
 
+// reset forgets what the run knew of the previous generation.
+func (s *Syncer) reset() {
+	s.roots, s.files = nil, nil
+	s.rootIdx = map[string]uint32{}
+	s.fileIdx = map[manifestSource]uint32{}
+	s.docs = map[string]*entry{}
+	s.kept = map[manifestSource]bool{}
+}
+
 func (s *Syncer) prepare(ctx context.Context) error {
 	base, err := readCurrent(s.dir)
 	if err != nil && !errors.Is(err, ErrNoIndex) {
-		return err
+		err = damaged(s.dir, "", err)
+		if !s.opts.Prune {
+			return err
+		}
+		s.logger.Warn("rebuilding the damaged index from this run's sources", "err", err)
+		base = ""
 	}
 	gens, err := generations(s.dir)
 	if err != nil {
 		return fmt.Errorf("list index generations: %w", err)
 	}
-	s.base = base
-	baseN, _ := genNumber(base)
-	next := baseN + 1
+	next, _ := genNumber(base)
 	for _, g := range gens {
 		n, _ := genNumber(g)
-		if n > baseN { // left by a run that never committed
+		switch {
+		case base == "": // CURRENT is missing or unreadable: keep them all
+			next = max(next, n)
+		case n > next: // left by a run that never committed
 			s.logger.Info("removing unfinished index generation", "generation", g)
 			if err := os.RemoveAll(filepath.Join(s.dir, g)); err != nil {
 				return fmt.Errorf("remove unfinished generation: %w", err)
 			}
 		}
 	}
-	s.genName = genName(next)
+	s.base = base
+	s.genName = genName(next + 1)
 	s.genPath = filepath.Join(s.dir, s.genName)
 
 	if base != "" {
-		basePath := filepath.Join(s.dir, base)
-		m, err := readManifest(basePath)
-		if err != nil {
+		if err := s.readBase(ctx); err != nil {
+			err = damaged(s.dir, base, err)
+			if !s.opts.Prune {
+				return err
+			}
+			s.logger.Warn("rebuilding the damaged index from this run's sources", "err", err)
+			s.dropBase()
+		} else if err := s.copyBase(); err != nil {
 			return err
-		}
-		s.loadManifest(m)
-		schema, err := readSchema(basePath)
-		if err != nil {
-			return err
-		}
-		s.rebuild = schema != schemaVersion
-		if !s.rebuild {
-			if ranks, err := bm25.Open(filepath.Join(basePath, rankFileName)); err != nil {
-				s.logger.Warn("the index's ranking file is missing or damaged; rebuilding the index", "generation", base, "err", err)
-				s.rebuild = true
-			} else {
-				ranks.Close()
-			}
-		}
-		if !s.rebuild {
-			if err := cloneIndex(basePath, s.genPath); err != nil {
-				return fmt.Errorf("copy index generation %s: %w", base, err)
-			}
-			s.idx, err = bleve.Open(s.genPath)
-			if err != nil {
-				return fmt.Errorf("open new index generation: %w", err)
-			}
-		} else {
-			if schema != schemaVersion {
-				s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
-			}
-			s.baseIdx, err = bleve.OpenUsing(basePath, map[string]any{"read_only": true})
-			if err != nil {
-				return fmt.Errorf("open index generation %s: %w", base, err)
-			}
 		}
 	}
+	if err := s.roomFor(0); err != nil {
+		return err
+	}
 	if s.idx == nil {
-		var err error
 		m, err := newMapping(s.opts.tokenFilters)
 		if err != nil {
 			return fmt.Errorf("index mapping: %w", err)
@@ -236,6 +225,77 @@ func (s *Syncer) prepare(ctx context.Context) error {
 	s.sum.Rebuilt = s.rebuild
 	s.batch = s.idx.NewBatch()
 	return ctx.Err()
+}
+
+// readBase checks the files of the generation the run starts from and
+// reads its manifest and schema; an error here means the generation is
+// damaged.
+func (s *Syncer) readBase(ctx context.Context) error {
+	basePath := filepath.Join(s.dir, s.base)
+	if err := verifyGeneration(ctx, basePath, rankFileName); err != nil {
+		return err
+	}
+	m, err := readManifest(basePath)
+	if err != nil {
+		return err
+	}
+	s.loadManifest(m)
+	schema, err := readSchema(basePath)
+	if err != nil {
+		return err
+	}
+	s.rebuild = schema != schemaVersion
+	if schema != schemaVersion {
+		s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
+	} else if ranks, err := bm25.Open(filepath.Join(basePath, rankFileName)); err != nil {
+		s.logger.Warn("the index's ranking file is missing or damaged; rebuilding the index", "generation", s.base, "err", err)
+		s.rebuild = true
+	} else {
+		ranks.Close()
+	}
+	if s.rebuild {
+		s.baseIdx, err = bleve.OpenUsing(basePath, map[string]any{"read_only": true})
+		if err != nil {
+			return fmt.Errorf("open index generation %s: %w", s.base, err)
+		}
+	}
+	return nil
+}
+
+// copyBase starts the new generation as a copy of the base, unless the run
+// rebuilds it.
+func (s *Syncer) copyBase() error {
+	if s.rebuild {
+		return nil
+	}
+	basePath := filepath.Join(s.dir, s.base)
+	if err := cloneIndex(basePath, s.genPath); err != nil {
+		return fmt.Errorf("copy index generation %s: %w", s.base, err)
+	}
+	var err error
+	s.idx, err = bleve.Open(s.genPath)
+	if err != nil {
+		return fmt.Errorf("open index generation %s: %w", s.genPath, err)
+	}
+	return nil
+}
+
+// dropBase forgets a base generation that could not be read, and whatever
+// of it the run had opened or copied, so that the run starts a new index.
+func (s *Syncer) dropBase() {
+	if s.idx != nil {
+		_ = catch(s.idx.Close)
+		s.idx = nil
+	}
+	if s.baseIdx != nil {
+		_ = catch(s.baseIdx.Close)
+		s.baseIdx = nil
+	}
+	if err := os.RemoveAll(s.genPath); err != nil {
+		s.logger.Warn("remove unfinished index generation", "path", s.genPath, "err", err)
+	}
+	s.base, s.rebuild = "", false
+	s.reset()
 }
 
 // readSchema opens a generation read-only just long enough to read its schema version.
@@ -425,8 +485,20 @@ func (s *Syncer) flush(ctx context.Context) error {
 			return err
 		}
 	}
+	// The batch's segment, and merges of it, take up to about its text's
+	// size again on disk.
+	if err := s.roomFor(int64(s.batchSize)); err != nil {
+		return err
+	}
 	b, done := s.batch, make(chan error, 1)
-	go func() { done <- s.idx.Batch(b) }()
+	go func() {
+		done <- catch(func() error {
+			if s.opts.beforeBatch != nil {
+				s.opts.beforeBatch()
+			}
+			return s.idx.Batch(b)
+		})
+	}()
 	s.writing = append(s.writing, done)
 	// A fresh batch, not Reset: scorch may still be ranging over the old
 	// batch's map in a goroutine after Batch returns.
@@ -474,6 +546,7 @@ func (s *Syncer) Commit(ctx context.Context) (Summary, error) {
 	}
 	sum, err := s.commit(ctx)
 	if err != nil {
+		logPanic(s.logger, err)
 		s.Abort()
 		return Summary{}, err
 	}
@@ -541,10 +614,16 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	// next to nothing.
 	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
 	s.batch.SetInternal(internalDocumentsKey, []byte(strconv.Itoa(len(m.Docs))))
-	if err := s.idx.Batch(s.batch); err != nil {
+	final := s.batch
+	if err := catch(func() error { return s.idx.Batch(final) }); err != nil {
 		return Summary{}, fmt.Errorf("write index batch: %w", err)
 	}
 	s.batch = s.idx.NewBatch()
+	// The ranking file holds the passages' text again, compressed, and
+	// their postings: less than the index itself.
+	if err := s.roomFor(dirBytes(s.genPath)); err != nil {
+		return Summary{}, err
+	}
 	start := time.Now()
 	stems := analyzerStemmer(s.idx.Mapping().AnalyzerNamed(analyzerName))
 	closeIndex := func() error {
@@ -555,11 +634,14 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		}
 		return nil
 	}
-	if err := writeRankFile(ctx, s.genPath, stems, closeIndex); err != nil {
+	if err := catch(func() error { return writeRankFile(ctx, s.genPath, stems, closeIndex) }); err != nil {
 		return Summary{}, fmt.Errorf("write the ranking file: %w", err)
 	}
 	s.logger.Debug("ranking file written", "took", time.Since(start))
 	if err := writeManifest(s.genPath, m); err != nil {
+		return Summary{}, err
+	}
+	if err := writeChecksums(ctx, s.genPath); err != nil {
 		return Summary{}, err
 	}
 	if err := syncDir(s.genPath); err != nil {
@@ -651,7 +733,7 @@ func (s *Syncer) Abort() {
 	}
 	_ = s.written() // the index must not close under a batch being written
 	if s.idx != nil {
-		_ = s.idx.Close()
+		_ = catch(s.idx.Close)
 		s.idx = nil
 	}
 	if s.genPath != "" {
