@@ -114,3 +114,33 @@ func BenchmarkFetchSciFact(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenSciFact is opening a SciFact index for serving, which reads
+// every file of the generation once to check it against its checksums:
+//
+//	go test -run '^$' -bench OpenSciFact ./internal/store/blevestore/
+func BenchmarkOpenSciFact(b *testing.B) {
+	c := sciFact(b)
+	idx := b.TempDir()
+	indexCollection(b, c, idx)
+	var size int64
+	filepath.WalkDir(idx, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+		return nil
+	})
+	for b.Loop() {
+		st, err := blevestore.Open(idx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Ready(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+	}
+	b.SetBytes(size)
+}

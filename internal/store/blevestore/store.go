@@ -78,6 +78,9 @@ func (g *generation) close() error {
 // and Fetch report the damage and the way out, and Watch switches to the
 // next generation an index run commits.
 func Open(dir string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	s := &Store{dir: dir, logger: logger, ranking: defaultRanking}
 	name, err := readCurrent(dir)
 	if errors.Is(err, ErrNoIndex) {
