@@ -247,6 +247,9 @@ func (ix *Index) Stored(ord uint32) []string {
 
 // Close unmaps the file.
 func (ix *Index) Close() error {
+	if ix.f == nil { // opened from memory, by tests
+		return nil
+	}
 	err := ix.data.Unmap()
 	if cerr := ix.f.Close(); err == nil {
 		err = cerr

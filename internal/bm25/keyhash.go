@@ -1,15 +1,16 @@
 package bm25
 
-import "hash/maphash"
+import "github.com/cespare/xxhash/v2"
 
 // keyHash finds a key (a field's term, a passage's id) by its text in one
 // or two probes, where a binary search over a sorted table would take a
 // dozen or more reads scattered over the file. It is an open-addressing
 // table of key numbers plus one (0 marks an empty slot), at least twice as
 // long as there are keys: 4 bytes a slot, 8 to 16 bytes a key. It is built
-// when the file is opened.
+// when the file is opened. The hash has a fixed seed, so that a file is
+// laid out and probed the same way every time (the fuzzer needs that to
+// tell new paths from old); keys come from the index, not from callers.
 type keyHash struct {
-	seed  maphash.Seed
 	slots []uint32
 	mask  uint64
 }
@@ -20,9 +21,9 @@ func newKeyHash(n int, key func(int) []byte) keyHash {
 	for size < 2*n {
 		size *= 2
 	}
-	h := keyHash{seed: maphash.MakeSeed(), slots: make([]uint32, size), mask: uint64(size - 1)}
+	h := keyHash{slots: make([]uint32, size), mask: uint64(size - 1)}
 	for num := range n {
-		i := maphash.Bytes(h.seed, key(num)) & h.mask
+		i := xxhash.Sum64(key(num)) & h.mask
 		for h.slots[i] != 0 {
 			i = (i + 1) & h.mask
 		}
@@ -37,7 +38,7 @@ func (h *keyHash) find(s string, key func(int) []byte) (int, bool) {
 	if len(h.slots) == 0 {
 		return 0, false
 	}
-	for i := maphash.String(h.seed, s) & h.mask; ; i = (i + 1) & h.mask {
+	for i := xxhash.Sum64String(s) & h.mask; ; i = (i + 1) & h.mask {
 		v := h.slots[i]
 		if v == 0 {
 			return 0, false
