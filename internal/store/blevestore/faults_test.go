@@ -1,6 +1,7 @@
 package blevestore
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -333,4 +334,29 @@ func TestPanicInBatchIsAnError(t *testing.T) {
 	}
 	// The folder is free for the next run.
 	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+}
+
+// FuzzReadManifest: no manifest file, however damaged, panics the reader,
+// and an accepted one names only files and roots it holds.
+func FuzzReadManifest(f *testing.F) {
+	dir := f.TempDir()
+	m := &manifest{Roots: []string{"r"}, Files: []manifestSource{{Root: 0, Path: "a.md"}},
+		Docs: []manifestDoc{{ID: "a", File: 0, Passages: 1}}}
+	if err := writeManifest(dir, m); err != nil {
+		f.Fatal(err)
+	}
+	valid, _ := os.ReadFile(filepath.Join(dir, manifestFile))
+	f.Add(valid)
+	f.Add(valid[:len(valid)/2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeManifest(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, d := range m.Docs {
+			if int(d.File) >= len(m.Files) || int(m.Files[d.File].Root) >= len(m.Roots) {
+				t.Errorf("accepted a document naming file %d of %d", d.File, len(m.Files))
+			}
+		}
+	})
 }

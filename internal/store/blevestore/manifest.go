@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -57,21 +58,30 @@ func readManifest(genPath string) (*manifest, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var m manifest
-	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&m); err != nil {
+	m, err := decodeManifest(bufio.NewReader(f))
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
+	return m, nil
+}
+
+// decodeManifest decodes a manifest and checks that what it names exists.
+func decodeManifest(r io.Reader) (*manifest, error) {
+	var m manifest
+	if err := gob.NewDecoder(r).Decode(&m); err != nil {
+		return nil, err
+	}
 	if m.Version < 1 || m.Version > manifestVersion {
-		return nil, fmt.Errorf("read %s: version %d, want 1 to %d", f.Name(), m.Version, manifestVersion)
+		return nil, fmt.Errorf("version %d, want 1 to %d", m.Version, manifestVersion)
 	}
 	for _, d := range m.Docs {
 		if int(d.File) >= len(m.Files) {
-			return nil, fmt.Errorf("read %s: document %q names file %d of %d", f.Name(), d.ID, d.File, len(m.Files))
+			return nil, fmt.Errorf("document %q names file %d of %d", d.ID, d.File, len(m.Files))
 		}
 	}
 	for _, fl := range m.Files {
 		if int(fl.Root) >= len(m.Roots) {
-			return nil, fmt.Errorf("read %s: file %q names root %d of %d", f.Name(), fl.Path, fl.Root, len(m.Roots))
+			return nil, fmt.Errorf("file %q names root %d of %d", fl.Path, fl.Root, len(m.Roots))
 		}
 	}
 	return &m, nil
