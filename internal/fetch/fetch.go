@@ -78,6 +78,10 @@ func Register(srv *mcp.Server, f Fetcher, opts Options) {
 		Title:       "Fetch document",
 		Description: description,
 		Annotations: toolcall.ReadOnly("Fetch document"),
+	}, toolcall.Options{
+		About:   map[string]string{"id": "the id of a search result"},
+		Example: `{"id": "<id from a search result>"}`,
+		Logger:  h.logger,
 	}, h.handle)
 }
 

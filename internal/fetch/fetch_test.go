@@ -1,8 +1,10 @@
 package fetch_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -124,16 +126,69 @@ func TestFetch(t *testing.T) {
 	}
 }
 
-func TestArguments(t *testing.T) {
+// TestArgumentErrors: arguments fetch cannot use get a tool error that names
+// the argument, says what was wrong and what to send, and shows no Go
+// internals ({"id": null} once showed "<invalid reflect.Value>").
+func TestArgumentErrors(t *testing.T) {
 	cs := connect(t, &storetest.Fake{Docs: docs}, fetch.Options{})
-	for _, args := range []map[string]any{{}, {"id": "d1", "extra": true}, {"id": 7}} {
-		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "fetch", Arguments: args})
-		if err != nil {
-			t.Fatalf("%v: protocol error %v, want a tool error", args, err)
+	const wrong = `"id" must be a string, the id of a search result; got `
+	const missing = `"id" is missing; it must be a string, the id of a search result, e.g. {"id": "<id from a search result>"}`
+	const notObject = `the arguments must be a JSON object, e.g. {"id": "<id from a search result>"}; got `
+	for _, tt := range []struct {
+		args any
+		want string
+	}{
+		{json.RawMessage(`{"id": null}`), wrong + "null"},
+		{json.RawMessage(`{"id": true}`), wrong + "true"},
+		{json.RawMessage(`{"id": {"value": "d1"}}`), wrong + "an object"},
+		{json.RawMessage(`{"id": ["d1"]}`), wrong + "an array"},
+		{json.RawMessage(`{}`), missing},
+		{json.RawMessage(`null`), missing},
+		{nil, missing},
+		{json.RawMessage(`{"ID": "d1"}`), missing},
+		{json.RawMessage(`["d1"]`), notObject + "an array"},
+		{json.RawMessage(`"d1"`), notObject + "a string"},
+		{json.RawMessage(`{"id": ""}`), `"id" is empty: pass the id of a result from the search tool`},
+	} {
+		_, text := call(t, cs, tt.args)
+		if text != tt.want {
+			t.Errorf("arguments %s: got %q, want the tool error %q", tt.args, text, tt.want)
 		}
-		if !res.IsError {
-			t.Errorf("%v: accepted, want a tool error", args)
+	}
+}
+
+// TestLenientArguments: arguments whose meaning is clear are accepted. A
+// number id is taken as written in the JSON (MCP Inspector's --tool-arg
+// id=31 sends 31), never rounded; arguments fetch does not take are ignored
+// and logged by name, without their values, at debug level.
+func TestLenientArguments(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	numbered := []store.Document{{ID: "31", Text: "a"}, {ID: "12345678901234567890", Text: "b"}, {ID: "1e3", Text: "c"}, {ID: "-0.50", Text: "d"}}
+	cs := connect(t, &storetest.Fake{Docs: append(numbered, docs...)}, fetch.Options{Logger: logger})
+	for _, tt := range []struct{ args, wantID string }{
+		{`{"id": 31}`, "31"},
+		{`{"id": 12345678901234567890}`, "12345678901234567890"},
+		{`{"id": 1e3}`, "1e3"},
+		{`{"id": -0.50}`, "-0.50"},
+		{`{"id": "d1", "limit": 5, "note": "value-not-logged"}`, "d1"},
+	} {
+		out, errText := call(t, cs, json.RawMessage(tt.args))
+		if errText != "" || out.ID != tt.wantID {
+			t.Errorf("arguments %s: got id %q, error %q; want document %q", tt.args, out.ID, errText, tt.wantID)
 		}
+	}
+	var ignored map[string]any
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, `"ignored arguments"`) {
+			json.Unmarshal([]byte(line), &ignored)
+		}
+	}
+	if ignored["tool"] != "fetch" || fmt.Sprint(ignored["arguments"]) != "[limit note]" || ignored["level"] != "DEBUG" {
+		t.Errorf("ignored arguments logged as %v, want tool fetch, arguments [limit note], at DEBUG", ignored)
+	}
+	if strings.Contains(logs.String(), "value-not-logged") {
+		t.Errorf("the value of an ignored argument was logged:\n%s", logs.String())
 	}
 }
 

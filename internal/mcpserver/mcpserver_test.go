@@ -139,26 +139,32 @@ func TestInstructions(t *testing.T) {
 	}
 }
 
-func TestArgumentErrorsShowUsage(t *testing.T) {
-	_, cs := connect(t, &storetest.Fake{})
+// TestArguments: through the whole server, arguments a tool cannot use are
+// a tool error saying which argument, what was wrong and what to send, with
+// no Go internals; arguments whose meaning is clear are accepted.
+func TestArguments(t *testing.T) {
+	_, cs := connect(t, &storetest.Fake{Docs: []store.Document{{ID: "12", Title: "Twelve", Text: "refund"}}})
 	for _, tc := range []struct {
-		tool string
-		args map[string]any
-		want []string
+		tool, args, want string
+		isError          bool
 	}{
-		{"search", map[string]any{}, []string{`missing properties: ["query"]`, `{"query": "`}},
-		{"search", map[string]any{"query": "x", "limit": 3}, []string{`"limit"`, "exactly one argument"}},
-		{"fetch", map[string]any{"id": 12}, []string{"string", `{"id": "`}},
+		{"search", `{}`, `"query" is missing; it must be a string, keywords or a question, e.g. {"query": "refund policy for annual plans"}`, true},
+		{"search", `{"query": null}`, `"query" must be a string, keywords or a question; got null`, true},
+		{"fetch", `{"id": null}`, `"id" must be a string, the id of a search result; got null`, true},
+		{"fetch", `[]`, `the arguments must be a JSON object, e.g. {"id": "<id from a search result>"}; got an array`, true},
+		{"search", `{"query": "refund", "limit": 3}`, `"id":"12"`, false},
+		{"fetch", `{"id": 12}`, `"title":"Twelve"`, false},
 	} {
-		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: tc.tool, Arguments: json.RawMessage(tc.args)})
 		if err != nil {
-			t.Fatalf("%s %v: protocol error %v", tc.tool, tc.args, err)
+			t.Fatalf("%s %s: protocol error %v", tc.tool, tc.args, err)
 		}
 		text := res.Content[0].(*mcp.TextContent).Text
-		for _, w := range tc.want {
-			if !res.IsError || !strings.Contains(text, w) {
-				t.Errorf("%s %v: %q, want an error containing %q", tc.tool, tc.args, text, w)
-			}
+		if res.IsError != tc.isError || !strings.Contains(text, tc.want) {
+			t.Errorf("%s %s: IsError=%v %q, want IsError=%v and %q", tc.tool, tc.args, res.IsError, text, tc.isError, tc.want)
+		}
+		if strings.Contains(text, "reflect") || strings.Contains(text, "validating") {
+			t.Errorf("%s %s: Go internals in %q", tc.tool, tc.args, text)
 		}
 	}
 }

@@ -47,8 +47,8 @@ func TestToolMetrics(t *testing.T) {
 	call(&storetest.Fake{Err: fmt.Errorf("store: %w", context.Canceled)}, "fetch", map[string]any{"id": "d1"})
 	call(&storetest.Fake{Err: errors.New("disk on fire")}, "fetch", map[string]any{"id": "d1"})
 	call(&storetest.Fake{Docs: docs}, "fetch", map[string]any{"id": "d1"})
-	call(&storetest.Fake{Docs: docs}, "search", map[string]any{"query": 42}) // schema error from the SDK
-	call(&storetest.Fake{Docs: docs}, "delete_everything", nil)              // no such tool
+	call(&storetest.Fake{Docs: docs}, "search", map[string]any{"query": nil}) // an argument error
+	call(&storetest.Fake{Docs: docs}, "delete_everything", nil)               // no such tool
 
 	w := httptest.NewRecorder()
 	m.Handler("").ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))

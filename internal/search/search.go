@@ -80,6 +80,10 @@ func Register(srv *mcp.Server, s Searcher, opts Options) {
 		Title:       "Search documents",
 		Description: description,
 		Annotations: toolcall.ReadOnly("Search documents"),
+	}, toolcall.Options{
+		About:   map[string]string{"query": "keywords or a question"},
+		Example: `{"query": "refund policy for annual plans"}`,
+		Logger:  h.logger,
 	}, h.handle)
 }
 

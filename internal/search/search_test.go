@@ -111,9 +111,15 @@ func TestSearch(t *testing.T) {
 		{name: "backend down", args: map[string]any{"query": "refund"}, storeErr: errors.New("dial tcp 10.0.0.7:443: secret-internal-detail"),
 			wantErr: "try again shortly"},
 		{name: "backend timeout", args: map[string]any{"query": "refund"}, storeErr: context.DeadlineExceeded, wantErr: "took too long"},
-		{name: "missing query", args: map[string]any{}, wantErr: "query", noCall: true},
-		{name: "extra argument", args: map[string]any{"query": "refund", "limit": 5}, wantErr: "limit", noCall: true},
-		{name: "wrong type", args: map[string]any{"query": 42}, wantErr: "query", noCall: true},
+		{name: "missing query", args: map[string]any{}, noCall: true,
+			wantErr: `"query" is missing; it must be a string, keywords or a question, e.g. {"query": "refund policy for annual plans"}`},
+		{name: "null query", args: json.RawMessage(`{"query": null}`), wantErr: `"query" must be a string, keywords or a question; got null`, noCall: true},
+		{name: "boolean query", args: json.RawMessage(`{"query": false}`), wantErr: `"query" must be a string, keywords or a question; got false`, noCall: true},
+		{name: "list of queries", args: json.RawMessage(`{"query": ["refund"]}`), wantErr: `"query" must be a string, keywords or a question; got an array`, noCall: true},
+		{name: "arguments not an object", args: json.RawMessage(`["refund"]`), noCall: true,
+			wantErr: `the arguments must be a JSON object, e.g. {"query": "refund policy for annual plans"}; got an array`},
+		{name: "extra argument is ignored", args: map[string]any{"query": "refund", "limit": 5}, wantIDs: "d1,guides/setup.md"},
+		{name: "number query is taken as written", args: json.RawMessage(`{"query": 42}`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +139,11 @@ func TestSearch(t *testing.T) {
 				}
 				if strings.Contains(text, "secret-internal-detail") {
 					t.Errorf("tool error leaks store internals: %q", text)
+				}
+				for _, internal := range []string{"reflect", "map[", "interface {}", "Go value", "validating"} {
+					if strings.Contains(text, internal) {
+						t.Errorf("tool error shows Go internals (%q): %q", internal, text)
+					}
 				}
 				return
 			}
@@ -183,6 +194,29 @@ func TestResultFields(t *testing.T) {
 		}
 		if n := len([]rune(byID["long"].Text)); n > 300 || n < 100 {
 			t.Errorf("snippet has %d characters, want at most 300", n)
+		}
+	}
+}
+
+// queryStore records the query it is asked.
+type queryStore struct{ got chan string }
+
+func (q queryStore) Search(_ context.Context, query string, _ int) ([]store.Hit, error) {
+	q.got <- query
+	return nil, nil
+}
+
+// TestNumberQuery: a number given as the query is searched for as written
+// in the JSON, never rounded or reformatted.
+func TestNumberQuery(t *testing.T) {
+	q := queryStore{got: make(chan string, 1)}
+	cs := connect(t, q, search.Options{})
+	for _, n := range []string{"31", "12345678901234567890", "1e3", "-0.50"} {
+		if res, text := call(t, cs, json.RawMessage(`{"query": `+n+`}`)); res.IsError {
+			t.Fatalf("query %s: tool error %q", n, text)
+		}
+		if got := <-q.got; got != n {
+			t.Errorf("query %s searched for %q", n, got)
 		}
 	}
 }
