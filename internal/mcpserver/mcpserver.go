@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -63,7 +62,7 @@ func New(st store.Store, opts Options) *Server {
 			Logger:       sdkLogger(logger.With("component", "mcp")),
 			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 		})
-	s.MCP.AddReceivingMiddleware(s.track, recoverPanics(logger), explainArguments)
+	s.MCP.AddReceivingMiddleware(s.track, recoverPanics(logger))
 	search.Register(s.MCP, st, search.Options{
 		MaxResults: opts.MaxResults, MaxQueryBytes: opts.MaxQueryBytes, Timeout: opts.ToolTimeout,
 		Linker: opts.Linker, Logger: logger,
@@ -137,34 +136,6 @@ func (s *Server) observe(req mcp.Request, res mcp.Result, err error, o *toolcall
 				s.metrics.FetchBytes(len(text.Text))
 			}
 		}
-	}
-}
-
-// usage shows the model the one valid shape of each tool's arguments.
-var usage = map[string]string{
-	search.Name: `search takes exactly one argument, a string: {"query": "refund policy for annual plans"}`,
-	fetch.Name:  `fetch takes exactly one argument, a string id from a search result: {"id": "<id from search>"}`,
-}
-
-// explainArguments adds the valid argument shape to the SDK's schema
-// validation errors ("validating \"arguments\": ..."), so the model can fix
-// its call.
-func explainArguments(next mcp.MethodHandler) mcp.MethodHandler {
-	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		res, err := next(ctx, method, req)
-		ctr, ok := res.(*mcp.CallToolResult)
-		if err != nil || !ok || !ctr.IsError || len(ctr.Content) != 1 {
-			return res, err
-		}
-		text, ok := ctr.Content[0].(*mcp.TextContent)
-		params, _ := req.GetParams().(*mcp.CallToolParamsRaw)
-		if !ok || params == nil || !strings.HasPrefix(text.Text, `validating "arguments"`) {
-			return res, err
-		}
-		detail := strings.TrimPrefix(text.Text, `validating "arguments": `)
-		detail = strings.TrimPrefix(detail, "validating root: ")
-		text.Text = fmt.Sprintf("invalid arguments (%s). %s", detail, usage[params.Name])
-		return res, err
 	}
 }
 
