@@ -2,6 +2,7 @@ package fetch_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -197,6 +199,35 @@ func TestStoreFailure(t *testing.T) {
 	_, errText := call(t, cs, map[string]any{"id": "d1"})
 	if !strings.Contains(errText, "try again") || strings.Contains(errText, "/var/lib") {
 		t.Fatalf("error %q: want a generic retry message without internals", errText)
+	}
+}
+
+// slowFetcher answers only when the context ends.
+type slowFetcher struct{ storetest.Fake }
+
+func (*slowFetcher) Fetch(ctx context.Context, _ string) (*store.Document, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestTimeout: a fetch out of time says the document could not be read in
+// time, and whose fault it was; never advice about words, which fits a
+// search, not an id.
+func TestTimeout(t *testing.T) {
+	const mine = "the document could not be read in time; try again shortly"
+	const upstream = "the document could not be read in time because the upstream document service was slow to answer; try again shortly"
+	for _, tt := range []struct {
+		name string
+		f    fetch.Fetcher
+		want string
+	}{
+		{"store", &slowFetcher{}, mine},
+		{"upstream", &storetest.Fake{Err: fmt.Errorf("fetch: %w: %w", store.ErrUpstream, context.DeadlineExceeded)}, upstream},
+	} {
+		cs := connect(t, tt.f, fetch.Options{Timeout: 20 * time.Millisecond})
+		if _, errText := call(t, cs, map[string]any{"id": "d1"}); errText != tt.want {
+			t.Errorf("%s: error %q, want %q", tt.name, errText, tt.want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -110,7 +111,11 @@ func TestSearch(t *testing.T) {
 		{name: "query at the limit", args: map[string]any{"query": strings.Repeat("x", 2048)}},
 		{name: "backend down", args: map[string]any{"query": "refund"}, storeErr: errors.New("dial tcp 10.0.0.7:443: secret-internal-detail"),
 			wantErr: "try again shortly"},
-		{name: "backend timeout", args: map[string]any{"query": "refund"}, storeErr: context.DeadlineExceeded, wantErr: "took too long"},
+		{name: "backend timeout", args: map[string]any{"query": "refund"}, storeErr: context.DeadlineExceeded,
+			wantErr: "the search took too long and was stopped; try again, or use fewer or more specific words"},
+		{name: "upstream timeout", args: map[string]any{"query": "refund"},
+			storeErr: fmt.Errorf("search: %w: %w", store.ErrUpstream, context.DeadlineExceeded),
+			wantErr:  "the search was stopped because the upstream document service was slow to answer; try again shortly"},
 		{name: "missing query", args: map[string]any{}, noCall: true,
 			wantErr: `"query" is missing; it must be a string, keywords or a question, e.g. {"query": "refund policy for annual plans"}`},
 		{name: "null query", args: json.RawMessage(`{"query": null}`), wantErr: `"query" must be a string, keywords or a question; got null`, noCall: true},

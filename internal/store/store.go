@@ -11,6 +11,12 @@ import (
 // ErrNotFound is returned, wrapped, when no document has the requested id or URL.
 var ErrNotFound = errors.New("document not found")
 
+// ErrUpstream is wrapped, beside the cause, by a store whose call to a
+// service it depends on (openaistore: OpenAI's API) failed or ran out of
+// time, so that the tools can tell the model the service was slow, not
+// its query.
+var ErrUpstream = errors.New("upstream service")
+
 // ErrRejected is returned, wrapped, by an index run for a document it cannot
 // take (a duplicate id, an id the store cannot hold). The run goes on
 // without it and reports it as an error.

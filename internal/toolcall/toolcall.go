@@ -55,15 +55,15 @@ func Invalid(format string, args ...any) *Error {
 	return &Error{Class: ClassInvalidArgument, Message: fmt.Sprintf(format, args...)}
 }
 
-// FromStore classifies an error from a store call. what names the operation
-// for the model ("search", "fetch"). Details stay in Err, never in Message.
+// FromStore classifies an error from a store call. what is the tool,
+// "search" or "fetch": it names the operation and picks the advice. Details
+// stay in Err, never in Message.
 func FromStore(what string, err error) *Error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Class: ClassNotFound, Message: "not found", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Class: ClassTimeout, Err: err,
-			Message: fmt.Sprintf("the %s took too long and was stopped; try again, or use fewer or more specific words", what)}
+		return &Error{Class: ClassTimeout, Err: err, Message: timeoutMessage(what, errors.Is(err, store.ErrUpstream))}
 	case errors.Is(err, context.Canceled):
 		return &Error{Class: ClassCanceled, Message: fmt.Sprintf("the %s was cancelled", what), Err: err}
 	default:
@@ -77,6 +77,24 @@ func FromStore(what string, err error) *Error {
 		}
 		return &Error{Class: ClassStore, Err: err,
 			Message: fmt.Sprintf("the document store could not complete the %s; try again shortly", what)}
+	}
+}
+
+// timeoutMessage says why a call ran out of time and what helps. Fewer or
+// more specific words help only a search the store itself was slow to run;
+// a slow upstream service (store.ErrUpstream) or a document is helped only
+// by trying again.
+func timeoutMessage(what string, upstream bool) string {
+	const slow = "the upstream document service was slow to answer; try again shortly"
+	switch {
+	case what == "search" && upstream:
+		return "the search was stopped because " + slow
+	case what == "search":
+		return "the search took too long and was stopped; try again, or use fewer or more specific words"
+	case upstream:
+		return "the document could not be read in time because " + slow
+	default: // fetch
+		return "the document could not be read in time; try again shortly"
 	}
 }
 
