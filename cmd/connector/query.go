@@ -16,11 +16,14 @@ func (e env) search(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(c.args) == 0 {
+	// A blank query is a mistake here: the tool would answer it with no
+	// results, which reads as an empty index.
+	query := strings.TrimSpace(strings.Join(c.args, " "))
+	if query == "" {
 		fmt.Fprintln(e.stderr, `connector search: give a query, e.g. connector search "how do I connect ChatGPT"`)
 		return exitUsage
 	}
-	return e.callTool(ctx, c, "search", map[string]any{"query": strings.Join(c.args, " ")})
+	return e.callTool(ctx, c, "search", map[string]any{"query": query})
 }
 
 func (e env) fetch(ctx context.Context, args []string) int {
@@ -28,7 +31,7 @@ func (e env) fetch(ctx context.Context, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(c.args) != 1 {
+	if len(c.args) != 1 || strings.TrimSpace(c.args[0]) == "" {
 		fmt.Fprintln(e.stderr, "connector fetch: give exactly one document id (from connector search), e.g. connector fetch sample/quickstart.md")
 		return exitUsage
 	}
