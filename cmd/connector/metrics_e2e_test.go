@@ -142,4 +142,15 @@ func TestServeMetricsAddr(t *testing.T) {
 	if code, body := getMetrics(t, "http://"+addr, ""); code != http.StatusOK || !strings.Contains(body, "connector_tool_calls_total") {
 		t.Errorf("/metrics on METRICS_ADDR: %d %.200s", code, body)
 	}
+	// The metrics listener checks Host like the main one (DNS rebinding).
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("/metrics on METRICS_ADDR with Host evil.example: %d, want 403", resp.StatusCode)
+	}
 }

@@ -122,7 +122,7 @@ func (c command) serve(ctx context.Context) error {
 		// Logged here, before "listening", so that anyone who waits for
 		// "listening" (people, scripts, tests) already knows both addresses.
 		logger.Info("metrics listening", "addr", mln.Addr().String(), "metrics", "http://"+mln.Addr().String()+"/metrics")
-		go serveMetrics(ctx, mln, m.Handler(cfg.MetricsToken), logger)
+		go serveMetrics(ctx, mln, hs.MetricsHandler(mln.Addr()), logger)
 	}
 	if cfg.MetricsToken == "" && !isLoopbackListener(metricsAt) {
 		logger.Warn("/metrics is open to anyone who reaches " + metricsAt.String() + ": set METRICS_TOKEN, or keep the port private (METRICS_ADDR, or block /metrics at your reverse proxy)")
@@ -136,12 +136,10 @@ func (c command) serve(ctx context.Context) error {
 	return hs.Serve(ctx, ln)
 }
 
-// serveMetrics answers GET /metrics on ln until ctx is done. The caller has
-// logged the address.
+// serveMetrics answers with h (GET /metrics) on ln until ctx is done. The
+// caller has logged the address.
 func serveMetrics(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go func() {
 		<-ctx.Done()

@@ -51,7 +51,7 @@ func (g *hostGuard) wrap(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := stripPort(strings.ToLower(r.Host))
-		if !g.allows(host) {
+		if !g.allows(host) && !(isProbe(r.URL.Path) && net.ParseIP(host) != nil) {
 			g.refuse(w, r, "Host", r.Host)
 			return
 		}
@@ -94,6 +94,15 @@ func (g *hostGuard) refuse(w http.ResponseWriter, r *http.Request, header, value
 	http.Error(w, "403 Forbidden: "+header+" "+value+" is not allowed. This server protects a local port against DNS rebinding. "+
 		"If you reach it through a tunnel or reverse proxy, set PUBLIC_BASE_URL to its public URL (e.g. https://example.ngrok-free.app) "+
 		"or add the host name to ALLOWED_HOSTS, then restart.", http.StatusForbidden)
+}
+
+// isProbe reports whether path is one that load balancers, Kubernetes probes
+// and Prometheus reach at the pod's or host's IP address. They may send an
+// IP-literal Host: that is never DNS rebinding, which needs a name the
+// attacker controls (a browser sends an IP as Host only to a page of that
+// very address).
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // stripPort removes a port and IPv6 brackets: "[::1]:8000" → "::1".

@@ -133,24 +133,35 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 		s.opts.Auth.Register(mux) // /.well-known/oauth-protected-resource[/mcp|/sse]
 	}
 	mux.HandleFunc("GET /{$}", s.home)
-	guard := newHostGuard(isLoopbackAddr(addr), s.opts.AllowedHosts, s.logger)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.opts.Metrics != nil && !s.opts.NoMetricsRoute {
+		mux.Handle("GET /metrics", s.opts.Metrics.Handler(s.opts.MetricsToken))
+	}
+	guard := s.hostGuard(addr)
 	origins := newOriginPolicy(s.opts.CORSOrigins, isLoopbackAddr(addr))
 	guard.origins = origins.allows
-
-	health := http.NewServeMux()
-	health.HandleFunc("GET /healthz", s.healthz)
-	health.HandleFunc("GET /readyz", s.readyz)
-	if s.opts.Metrics != nil && !s.opts.NoMetricsRoute {
-		health.Handle("GET /metrics", s.opts.Metrics.Handler(s.opts.MetricsToken))
-	}
-	health.Handle("/", guard.wrap(mux))
 	// Outermost first: the request id (so every later log line has it),
 	// panics, the access log and HTTP metrics (so refusals are counted),
 	// then CORS: preflights carry no credentials and are answered before
 	// authentication, and browser origins not allowed are refused on the
 	// MCP routes. Per-route limits follow in protect.
 	return requestIDs(s.ids, recoverer(s.logger, accessLog(s.logger, s.opts.Metrics,
-		corsHandler(origins, s.opts.Metrics, s.logger, health))))
+		corsHandler(origins, s.opts.Metrics, s.logger, guard.wrap(mux)))))
+}
+
+// hostGuard returns the DNS-rebinding protection of a listener at addr; it
+// guards every route, health checks and metrics included.
+func (s *Server) hostGuard(addr net.Addr) *hostGuard {
+	return newHostGuard(isLoopbackAddr(addr), s.opts.AllowedHosts, s.logger)
+}
+
+// MetricsHandler serves /metrics on a listener of its own at addr
+// (METRICS_ADDR), behind the same Host check as the main listener.
+func (s *Server) MetricsHandler(addr net.Addr) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.opts.Metrics.Handler(s.opts.MetricsToken))
+	return s.hostGuard(addr).wrap(mux)
 }
 
 // protect applies the abuse limits of the MCP routes: the per-client rate

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/mcpserver"
+	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
@@ -272,7 +274,10 @@ func TestSSEKeepAliveAndTimeouts(t *testing.T) {
 }
 
 func TestHostGuard(t *testing.T) {
-	ts := start(t, &storetest.Fake{Docs: testDocs}, func(o *Options) { o.AllowedHosts = []string{"abc.ngrok-free.app", "*.trycloudflare.com"} })
+	ts := start(t, &storetest.Fake{Docs: testDocs}, func(o *Options) {
+		o.AllowedHosts = []string{"abc.ngrok-free.app", "*.trycloudflare.com"}
+		o.Metrics = metrics.New()
+	})
 	port := strings.TrimPrefix(ts.base, "http://127.0.0.1")
 	tests := []struct {
 		host, origin string
@@ -311,11 +316,47 @@ func TestHostGuard(t *testing.T) {
 			t.Errorf("403 body does not say how to fix it: %s", body)
 		}
 	}
-	// Health checks answer whatever the Host (probes use pod IPs).
-	req, _ := http.NewRequest(http.MethodGet, ts.base+"/healthz", nil)
-	req.Host = "10.1.2.3:8000"
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-		t.Errorf("healthz with a pod IP host: %v %v", resp.Status, err)
+	// Health checks and metrics accept an IP-literal Host (probes and
+	// scrapers use pod IPs), but no other name: DNS rebinding would let a
+	// web page read them.
+	for _, tc := range []struct {
+		path, host string
+		want       int
+	}{
+		{"/healthz", "10.1.2.3:8000", 200},
+		{"/readyz", "10.1.2.3:8000", 200},
+		{"/metrics", "[fd00::7]:8000", 200},
+		{"/healthz", "evil.example", 403},
+		{"/readyz", "evil.example" + port, 403},
+		{"/metrics", "evil.example", 403},
+		{"/readyz", "abc.ngrok-free.app", 200},
+		{"/", "10.1.2.3:8000", 403}, // only probes take an IP
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ts.base+tc.path, nil)
+		req.Host = tc.host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s Host %q: %d, want %d", tc.path, tc.host, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+// TestMetricsListenerHostGuard: the METRICS_ADDR listener checks Host too.
+func TestMetricsListenerHostGuard(t *testing.T) {
+	s := New(Options{Metrics: metrics.New()})
+	h := s.MetricsHandler(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090})
+	for host, want := range map[string]int{"localhost:9090": 200, "10.1.2.3:9090": 200, "evil.example:9090": 403} {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Host = host
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			t.Errorf("Host %s: %d, want %d", host, w.Code, want)
+		}
 	}
 }
 
