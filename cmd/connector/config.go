@@ -253,7 +253,7 @@ var settings = []setting{
 			return err
 		}},
 	{env: "METRICS_TOKEN", def: "", scope: forServe, secret: true,
-		usage: "when set, /metrics requires the header Authorization: Bearer <METRICS_TOKEN> (environment or .env only)",
+		usage: "when set, /metrics (and the detail of /readyz) requires the header Authorization: Bearer <METRICS_TOKEN>; unset, they need the tools' credentials when AUTH_MODE is set (environment or .env only)",
 		apply: func(c *config, v string) error { c.MetricsToken = v; return nil }},
 	{env: "METRICS_ADDR", flag: "metrics-addr", def: "", scope: forServe,
 		usage: "host:port of a separate listener for /metrics (e.g. :9090), which the main address then no longer serves; unset, /metrics is on ADDR",

@@ -129,16 +129,7 @@ func TestServeMetricsAddr(t *testing.T) {
 	if code, _ := getMetrics(t, p.base, ""); code != http.StatusNotFound {
 		t.Errorf("/metrics on ADDR with METRICS_ADDR set: %d, want 404", code)
 	}
-	var addr string
-	for _, line := range strings.Split(p.log(), "\n") {
-		var rec struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "metrics listening" {
-			addr = rec.Addr
-		}
-	}
-	if addr == "" {
-		t.Fatalf("no \"metrics listening\" line:\n%s", p.log())
-	}
+	addr := metricsAddr(t, p)
 	if code, body := getMetrics(t, "http://"+addr, ""); code != http.StatusOK || !strings.Contains(body, "connector_tool_calls_total") {
 		t.Errorf("/metrics on METRICS_ADDR: %d %.200s", code, body)
 	}
@@ -152,5 +143,32 @@ func TestServeMetricsAddr(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("/metrics on METRICS_ADDR with Host evil.example: %d, want 403", resp.StatusCode)
+	}
+}
+
+// metricsAddr is the METRICS_ADDR listener's address, from its log line.
+func metricsAddr(t *testing.T, p *proc) string {
+	t.Helper()
+	for _, line := range strings.Split(p.log(), "\n") {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "metrics listening" {
+			return rec.Addr
+		}
+	}
+	t.Fatalf("no \"metrics listening\" line:\n%s", p.log())
+	return ""
+}
+
+// TestServeMetricsAddrAuth: with authentication on and no METRICS_TOKEN,
+// the METRICS_ADDR listener wants the tools' credentials.
+func TestServeMetricsAddrAuth(t *testing.T) {
+	const apiKey = "e2e-api-key-0123456789abcdef0123456789"
+	p := serve(t, t.TempDir(), "METRICS_ADDR=127.0.0.1:0", "AUTH_MODE=apikey", "API_KEYS="+apiKey)
+	addr := metricsAddr(t, p)
+	if code, body := getMetrics(t, "http://"+addr, ""); code != http.StatusUnauthorized || strings.Contains(body, "connector_") {
+		t.Errorf("/metrics on METRICS_ADDR without credentials: %d %.200s, want 401", code, body)
+	}
+	if code, body := getMetrics(t, "http://"+addr, apiKey); code != http.StatusOK || !strings.Contains(body, "connector_tool_calls_total") {
+		t.Errorf("/metrics on METRICS_ADDR with the API key: %d %.200s", code, body)
 	}
 }

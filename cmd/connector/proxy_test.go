@@ -369,8 +369,8 @@ func driveThroughProxy(t *testing.T, p *proc, proxy string, forwardsAnyHost bool
 				t.Errorf("%s with Host evil.example: %d, want 403", base, code)
 			}
 		}
-		// Health checks answer whatever the Host: Kubernetes probes send the
-		// pod's IP, and load balancers their own names.
+		// Health checks accept an IP address as Host: Kubernetes probes send
+		// the pod's, and load balancers the target's.
 		for _, path := range []string{"/healthz", "/readyz"} {
 			req, _ := http.NewRequest(http.MethodGet, p.base+path, nil)
 			req.Host = "10.1.2.3:8000"

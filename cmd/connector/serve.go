@@ -124,7 +124,7 @@ func (c command) serve(ctx context.Context) error {
 		logger.Info("metrics listening", "addr", mln.Addr().String(), "metrics", "http://"+mln.Addr().String()+"/metrics")
 		go serveMetrics(ctx, mln, hs.MetricsHandler(mln.Addr()), logger)
 	}
-	if cfg.MetricsToken == "" && !isLoopbackListener(metricsAt) {
+	if cfg.MetricsToken == "" && authn == nil && !isLoopbackListener(metricsAt) {
 		logger.Warn("/metrics is open to anyone who reaches " + metricsAt.String() + ": set METRICS_TOKEN, or keep the port private (METRICS_ADDR, or block /metrics at your reverse proxy)")
 	}
 	if w, ok := st.(watcher); ok {

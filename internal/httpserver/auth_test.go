@@ -219,7 +219,7 @@ func TestOAuthReadyz(t *testing.T) {
 		}
 		o.Auth = a
 	})
-	if res, body := get(t, http.DefaultClient, http.MethodGet, ts.base+"/readyz"); res.StatusCode != 503 || !strings.Contains(body, "signing keys") {
+	if res, body := get(t, http.DefaultClient, http.MethodGet, ts.base+"/readyz"); res.StatusCode != 503 || !strings.Contains(body, `"reason":"jwks"`) {
 		t.Errorf("readyz with the JWKS down: %d %s", res.StatusCode, body)
 	}
 	if res, _ := get(t, http.DefaultClient, http.MethodGet, ts.base+"/healthz"); res.StatusCode != 200 {

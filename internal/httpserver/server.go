@@ -51,7 +51,9 @@ type Options struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout time.Duration
 
 	// Metrics records the server's metrics and is served at /metrics; nil
-	// serves none. MetricsToken, when set, is the bearer token /metrics requires.
+	// serves none. MetricsToken, when set, is the bearer token /metrics
+	// requires; unset, /metrics needs MCP credentials when Auth is set, and
+	// is open otherwise.
 	Metrics      *metrics.Metrics
 	MetricsToken string
 	// NoMetricsRoute keeps /metrics off this listener (another one serves it).
@@ -78,7 +80,8 @@ type Options struct {
 	// Auth, when set, requires credentials (an API key or an OAuth access
 	// token) on the MCP endpoints and the document view, and serves the
 	// OAuth protected resource metadata; nil (AUTH_MODE=none) leaves them open.
-	// Health checks, the metadata and the home page stay open.
+	// Health checks, the metadata and the home page stay open; /readyz shows
+	// its detail only to authenticated callers (or with MetricsToken).
 	Auth *auth.Authenticator
 }
 
@@ -136,7 +139,7 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.opts.Metrics != nil && !s.opts.NoMetricsRoute {
-		mux.Handle("GET /metrics", s.opts.Metrics.Handler(s.opts.MetricsToken))
+		mux.Handle("GET /metrics", s.metricsHandler())
 	}
 	guard := s.hostGuard(addr)
 	origins := newOriginPolicy(s.opts.CORSOrigins, isLoopbackAddr(addr))
@@ -160,7 +163,7 @@ func (s *Server) hostGuard(addr net.Addr) *hostGuard {
 // (METRICS_ADDR), behind the same Host check as the main listener.
 func (s *Server) MetricsHandler(addr net.Addr) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.opts.Metrics.Handler(s.opts.MetricsToken))
+	mux.Handle("GET /metrics", s.metricsHandler())
 	return s.hostGuard(addr).wrap(mux)
 }
 
