@@ -159,7 +159,7 @@ func TestRateLimiterEvictsIdle(t *testing.T) {
 	for i := range 500 {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.RemoteAddr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, byte(i >> 8), byte(i)}), 1).String()
-		if l.reserve(req) != 0 {
+		if l.reserve(req, 1) != 0 {
 			t.Fatal("first request limited")
 		}
 	}
@@ -169,7 +169,7 @@ func TestRateLimiterEvictsIdle(t *testing.T) {
 	now = now.Add(limiterSweepEvery + time.Second)
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.RemoteAddr = "198.51.100.1:1"
-	l.reserve(req)
+	l.reserve(req, 1)
 	if n := l.size(); n != 1 {
 		t.Errorf("after the idle sweep: %d clients, want 1", n)
 	}

@@ -65,22 +65,29 @@ func (l *rateLimiter) wrap(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wait := l.reserve(r)
-		if wait <= 0 {
-			next.ServeHTTP(w, r)
+		if wait := l.reserve(r, 1); wait > 0 {
+			l.refuse(w, wait)
 			return
 		}
-		l.metrics.Limited(metrics.LimitRate)
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		http.Error(w, fmt.Sprintf("429 Too Many Requests: this client is over the rate limit of %s requests per second (burst %d); retry after %d s, and space out requests",
-			strconv.FormatFloat(float64(l.limit), 'g', -1, 64), l.burst, secs), http.StatusTooManyRequests)
+		next.ServeHTTP(w, r)
 	})
 }
 
-// reserve takes a token for the request's client, or returns how long
-// until one is available (taking none).
-func (l *rateLimiter) reserve(r *http.Request) time.Duration {
+// refuse answers 429: the client may retry after wait.
+func (l *rateLimiter) refuse(w http.ResponseWriter, wait time.Duration) {
+	l.metrics.Limited(metrics.LimitRate)
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	http.Error(w, fmt.Sprintf("429 Too Many Requests: this client is over the rate limit of %s requests per second (burst %d); retry after %d s, and space out requests",
+		strconv.FormatFloat(float64(l.limit), 'g', -1, 64), l.burst, secs), http.StatusTooManyRequests)
+}
+
+// reserve takes n tokens for the request's client, or returns how long
+// until they are available (taking none). n must not exceed the burst.
+func (l *rateLimiter) reserve(r *http.Request, n int) time.Duration {
+	if l == nil || n <= 0 {
+		return 0
+	}
 	now := l.now()
 	l.mu.Lock()
 	c := l.client(r, now)
@@ -88,7 +95,7 @@ func (l *rateLimiter) reserve(r *http.Request) time.Duration {
 	if c == nil {
 		return 0
 	}
-	res := c.lim.ReserveN(now, 1)
+	res := c.lim.ReserveN(now, n)
 	if d := res.DelayFrom(now); d > 0 {
 		res.CancelAt(now)
 		return d

@@ -119,11 +119,12 @@ func New(opts Options) *Server {
 // listener is bound to: it decides whether DNS-rebinding protection is on).
 func (s *Server) Handler(addr net.Addr) http.Handler {
 	mux := http.NewServeMux()
-	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, s.opts.MaxBodyBytes, s.logger)
+	s.limiter = newRateLimiter(s.opts.RateLimit, s.opts.RateBurst, clientIPs{trusted: s.opts.TrustedProxies}, s.opts.Metrics)
+	gate := &rpcGate{maxBody: s.opts.MaxBodyBytes, limiter: s.limiter, metrics: s.opts.Metrics}
+	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, gate, s.logger)
 	sse := newSSEHandler(s.opts.MCP.MCP, mcpHandler, s.opts.SSEKeepAlive, s.logger)
 	sse.maxSessions, sse.maxBody, sse.metrics = s.opts.MaxSSESessions, s.opts.MaxBodyBytes, s.opts.Metrics
 	s.sse = sse
-	s.limiter = newRateLimiter(s.opts.RateLimit, s.opts.RateBurst, clientIPs{trusted: s.opts.TrustedProxies}, s.opts.Metrics)
 	for _, p := range []string{"/mcp", "/mcp/{$}"} {
 		mux.Handle(p, s.authenticate(s.protect(mcpHandler)))
 	}

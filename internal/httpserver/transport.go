@@ -20,11 +20,12 @@ import (
 type streamableHandler struct {
 	stream http.Handler // answers with text/event-stream
 	json   http.Handler // answers with application/json
+	gate   *rpcGate
 }
 
-// maxBody caps a request body (MAX_BODY_BYTES): the SDK answers 413 past it;
+// The gate's maxBody caps a request body (MAX_BODY_BYTES): past it, 413;
 // 0 means the SDK's default.
-func newStreamableHandler(srv *mcp.Server, maxBody int64, logger *slog.Logger) *streamableHandler {
+func newStreamableHandler(srv *mcp.Server, gate *rpcGate, logger *slog.Logger) *streamableHandler {
 	get := func(*http.Request) *mcp.Server { return srv }
 	opts := func(jsonResponse bool) *mcp.StreamableHTTPOptions {
 		return &mcp.StreamableHTTPOptions{
@@ -33,13 +34,14 @@ func newStreamableHandler(srv *mcp.Server, maxBody int64, logger *slog.Logger) *
 			// Host checks are ours (hostGuard): the SDK's would refuse every
 			// tunnelled request on a loopback listener.
 			DisableLocalhostProtection: true,
-			MaxRequestBodyBytes:        maxBody,
+			MaxRequestBodyBytes:        gate.maxBody,
 			Logger:                     logger,
 		}
 	}
 	return &streamableHandler{
 		stream: mcp.NewStreamableHTTPHandler(get, opts(false)),
 		json:   mcp.NewStreamableHTTPHandler(get, opts(true)),
+		gate:   gate,
 	}
 }
 
@@ -48,7 +50,10 @@ func (h *streamableHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.stream.ServeHTTP(w, r) // the SDK answers 405 with Allow: POST
 		return
 	}
-	r = normalizePost(r)
+	r, ok := h.gate.admit(w, normalizePost(r))
+	if !ok {
+		return
+	}
 	if acceptsEventStream(r.Header.Values("Accept")) {
 		h.stream.ServeHTTP(w, r)
 		return

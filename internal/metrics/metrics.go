@@ -34,6 +34,7 @@ const (
 	LimitSSESessions = "sse_sessions" // MAX_SSE_SESSIONS
 	LimitBodySize    = "body_size"    // MAX_BODY_BYTES
 	LimitOrigin      = "origin"       // CORS_ORIGINS
+	LimitBatch       = "batch"        // messages per JSON-RPC batch
 )
 
 var (
@@ -135,9 +136,9 @@ func New() *Metrics {
 	})
 	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "connector_limited_requests_total",
-		Help: "Requests refused by an abuse limit: rate (429), sse_sessions (503), body_size (413), origin (403).",
+		Help: "Requests refused by an abuse limit: rate (429), sse_sessions (503), body_size (413), origin (403), batch (400).",
 	}, []string{"limit"})
-	for _, l := range []string{LimitRate, LimitSSESessions, LimitBodySize, LimitOrigin} {
+	for _, l := range []string{LimitRate, LimitSSESessions, LimitBodySize, LimitOrigin, LimitBatch} {
 		m.limited.WithLabelValues(l) // export zeros, so rate() works from the start
 	}
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
