@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/store/storetest"
@@ -111,22 +114,122 @@ func TestBatchCap(t *testing.T) {
 func TestBatchOnSSESession(t *testing.T) {
 	st := &storetest.Fake{Docs: testDocs}
 	ts := start(t, st, nil)
-	events, stop := openStream(t, ts.base+"/sse")
-	defer stop()
-	endpoint := ""
-	for endpoint == "" {
+	endpoint := sseEndpoint(t, ts.base)
+	if resp, body := post(t, endpoint, "", searchBatch(3)); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("batch posted into an SSE session: %d %s, want 400", resp.StatusCode, body)
+	}
+	if n := st.Calls(); n != 0 {
+		t.Errorf("the batch ran %d searches", n)
+	}
+}
+
+// sseEndpoint opens an SSE stream and returns its message endpoint's URL.
+func sseEndpoint(t *testing.T, base string) string {
+	t.Helper()
+	events, stop := openStream(t, base+"/sse")
+	t.Cleanup(stop)
+	for {
 		line, err := events.ReadString('\n')
 		if err != nil {
 			t.Fatal(err)
 		}
 		if after, ok := strings.CutPrefix(line, "data: "); ok {
-			endpoint = strings.TrimSpace(after)
+			return base + strings.TrimSpace(after)
 		}
 	}
-	if resp, body := post(t, ts.base+endpoint, "", searchBatch(3)); resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("batch posted into an SSE session: %d %s, want 400", resp.StatusCode, body)
+}
+
+// TestJSONRPCErrors: a body that is not JSON, not a JSON-RPC message, or
+// calls a method the server does not serve gets a JSON-RPC error object
+// (HTTP 400, application/json) on every transport, not a plain-text 400.
+func TestJSONRPCErrors(t *testing.T) {
+	st := &storetest.Fake{Docs: testDocs}
+	ts := start(t, st, nil)
+	tests := []struct {
+		name, body string
+		wantCode   int
+		wantID     any
+	}{
+		{"truncated JSON", `{"jsonrpc":`, -32700, nil},
+		{"not JSON", `tools/list please`, -32700, nil},
+		{"empty body", ``, -32700, nil},
+		{"JSON but no message", `{"foo":1}`, -32600, nil},
+		{"unknown method", `{"jsonrpc":"2.0","id":5,"method":"nope/x","params":{}}`, -32601, float64(5)},
+		{"unknown method, string id", `{"jsonrpc":"2.0","id":"a","method":"tools/lst"}`, -32601, "a"},
+	}
+	endpoints := map[string]string{"/mcp": ts.base + "/mcp", "/sse/ (Streamable HTTP)": ts.base + "/sse/", "SSE session": sseEndpoint(t, ts.base)}
+	for name, url := range endpoints {
+		for _, tt := range tests {
+			for _, accept := range []string{"application/json", "application/json, text/event-stream"} {
+				resp, body := post(t, url, accept, tt.body)
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("%s, %s, Accept %q: %d %s, want 400", name, tt.name, accept, resp.StatusCode, body)
+					continue
+				}
+				if id, code, msg := rpcError(t, resp, body); code != tt.wantCode || id != tt.wantID || msg == "" {
+					t.Errorf("%s, %s: id %v code %d %q, want id %v code %d", name, tt.name, id, code, msg, tt.wantID, tt.wantCode)
+				}
+			}
+		}
+	}
+	// In a batch, the answer is a batch too.
+	resp, body := post(t, ts.base+"/mcp", "application/json", `[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"nope"}]`)
+	var answers []struct {
+		ID    any
+		Error struct{ Code int }
+	}
+	if resp.StatusCode != http.StatusBadRequest || json.Unmarshal([]byte(body), &answers) != nil || len(answers) != 1 ||
+		answers[0].ID != float64(2) || answers[0].Error.Code != -32601 {
+		t.Errorf("batch with an unknown method: %d %s", resp.StatusCode, body)
+	}
+	// A batch posted into an SSE session says the transport takes none.
+	resp, body = post(t, endpoints["SSE session"], "", searchBatch(2))
+	if _, code, msg := rpcError(t, resp, body); resp.StatusCode != http.StatusBadRequest || code != -32600 || !strings.Contains(msg, "one JSON-RPC message per POST") {
+		t.Errorf("batch into an SSE session: %d %s", resp.StatusCode, body)
+	}
+	// From 2026-07-28 on, the SDK's own answer stands.
+	resp, body = post(t, ts.base+"/mcp", "application/json", `{"jsonrpc":"2.0","id":9,"method":"nope/x","params":{}}`, "Mcp-Protocol-Version", "2026-07-28")
+	if _, code, _ := rpcError(t, resp, body); resp.StatusCode != http.StatusNotFound || code != -32601 {
+		t.Errorf("unknown method at 2026-07-28: %d %s, want the SDK's 404 -32601", resp.StatusCode, body)
 	}
 	if n := st.Calls(); n != 0 {
-		t.Errorf("the batch ran %d searches", n)
+		t.Errorf("refused messages reached the store %d times", n)
+	}
+	// Good messages still pass on every transport.
+	for name, url := range endpoints {
+		if resp, body := post(t, url, "application/json", callSearch); resp.StatusCode/100 != 2 {
+			t.Errorf("%s: a good call: %d %s", name, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestServedMethods checks servedMethods against the SDK: it serves each
+// of them, and refuses a method that is not among them as unsupported.
+func TestServedMethods(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	refused := func(method string, call bool) string {
+		id := ""
+		if call {
+			id = `"id":1,`
+		}
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"jsonrpc":"2.0",`+id+`"method":"`+method+`","params":{}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code == http.StatusBadRequest && strings.Contains(w.Body.String(), "unsupported") {
+			return w.Body.String()
+		}
+		return ""
+	}
+	for m := range servedMethods {
+		if msg := refused(m, !strings.HasPrefix(m, "notifications/")); msg != "" {
+			t.Errorf("servedMethods lists %q, which the SDK does not serve: %s", m, msg)
+		}
+	}
+	if refused("nope/x", true) == "" {
+		t.Error("the SDK does not call nope/x unsupported: this test no longer tells served methods apart")
 	}
 }

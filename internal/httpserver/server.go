@@ -123,7 +123,7 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 	gate := &rpcGate{maxBody: s.opts.MaxBodyBytes, limiter: s.limiter, metrics: s.opts.Metrics}
 	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, gate, s.logger)
 	sse := newSSEHandler(s.opts.MCP.MCP, mcpHandler, s.opts.SSEKeepAlive, s.logger)
-	sse.maxSessions, sse.maxBody, sse.metrics = s.opts.MaxSSESessions, s.opts.MaxBodyBytes, s.opts.Metrics
+	sse.maxSessions, sse.maxBody, sse.gate, sse.metrics = s.opts.MaxSSESessions, s.opts.MaxBodyBytes, gate, s.opts.Metrics
 	s.sse = sse
 	for _, p := range []string{"/mcp", "/mcp/{$}"} {
 		mux.Handle(p, s.authenticate(s.protect(mcpHandler)))

@@ -34,6 +34,7 @@ type sseHandler struct {
 	maxSessions int
 	// maxBody caps a posted message (MAX_BODY_BYTES); 0 means the SDK's default.
 	maxBody  int64
+	gate     *rpcGate // reads posted messages before the SDK
 	metrics  *metrics.Metrics
 	warnedAt atomic.Int64 // unix seconds of the last "SSE sessions full" warning
 
@@ -82,6 +83,10 @@ func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		// Another caller's session is answered as a missing one: posting
 		// into it would run calls as its owner.
 		http.Error(w, "session not found: it ended or never existed; open a new SSE stream with GET", http.StatusNotFound)
+		return
+	}
+	r, ok := h.gate.admit(w, r, false)
+	if !ok {
 		return
 	}
 	sess.transport.ServeHTTP(w, r)
