@@ -24,15 +24,18 @@ import (
 // config is everything the commands read from flags, the environment and .env.
 type config struct {
 	// Abuse limits and metrics of serve.
-	RateLimit         float64 // per client per second; 0 is off
-	RateBurst         int
-	TrustedProxies    []netip.Prefix
-	MaxSSESessions    int
-	MaxBodyBytes      int64
-	ReadHeaderTimeout time.Duration
-	CORSOrigins       []string
-	MetricsToken      string // secret: never logged
-	MetricsAddr       string
+	RateLimit      float64 // per client per second; 0 is off
+	RateBurst      int
+	TrustedProxies []netip.Prefix
+	MaxSSESessions int
+	// MaxSSESessionsPerClient is resolved by loadConfig: "auto" (-1 while
+	// loading) becomes a quarter of MaxSSESessions.
+	MaxSSESessionsPerClient int
+	MaxBodyBytes            int64
+	ReadHeaderTimeout       time.Duration
+	CORSOrigins             []string
+	MetricsToken            string // secret: never logged
+	MetricsAddr             string
 
 	Addr            string
 	Store           string // "bleve" | "openai"
@@ -232,6 +235,20 @@ var settings = []setting{
 	{env: "MAX_SSE_SESSIONS", flag: "max-sse-sessions", def: "1000", scope: forServe,
 		usage: "open HTTP+SSE streams the server holds at most; more get 503 with Retry-After, open ones are never dropped (0: no cap)",
 		apply: intSetting(func(c *config, n int) { c.MaxSSESessions = n }, 0, 1_000_000)},
+	{env: "MAX_SSE_SESSIONS_PER_CLIENT", flag: "max-sse-sessions-per-client", def: "auto", scope: forServe,
+		usage: `open HTTP+SSE streams one client (token subject, else IP address, as for RATE_LIMIT) may hold; more get 429 with Retry-After. "auto": a quarter of MAX_SSE_SESSIONS, at least 1 (no cap when MAX_SSE_SESSIONS is 0); 0: no cap; unauthenticated callers on this machine are exempt`,
+		apply: func(c *config, v string) error {
+			if strings.EqualFold(v, "auto") {
+				c.MaxSSESessionsPerClient = -1
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1_000_000 {
+				return fmt.Errorf(`%q: want "auto" or a whole number from 0 to 1000000`, v)
+			}
+			c.MaxSSESessionsPerClient = n
+			return nil
+		}},
 	{env: "MAX_BODY_BYTES", flag: "max-body-bytes", def: "1048576", scope: forServe,
 		usage: "largest request body accepted on the MCP endpoints, in bytes; larger ones get 413",
 		apply: func(c *config, v string) error {
@@ -454,6 +471,12 @@ func loadConfig(getenv func(string) string, flags map[string]*string, given map[
 	if sc&forServe != 0 {
 		errs = append(errs, checkAuth(c)...)
 	}
+	if c.MaxSSESessionsPerClient < 0 { // auto
+		c.MaxSSESessionsPerClient = 0
+		if c.MaxSSESessions > 0 {
+			c.MaxSSESessionsPerClient = max(1, c.MaxSSESessions/4)
+		}
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -501,6 +524,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("rate_burst", c.RateBurst),
 		slog.Int("trusted_proxies", len(c.TrustedProxies)),
 		slog.Int("max_sse_sessions", c.MaxSSESessions),
+		slog.Int("max_sse_sessions_per_client", c.MaxSSESessionsPerClient),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Bool("metrics_token_set", c.MetricsToken != ""),

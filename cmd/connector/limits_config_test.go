@@ -63,3 +63,31 @@ func TestLimitsConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSSESessionsPerClientConfig: "auto" is a quarter of MAX_SSE_SESSIONS,
+// at least 1, and no cap when MAX_SSE_SESSIONS has none.
+func TestSSESessionsPerClientConfig(t *testing.T) {
+	for _, tc := range []struct {
+		total, perClient string
+		want             int
+	}{
+		{"", "", 250},
+		{"100", "auto", 25},
+		{"2", "", 1},
+		{"0", "", 0},
+		{"1000", "7", 7},
+		{"1000", "0", 0},
+	} {
+		env := map[string]string{"MAX_SSE_SESSIONS": tc.total, "MAX_SSE_SESSIONS_PER_CLIENT": tc.perClient}
+		c, err := loadConfig(func(k string) string { return env[k] }, nil, nil, forServe)
+		if err != nil || c.MaxSSESessionsPerClient != tc.want {
+			t.Errorf("MAX_SSE_SESSIONS=%q MAX_SSE_SESSIONS_PER_CLIENT=%q: %d %v, want %d", tc.total, tc.perClient, c.MaxSSESessionsPerClient, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"-1", "lots"} {
+		env := map[string]string{"MAX_SSE_SESSIONS_PER_CLIENT": bad}
+		if _, err := loadConfig(func(k string) string { return env[k] }, nil, nil, forServe); err == nil || !strings.Contains(err.Error(), "MAX_SSE_SESSIONS_PER_CLIENT") {
+			t.Errorf("MAX_SSE_SESSIONS_PER_CLIENT=%s: %v, want an error naming it", bad, err)
+		}
+	}
+}

@@ -108,7 +108,8 @@ func (c command) serve(ctx context.Context) error {
 
 		Metrics: m, MetricsToken: cfg.MetricsToken,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies,
-		MaxSSESessions: cfg.MaxSSESessions, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
+		MaxSSESessions: cfg.MaxSSESessions, MaxSSESessionsPerClient: cfg.MaxSSESessionsPerClient,
+		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, NoMetricsRoute: cfg.MetricsAddr != "",
 	})
 	metricsAt := ln.Addr()

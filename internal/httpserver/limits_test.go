@@ -3,6 +3,7 @@ package httpserver
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -293,6 +294,74 @@ func TestSSESessionCap(t *testing.T) {
 	}
 	// One refusal above, maybe more while the server had not yet seen the close.
 	if got := scrape(t, ts.base, ""); !regexp.MustCompile(`connector_limited_requests_total\{limit="sse_sessions"\} [1-9]`).MatchString(got) {
+		t.Errorf("metrics lack the refused stream:\n%s", grepLines(got, "connector_limited"))
+	}
+}
+
+// TestSSESessionsPerClient: one client gets at most
+// MAX_SSE_SESSIONS_PER_CLIENT streams (429 past it) while others still
+// connect; a closed stream frees its slot.
+func TestSSESessionsPerClient(t *testing.T) {
+	m := metrics.New()
+	ts := start(t, &storetest.Fake{Docs: testDocs}, func(o *Options) {
+		o.MaxSSESessions, o.MaxSSESessionsPerClient = 10, 2
+		o.TrustedProxies = mustPrefixes(t, "127.0.0.1")
+		o.Metrics = m
+	})
+	client := mcp.NewClient(&mcp.Implementation{Name: "openai-mcp", Version: "1.0.0"}, nil)
+	from := func(ip string) mcp.Transport {
+		return &mcp.SSEClientTransport{Endpoint: ts.base + "/sse/", HTTPClient: clientWith("X-Forwarded-For", ip)}
+	}
+	var first *mcp.ClientSession
+	for i := range 2 {
+		cs, err := client.Connect(t.Context(), from("203.0.113.7"), nil)
+		if err != nil {
+			t.Fatalf("stream %d of the client: %v", i+1, err)
+		}
+		defer cs.Close()
+		first = cmp.Or(first, cs)
+	}
+	stream := func(ip string) (*http.Response, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.base+"/sse/", nil)
+		req.Header.Set("X-Forwarded-For", ip)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return resp, ""
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := stream("203.0.113.7")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "MAX_SSE_SESSIONS_PER_CLIENT") {
+		t.Fatalf("third stream of one client: %d Retry-After=%q %q, want 429 naming the limit", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	// Another client, and callers on this machine, still get streams.
+	for _, tr := range []mcp.Transport{from("198.51.100.9"), &mcp.SSEClientTransport{Endpoint: ts.base + "/sse/"},
+		&mcp.SSEClientTransport{Endpoint: ts.base + "/sse/"}, &mcp.SSEClientTransport{Endpoint: ts.base + "/sse/"}} {
+		cs, err := client.Connect(t.Context(), tr, nil)
+		if err != nil {
+			t.Fatalf("another client while the first is at its cap: %v", err)
+		}
+		defer cs.Close()
+	}
+	first.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cs, err := client.Connect(t.Context(), from("203.0.113.7"), nil)
+		if err == nil {
+			cs.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the client's freed slot was never reusable: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // the server sees the close a moment later
+	}
+	if got := scrape(t, ts.base, ""); !regexp.MustCompile(`connector_limited_requests_total\{limit="sse_sessions_per_client"\} [1-9]`).MatchString(got) {
 		t.Errorf("metrics lack the refused stream:\n%s", grepLines(got, "connector_limited"))
 	}
 }

@@ -69,6 +69,11 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// MaxSSESessions caps the open SSE streams (0: no cap); more get 503.
 	MaxSSESessions int
+	// MaxSSESessionsPerClient caps the open SSE streams of one client
+	// (keyed as for RateLimit; unauthenticated callers on this machine are
+	// exempt), so that one client cannot take them all (0: no cap); more
+	// get 429.
+	MaxSSESessionsPerClient int
 	// MaxBodyBytes caps a request body (0: the SDK's default of 4 MiB); more get 413.
 	MaxBodyBytes int64
 	// CORSOrigins are the browser origins ("https://app.example.com",
@@ -123,7 +128,8 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 	gate := &rpcGate{maxBody: s.opts.MaxBodyBytes, limiter: s.limiter, metrics: s.opts.Metrics}
 	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, gate, s.logger)
 	sse := newSSEHandler(s.opts.MCP.MCP, mcpHandler, s.opts.SSEKeepAlive, s.logger)
-	sse.maxSessions, sse.maxBody, sse.gate, sse.metrics = s.opts.MaxSSESessions, s.opts.MaxBodyBytes, gate, s.opts.Metrics
+	sse.maxSessions, sse.maxPerClient, sse.ips = s.opts.MaxSSESessions, s.opts.MaxSSESessionsPerClient, clientIPs{trusted: s.opts.TrustedProxies}
+	sse.maxBody, sse.gate, sse.metrics = s.opts.MaxBodyBytes, gate, s.opts.Metrics
 	s.sse = sse
 	for _, p := range []string{"/mcp", "/mcp/{$}"} {
 		mux.Handle(p, s.authenticate(s.protect(mcpHandler)))

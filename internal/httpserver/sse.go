@@ -32,17 +32,23 @@ type sseHandler struct {
 	logger     *slog.Logger
 	// maxSessions caps the open streams (MAX_SSE_SESSIONS); 0 means no cap.
 	maxSessions int
+	// maxPerClient caps the open streams of one client
+	// (MAX_SSE_SESSIONS_PER_CLIENT), keyed as the rate limiter keys them
+	// (see clientOf); 0 means no cap.
+	maxPerClient int
+	ips          clientIPs
 	// maxBody caps a posted message (MAX_BODY_BYTES); 0 means the SDK's default.
 	maxBody  int64
 	gate     *rpcGate // reads posted messages before the SDK
 	metrics  *metrics.Metrics
 	warnedAt atomic.Int64 // unix seconds of the last "SSE sessions full" warning
 
-	mu       sync.Mutex
-	sessions map[string]*sseSession
-	closing  bool
-	drained  chan struct{} // closed at shutdown: streams end once their calls are answered
-	forced   chan struct{} // closed at the shutdown deadline: streams end now
+	mu        sync.Mutex
+	sessions  map[string]*sseSession
+	perClient map[string]int // open streams by clientOf
+	closing   bool
+	drained   chan struct{} // closed at shutdown: streams end once their calls are answered
+	forced    chan struct{} // closed at the shutdown deadline: streams end now
 }
 
 // sseSession is one open SSE stream.
@@ -55,9 +61,9 @@ type sseSession struct {
 func newSSEHandler(srv *mcp.Server, streamable http.Handler, keepAlive time.Duration, logger *slog.Logger) *sseHandler {
 	return &sseHandler{
 		server: srv, streamable: streamable, keepAlive: keepAlive, logger: logger,
-		sessions: map[string]*sseSession{},
-		drained:  make(chan struct{}),
-		forced:   make(chan struct{}),
+		sessions: map[string]*sseSession{}, perClient: map[string]int{},
+		drained: make(chan struct{}),
+		forced:  make(chan struct{}),
 	}
 }
 
@@ -125,12 +131,22 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 		h.refuseFull(w, r)
 		return
 	}
+	client := h.clientOf(r)
+	if h.maxPerClient > 0 && client != "" && h.perClient[client] >= h.maxPerClient {
+		h.mu.Unlock()
+		h.refuseClient(w)
+		return
+	}
 	h.sessions[id] = sess
+	h.perClient[client]++
 	h.mu.Unlock()
 	h.metrics.SSESessionOpened()
 	defer func() {
 		h.mu.Lock()
 		delete(h.sessions, id)
+		if h.perClient[client]--; h.perClient[client] <= 0 {
+			delete(h.perClient, client)
+		}
 		h.mu.Unlock()
 		h.metrics.SSESessionClosed()
 	}()
@@ -199,6 +215,31 @@ func (h *sseHandler) refuseFull(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, fmt.Sprintf("503 Service Unavailable: this server already holds its maximum of %d open SSE sessions (MAX_SSE_SESSIONS). "+
 		"Retry in 30 seconds, or connect to the Streamable HTTP endpoint /mcp, which keeps no stream open.", h.maxSessions),
 		http.StatusServiceUnavailable)
+}
+
+// clientOf names the client a stream counts against: the authenticated
+// subject, else the client IP, as for the rate limit; "" for an
+// unauthenticated caller on this machine, which has no per-client cap.
+func (h *sseHandler) clientOf(r *http.Request) string {
+	if id := callerID(r); id != "" {
+		return "subject " + id
+	}
+	ip := h.ips.clientIP(r)
+	if ip.IsLoopback() {
+		return ""
+	}
+	return "ip " + ip.String()
+}
+
+// refuseClient answers a new stream from a client that holds
+// MAX_SSE_SESSIONS_PER_CLIENT open ones: 429 with Retry-After. It logs
+// nothing: the client, not the server, is at its limit.
+func (h *sseHandler) refuseClient(w http.ResponseWriter) {
+	h.metrics.Limited(metrics.LimitSSEClient)
+	w.Header().Set("Retry-After", "30")
+	http.Error(w, fmt.Sprintf("429 Too Many Requests: this client already holds its maximum of %d open SSE sessions (MAX_SSE_SESSIONS_PER_CLIENT). "+
+		"Close a stream it no longer uses, retry in 30 seconds, or connect to the Streamable HTTP endpoint /mcp, which keeps no stream open.", h.maxPerClient),
+		http.StatusTooManyRequests)
 }
 
 // sseLinger is how long a stream stays open at shutdown after its last answer.

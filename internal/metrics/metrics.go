@@ -30,11 +30,12 @@ const (
 
 // Limits, the values of connector_limited_requests_total's limit label.
 const (
-	LimitRate        = "rate"         // RATE_LIMIT / RATE_BURST
-	LimitSSESessions = "sse_sessions" // MAX_SSE_SESSIONS
-	LimitBodySize    = "body_size"    // MAX_BODY_BYTES
-	LimitOrigin      = "origin"       // CORS_ORIGINS
-	LimitBatch       = "batch"        // messages per JSON-RPC batch
+	LimitRate        = "rate"                    // RATE_LIMIT / RATE_BURST
+	LimitSSESessions = "sse_sessions"            // MAX_SSE_SESSIONS
+	LimitBodySize    = "body_size"               // MAX_BODY_BYTES
+	LimitOrigin      = "origin"                  // CORS_ORIGINS
+	LimitBatch       = "batch"                   // messages per JSON-RPC batch
+	LimitSSEClient   = "sse_sessions_per_client" // MAX_SSE_SESSIONS_PER_CLIENT
 )
 
 var (
@@ -136,9 +137,9 @@ func New() *Metrics {
 	})
 	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "connector_limited_requests_total",
-		Help: "Requests refused by an abuse limit: rate (429), sse_sessions (503), body_size (413), origin (403), batch (400).",
+		Help: "Requests refused by an abuse limit: rate (429), sse_sessions (503), sse_sessions_per_client (429), body_size (413), origin (403), batch (400).",
 	}, []string{"limit"})
-	for _, l := range []string{LimitRate, LimitSSESessions, LimitBodySize, LimitOrigin, LimitBatch} {
+	for _, l := range []string{LimitRate, LimitSSESessions, LimitSSEClient, LimitBodySize, LimitOrigin, LimitBatch} {
 		m.limited.WithLabelValues(l) // export zeros, so rate() works from the start
 	}
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
