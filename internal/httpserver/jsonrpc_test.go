@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
@@ -231,5 +233,70 @@ func TestServedMethods(t *testing.T) {
 	}
 	if refused("nope/x", true) == "" {
 		t.Error("the SDK does not call nope/x unsupported: this test no longer tells served methods apart")
+	}
+}
+
+// TestCallBeforeInitializeOnSSE: tools/list posted into an SSE session
+// before initialize is the client's mistake: it gets a JSON-RPC error on
+// the stream, and the server logs it below error level.
+func TestCallBeforeInitializeOnSSE(t *testing.T) {
+	logs, logger := captureLogs(slog.LevelDebug)
+	ts := start(t, &storetest.Fake{Docs: testDocs}, func(o *Options) {
+		o.MCP = mcpserver.New(o.Store, mcpserver.Options{Version: "test", Linker: o.Linker, Logger: logger})
+	})
+	events, stop := openStream(t, ts.base+"/sse")
+	defer stop()
+	endpoint := ""
+	for endpoint == "" {
+		line, err := events.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after, ok := strings.CutPrefix(line, "data: "); ok {
+			endpoint = strings.TrimSpace(after)
+		}
+	}
+	if resp, body := post(t, ts.base+endpoint, "", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("post tools/list: %d %s", resp.StatusCode, body)
+	}
+	var answer struct {
+		ID    int
+		Error *struct {
+			Code    int
+			Message string
+		}
+	}
+	for answer.ID == 0 {
+		line, err := events.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after, ok := strings.CutPrefix(line, "data: "); ok {
+			if err := json.Unmarshal([]byte(after), &answer); err != nil {
+				t.Fatalf("event %q: %v", line, err)
+			}
+		}
+	}
+	if answer.ID != 3 || answer.Error == nil || !strings.Contains(answer.Error.Message, "initializ") {
+		t.Fatalf("answer to tools/list before initialize: %+v", answer)
+	}
+	var found bool
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec struct{ Level, Msg, Method string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec.Level == "ERROR" {
+			t.Errorf("logged at error level: %s", line)
+		}
+		if strings.Contains(rec.Msg, "before initialize") && rec.Method == "tools/list" {
+			found = true
+			if rec.Level != "WARN" && rec.Level != "DEBUG" {
+				t.Errorf("logged at %s: %s", rec.Level, line)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no log line says the client called tools/list before initialize:\n%s", logs.String())
 	}
 }
