@@ -6,8 +6,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -23,6 +25,7 @@ import (
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/requestid"
+	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
 
@@ -705,5 +708,55 @@ func TestToolTimeoutBothTransports(t *testing.T) {
 	}
 	if got := scrape(t, ts.base, ""); !strings.Contains(got, `connector_tool_calls_total{outcome="timeout",tool="search"} 2`) {
 		t.Errorf("timeouts not counted:\n%s", grepLines(got, "connector_tool_calls_total"))
+	}
+}
+
+// TestSSEStalledReader: a client that opens an SSE stream and stops reading
+// loses it once a write has waited WriteTimeout, rather than holding the
+// session and its unwritten answers for ever.
+func TestSSEStalledReader(t *testing.T) {
+	m := metrics.New()
+	big := strings.Repeat("lorem ipsum ", 20_000) // 240 KB of text per fetch
+	ts := start(t, &storetest.Fake{Docs: []store.Document{{ID: "big", Title: "Big", Text: big}}}, func(o *Options) {
+		o.Metrics = m
+		o.WriteTimeout = 500 * time.Millisecond
+		o.SSEKeepAlive = 0
+	})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(conn, "GET /sse/ HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", strings.TrimPrefix(ts.base, "http://"))
+	r := bufio.NewReader(conn)
+	endpoint := ""
+	for endpoint == "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after, ok := strings.CutPrefix(line, "data: "); ok {
+			endpoint = strings.TrimSpace(after)
+		}
+	}
+	// From here on the client reads nothing. Its session answers 100
+	// fetches of 240 KB: far more than the socket buffers hold.
+	post(t, ts.base+endpoint, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	post(t, ts.base+endpoint, "", `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	for i := range 100 {
+		if resp, body := post(t, ts.base+endpoint, "", fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"fetch","arguments":{"id":"big"}}}`, i+2)); resp.StatusCode != http.StatusAccepted {
+			if resp.StatusCode == http.StatusNotFound || strings.Contains(body, "session closed") {
+				break // the session already ended
+			}
+			t.Fatalf("post %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(scrape(t, ts.base, ""), "connector_sse_sessions 0") {
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled stream is still open 10 s after its writes stalled")
+		}
+		time.Sleep(20 * time.Millisecond) // poll: the stall is detected by a write deadline
 	}
 }

@@ -47,7 +47,8 @@ type Options struct {
 	// ReadHeaderTimeout, ReadTimeout and WriteTimeout bound reading a
 	// request and writing its response; zero means 10s, 30s and twice
 	// ToolTimeout (at least a minute). SSE streams lift the read and write
-	// deadlines for their own connection.
+	// deadlines for their own connection; instead, a stream ends when one of
+	// its writes waits WriteTimeout for a client that reads nothing.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout time.Duration
 
 	// Metrics records the server's metrics and is served at /metrics; nil
@@ -128,6 +129,7 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 	gate := &rpcGate{maxBody: s.opts.MaxBodyBytes, limiter: s.limiter, metrics: s.opts.Metrics}
 	mcpHandler := newStreamableHandler(s.opts.MCP.MCP, gate, s.logger)
 	sse := newSSEHandler(s.opts.MCP.MCP, mcpHandler, s.opts.SSEKeepAlive, s.logger)
+	sse.stall = s.opts.WriteTimeout
 	sse.maxSessions, sse.maxPerClient, sse.ips = s.opts.MaxSSESessions, s.opts.MaxSSESessionsPerClient, clientIPs{trusted: s.opts.TrustedProxies}
 	sse.maxBody, sse.gate, sse.metrics = s.opts.MaxBodyBytes, gate, s.opts.Metrics
 	s.sse = sse

@@ -29,7 +29,10 @@ type sseHandler struct {
 	server     *mcp.Server
 	streamable http.Handler
 	keepAlive  time.Duration
-	logger     *slog.Logger
+	// stall is how long a stream's client may read nothing while an
+	// event waits to be written (WriteTimeout); then the stream ends.
+	stall  time.Duration
+	logger *slog.Logger
 	// maxSessions caps the open streams (MAX_SSE_SESSIONS); 0 means no cap.
 	maxSessions int
 	// maxPerClient caps the open streams of one client
@@ -99,7 +102,8 @@ func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveStream runs one SSE session. The stream is exempt from the server's
-// read and write timeouts and gets keep-alive comments.
+// read and write timeouts, gets keep-alive comments, and ends when one
+// write waits longer than stall for the client to read.
 func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
@@ -117,7 +121,7 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Connection", "keep-alive")
 	hdr.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 
-	kw := &keepAliveWriter{ResponseWriter: w}
+	kw := &keepAliveWriter{ResponseWriter: w, stall: h.stall}
 	sess := &sseSession{transport: &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: kw, MaxRequestBodyBytes: h.maxBody},
 		user: callerID(r)}
 	h.mu.Lock()
@@ -153,6 +157,7 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	kw.fail = cancel
 	ss, err := h.server.Connect(ctx, countingTransport{sess}, nil)
 	if err != nil {
 		h.logger.WarnContext(ctx, "SSE session could not start", "err", err)

@@ -89,6 +89,12 @@ func acceptsEventStream(values []string) bool {
 // keepAliveWriter serialises the SDK's event writes with keep-alive comments.
 type keepAliveWriter struct {
 	http.ResponseWriter
+	// stall bounds each write and flush: a client that reads nothing for
+	// this long would otherwise hold its stream, its session and every
+	// answer waiting to be written, for ever. 0 means no bound.
+	stall time.Duration
+	fail  func() // called when a write or flush fails: ends the stream
+
 	mu    sync.Mutex
 	wrote bool
 }
@@ -97,7 +103,24 @@ func (k *keepAliveWriter) Write(p []byte) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.wrote = true
-	return k.ResponseWriter.Write(p)
+	k.setDeadline()
+	n, err := k.ResponseWriter.Write(p)
+	k.failed(err)
+	return n, err
+}
+
+// setDeadline gives the next write stall to complete; k.mu is held.
+func (k *keepAliveWriter) setDeadline() {
+	if k.stall > 0 {
+		_ = http.NewResponseController(k.ResponseWriter).SetWriteDeadline(time.Now().Add(k.stall))
+	}
+}
+
+// failed ends the stream after a failed write; k.mu is held.
+func (k *keepAliveWriter) failed(err error) {
+	if err != nil && k.fail != nil {
+		k.fail()
+	}
 }
 
 func (k *keepAliveWriter) WriteHeader(code int) {
@@ -110,7 +133,10 @@ func (k *keepAliveWriter) WriteHeader(code int) {
 func (k *keepAliveWriter) FlushError() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return http.NewResponseController(k.ResponseWriter).Flush()
+	k.setDeadline()
+	err := http.NewResponseController(k.ResponseWriter).Flush()
+	k.failed(err)
+	return err
 }
 
 func (k *keepAliveWriter) Unwrap() http.ResponseWriter { return k.ResponseWriter }
@@ -143,6 +169,7 @@ func (k *keepAliveWriter) comment(ctx context.Context) error {
 	if !k.wrote || ctx.Err() != nil { // headers not sent yet, or stream over
 		return nil
 	}
+	k.setDeadline()
 	if _, err := k.ResponseWriter.Write([]byte(": keep-alive\n\n")); err != nil {
 		return err
 	}
