@@ -716,8 +716,9 @@ func TestToolTimeoutBothTransports(t *testing.T) {
 // session and its unwritten answers for ever.
 func TestSSEStalledReader(t *testing.T) {
 	m := metrics.New()
-	big := strings.Repeat("lorem ipsum ", 20_000) // 240 KB of text per fetch
+	big := strings.Repeat("lorem ipsum ", 50_000) // 600 KB of text, twice in each answer
 	ts := start(t, &storetest.Fake{Docs: []store.Document{{ID: "big", Title: "Big", Text: big}}}, func(o *Options) {
+		o.MCP = mcpserver.New(o.Store, mcpserver.Options{Version: "test", MaxFetchChars: len(big), ToolTimeout: 5 * time.Second})
 		o.Metrics = m
 		o.WriteTimeout = 500 * time.Millisecond
 		o.SSEKeepAlive = 0
@@ -740,14 +741,15 @@ func TestSSEStalledReader(t *testing.T) {
 			endpoint = strings.TrimSpace(after)
 		}
 	}
-	// From here on the client reads nothing. Its session answers 100
-	// fetches of 240 KB: far more than the socket buffers hold.
+	// From here on the client reads nothing. Its session answers fetches
+	// of 1.2 MB until it takes no more calls (maxPendingCalls): far more
+	// than the socket buffers hold.
 	post(t, ts.base+endpoint, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
 	post(t, ts.base+endpoint, "", `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	for i := range 100 {
 		if resp, body := post(t, ts.base+endpoint, "", fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"fetch","arguments":{"id":"big"}}}`, i+2)); resp.StatusCode != http.StatusAccepted {
-			if resp.StatusCode == http.StatusNotFound || strings.Contains(body, "session closed") {
-				break // the session already ended
+			if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusTooManyRequests || strings.Contains(body, "session closed") {
+				break // the session ended, or holds all the calls it takes
 			}
 			t.Fatalf("post %d: %d %s", i, resp.StatusCode, body)
 		}
@@ -758,5 +760,83 @@ func TestSSEStalledReader(t *testing.T) {
 			t.Fatal("the stalled stream is still open 10 s after its writes stalled")
 		}
 		time.Sleep(20 * time.Millisecond) // poll: the stall is detected by a write deadline
+	}
+}
+
+// heldStore answers searches only once release is closed.
+type heldStore struct {
+	storetest.Fake
+	release chan struct{}
+}
+
+func (s *heldStore) Search(ctx context.Context, q string, n int) ([]store.Hit, error) {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Fake.Search(ctx, q, n)
+}
+
+// TestSSEPendingCalls: one SSE session takes at most maxPendingCalls calls
+// awaiting answers; past that a call gets 429 with a JSON-RPC error, and
+// answered calls free their places.
+func TestSSEPendingCalls(t *testing.T) {
+	st := &heldStore{Fake: storetest.Fake{Docs: testDocs}, release: make(chan struct{})}
+	ts := start(t, st, nil)
+	events, stop := openStream(t, ts.base+"/sse")
+	defer stop()
+	next := func() string { // the data of the next event
+		for {
+			line, err := events.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after, ok := strings.CutPrefix(line, "data: "); ok {
+				return strings.TrimSpace(after)
+			}
+		}
+	}
+	endpoint := ts.base + next()
+	post(t, endpoint, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	if answer := next(); !strings.Contains(answer, `"id":1`) {
+		t.Fatalf("initialize: %s", answer)
+	}
+	post(t, endpoint, "", `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	search := func(id int) (*http.Response, string) {
+		return post(t, endpoint, "", fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"search","arguments":{"query":"refund"}}}`, id))
+	}
+	for i := range maxPendingCalls {
+		if resp, body := search(100 + i); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("call %d: %d %s", i+1, resp.StatusCode, body)
+		}
+	}
+	resp, body := search(999)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("call %d: %d %s, want 429", maxPendingCalls+1, resp.StatusCode, body)
+	}
+	if _, _, msg := rpcError(t, resp, body); !strings.Contains(msg, "awaiting answers") {
+		t.Errorf("429 does not say why: %s", msg)
+	}
+	if resp, body := post(t, endpoint, "", `{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}`); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("a notification while calls are pending: %d %s", resp.StatusCode, body)
+	}
+	close(st.release)
+	for range maxPendingCalls {
+		if answer := next(); !strings.Contains(answer, `"result"`) {
+			t.Fatalf("answer: %s", answer)
+		}
+	}
+	// The answers free their places (a moment after they are written).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, body := search(1000)
+		if resp.StatusCode == http.StatusAccepted {
+			break
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("a call after the answers: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

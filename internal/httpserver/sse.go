@@ -57,7 +57,7 @@ type sseHandler struct {
 // sseSession is one open SSE stream.
 type sseSession struct {
 	transport *mcp.SSEServerTransport
-	pending   atomic.Int64 // calls read from the client and not yet answered
+	pending   atomic.Int64 // calls posted by the client and not yet answered
 	user      string       // the authenticated caller who opened it ("" without auth)
 }
 
@@ -94,11 +94,29 @@ func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "session not found: it ended or never existed; open a new SSE stream with GET", http.StatusNotFound)
 		return
 	}
-	r, ok := h.gate.admit(w, r, false)
+	r, calls, ok := h.gate.admit(w, r, false)
 	if !ok {
 		return
 	}
-	sess.transport.ServeHTTP(w, r)
+	if calls == 0 {
+		sess.transport.ServeHTTP(w, r)
+		return
+	}
+	// Count the call before the session can answer it, and take it back
+	// if the transport does not accept it.
+	if sess.pending.Add(1) > maxPendingCalls {
+		sess.pending.Add(-1)
+		h.metrics.Limited(metrics.LimitSSEPending)
+		w.Header().Set("Retry-After", "1")
+		writeRPCError(w, http.StatusTooManyRequests, false, nil, jsonrpc.CodeInternalError,
+			fmt.Sprintf("this SSE session already has %d calls awaiting answers, the most it takes: read their answers from the stream before posting more", maxPendingCalls))
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	sess.transport.ServeHTTP(sw, r)
+	if sw.code() != http.StatusAccepted {
+		sess.pending.Add(-1)
+	}
 }
 
 // serveStream runs one SSE session. The stream is exempt from the server's
@@ -247,6 +265,11 @@ func (h *sseHandler) refuseClient(w http.ResponseWriter) {
 		http.StatusTooManyRequests)
 }
 
+// maxPendingCalls is the most calls one SSE session may have awaiting
+// answers. A client that reads its stream slowly while it posts calls
+// would otherwise pile up answers in memory without end.
+const maxPendingCalls = 16
+
 // sseLinger is how long a stream stays open at shutdown after its last answer.
 const sseLinger = 250 * time.Millisecond
 
@@ -274,8 +297,8 @@ func (h *sseHandler) open() int {
 	return len(h.sessions)
 }
 
-// countingTransport wraps a session's SSE transport to count the calls it
-// has read and not yet answered.
+// countingTransport wraps a session's SSE transport to count the answers it
+// writes (serveMessage counts the calls posted).
 type countingTransport struct{ sess *sseSession }
 
 func (c countingTransport) Connect(ctx context.Context) (mcp.Connection, error) {
@@ -295,14 +318,6 @@ func (c countingTransport) SupportsProtocolVersion(v string) bool {
 type countingConn struct {
 	mcp.Connection
 	pending *atomic.Int64
-}
-
-func (c countingConn) Read(ctx context.Context) (jsonrpc.Message, error) {
-	msg, err := c.Connection.Read(ctx)
-	if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() {
-		c.pending.Add(1)
-	}
-	return msg, err
 }
 
 func (c countingConn) Write(ctx context.Context, msg jsonrpc.Message) error {

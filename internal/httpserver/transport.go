@@ -50,7 +50,7 @@ func (h *streamableHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.stream.ServeHTTP(w, r) // the SDK answers 405 with Allow: POST
 		return
 	}
-	r, ok := h.gate.admit(w, normalizePost(r), true)
+	r, _, ok := h.gate.admit(w, normalizePost(r), true)
 	if !ok {
 		return
 	}

@@ -36,6 +36,7 @@ const (
 	LimitOrigin      = "origin"                  // CORS_ORIGINS
 	LimitBatch       = "batch"                   // messages per JSON-RPC batch
 	LimitSSEClient   = "sse_sessions_per_client" // MAX_SSE_SESSIONS_PER_CLIENT
+	LimitSSEPending  = "sse_pending_calls"       // calls awaiting answers on one SSE session
 )
 
 var (
@@ -137,9 +138,9 @@ func New() *Metrics {
 	})
 	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "connector_limited_requests_total",
-		Help: "Requests refused by an abuse limit: rate (429), sse_sessions (503), sse_sessions_per_client (429), body_size (413), origin (403), batch (400).",
+		Help: "Requests refused by an abuse limit: rate (429), sse_sessions (503), sse_sessions_per_client (429), sse_pending_calls (429), body_size (413), origin (403), batch (400).",
 	}, []string{"limit"})
-	for _, l := range []string{LimitRate, LimitSSESessions, LimitSSEClient, LimitBodySize, LimitOrigin, LimitBatch} {
+	for _, l := range []string{LimitRate, LimitSSESessions, LimitSSEClient, LimitSSEPending, LimitBodySize, LimitOrigin, LimitBatch} {
 		m.limited.WithLabelValues(l) // export zeros, so rate() works from the start
 	}
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
