@@ -35,25 +35,24 @@ type rpcGate struct {
 }
 
 // admit reads r's body and decides whether it goes on to the SDK. If it
-// does, admit returns r with the body it read and the number of calls in
-// it (requests with an id); if not, it has answered r. batches says whether
-// the transport takes JSON-RPC batches: Streamable HTTP does, the HTTP+SSE
-// message endpoint does not.
-func (g *rpcGate) admit(w http.ResponseWriter, r *http.Request, batches bool) (_ *http.Request, calls int, ok bool) {
+// does, admit returns r with the body it read, and the messages in it; if
+// not, it has answered r. batches says whether the transport takes JSON-RPC
+// batches: Streamable HTTP does, the HTTP+SSE message endpoint does not.
+func (g *rpcGate) admit(w http.ResponseWriter, r *http.Request, batches bool) (*http.Request, []jsonrpc.Message, bool) {
 	limit := cmp.Or(g.maxBody, mcp.DefaultMaxRequestBodyBytes)
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			tooLarge(w, -1, limit)
-			return nil, 0, false
+			return nil, nil, false
 		}
 		http.Error(w, "failed to read body", http.StatusBadRequest)
-		return nil, 0, false
+		return nil, nil, false
 	}
 	if !json.Valid(raw) {
 		writeRPCError(w, http.StatusBadRequest, false, nil, jsonrpc.CodeParseError,
 			"parse error: the body is not JSON; POST one JSON-RPC 2.0 message, e.g. {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}")
-		return nil, 0, false
+		return nil, nil, false
 	}
 	var msgs []jsonrpc.Message
 	n, batch := batchLen(raw)
@@ -61,13 +60,13 @@ func (g *rpcGate) admit(w http.ResponseWriter, r *http.Request, batches bool) (_
 	case batch && !batches:
 		writeRPCError(w, http.StatusBadRequest, false, nil, jsonrpc.CodeInvalidRequest,
 			"the HTTP+SSE transport takes one JSON-RPC message per POST, not a batch: post the messages one by one")
-		return nil, 0, false
+		return nil, nil, false
 	case batch && n == 0:
 		writeRPCError(w, http.StatusBadRequest, false, nil, jsonrpc.CodeInvalidRequest, "invalid request: the batch is empty")
-		return nil, 0, false
+		return nil, nil, false
 	case batch:
 		if !g.admitBatch(w, r, n) {
-			return nil, 0, false
+			return nil, nil, false
 		}
 		var items []json.RawMessage
 		_ = json.Unmarshal(raw, &items) // valid: batchLen read it
@@ -75,7 +74,7 @@ func (g *rpcGate) admit(w http.ResponseWriter, r *http.Request, batches bool) (_
 			msg, err := jsonrpc.DecodeMessage(item)
 			if err != nil {
 				writeRPCError(w, http.StatusBadRequest, true, nil, jsonrpc.CodeInvalidRequest, invalidMessage(err))
-				return nil, 0, false
+				return nil, nil, false
 			}
 			msgs = append(msgs, msg)
 		}
@@ -83,7 +82,7 @@ func (g *rpcGate) admit(w http.ResponseWriter, r *http.Request, batches bool) (_
 		msg, err := jsonrpc.DecodeMessage(raw)
 		if err != nil {
 			writeRPCError(w, http.StatusBadRequest, false, nil, jsonrpc.CodeInvalidRequest, invalidMessage(err))
-			return nil, 0, false
+			return nil, nil, false
 		}
 		msgs = []jsonrpc.Message{msg}
 	}
@@ -91,22 +90,17 @@ func (g *rpcGate) admit(w http.ResponseWriter, r *http.Request, batches bool) (_
 	// status that revision asks for.
 	if r.Header.Get("Mcp-Protocol-Version") < "2026-07-28" {
 		for _, msg := range msgs {
-			if req, isReq := msg.(*jsonrpc.Request); isReq && req.IsCall() && !servedMethods[req.Method] {
+			if req, ok := msg.(*jsonrpc.Request); ok && req.IsCall() && !servedMethods[req.Method] {
 				writeRPCError(w, http.StatusBadRequest, batch, req.ID.Raw(), jsonrpc.CodeMethodNotFound,
 					fmt.Sprintf("method %q not found: this MCP server serves initialize, ping, tools/list and tools/call (with the tools search and fetch)", req.Method))
-				return nil, 0, false
+				return nil, nil, false
 			}
-		}
-	}
-	for _, msg := range msgs {
-		if req, isReq := msg.(*jsonrpc.Request); isReq && req.IsCall() {
-			calls++
 		}
 	}
 	r2 := *r
 	r2.Body = io.NopCloser(bytes.NewReader(raw))
 	r2.ContentLength = int64(len(raw))
-	return &r2, calls, true
+	return &r2, msgs, true
 }
 
 // invalidMessage explains a JSON body that is no JSON-RPC message.

@@ -815,8 +815,8 @@ func TestSSEPendingCalls(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("call %d: %d %s, want 429", maxPendingCalls+1, resp.StatusCode, body)
 	}
-	if _, _, msg := rpcError(t, resp, body); !strings.Contains(msg, "awaiting answers") {
-		t.Errorf("429 does not say why: %s", msg)
+	if id, _, msg := rpcError(t, resp, body); id != float64(999) || !strings.Contains(msg, "awaiting answers") {
+		t.Errorf("429 for call 999: id %v %q, want the call's id and why", id, msg)
 	}
 	if resp, body := post(t, endpoint, "", `{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}`); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("a notification while calls are pending: %d %s", resp.StatusCode, body)

@@ -94,11 +94,12 @@ func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "session not found: it ended or never existed; open a new SSE stream with GET", http.StatusNotFound)
 		return
 	}
-	r, calls, ok := h.gate.admit(w, r, false)
+	r, msgs, ok := h.gate.admit(w, r, false)
 	if !ok {
 		return
 	}
-	if calls == 0 {
+	call, isCall := msgs[0].(*jsonrpc.Request) // one message: the gate takes no batch here
+	if !isCall || !call.IsCall() {
 		sess.transport.ServeHTTP(w, r)
 		return
 	}
@@ -108,7 +109,7 @@ func (h *sseHandler) serveMessage(w http.ResponseWriter, r *http.Request) {
 		sess.pending.Add(-1)
 		h.metrics.Limited(metrics.LimitSSEPending)
 		w.Header().Set("Retry-After", "1")
-		writeRPCError(w, http.StatusTooManyRequests, false, nil, jsonrpc.CodeInternalError,
+		writeRPCError(w, http.StatusTooManyRequests, false, call.ID.Raw(), codeServerBusy,
 			fmt.Sprintf("this SSE session already has %d calls awaiting answers, the most it takes: read their answers from the stream before posting more", maxPendingCalls))
 		return
 	}
@@ -269,6 +270,10 @@ func (h *sseHandler) refuseClient(w http.ResponseWriter) {
 // answers. A client that reads its stream slowly while it posts calls
 // would otherwise pile up answers in memory without end.
 const maxPendingCalls = 16
+
+// codeServerBusy is the JSON-RPC error code (from the range JSON-RPC leaves
+// to servers) of a call refused because its session has too many pending.
+const codeServerBusy = -32000
 
 // sseLinger is how long a stream stays open at shutdown after its last answer.
 const sseLinger = 250 * time.Millisecond
