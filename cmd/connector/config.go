@@ -49,6 +49,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	SSEKeepAlive    time.Duration
 	ReloadInterval  time.Duration
+	VerifyInterval  time.Duration
 	MaxFileBytes    int64
 	SampleCorpus    bool
 	LogLevel        slog.Level
@@ -287,6 +288,9 @@ var settings = []setting{
 	{env: "INDEX_RELOAD_INTERVAL", flag: "reload-interval", def: "5s", scope: forServe,
 		usage: "how often the server checks for an index built by `connector index` (0 turns it off)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.ReloadInterval = d }, 0)},
+	{env: "INDEX_VERIFY_INTERVAL", flag: "verify-interval", def: "1h", scope: forServe,
+		usage: "how often a server re-reads the index it serves to check it against its checksums (0: only when it opens a generation)",
+		apply: durationSetting(func(c *config, d time.Duration) { c.VerifyInterval = d }, 0)},
 	{env: "MAX_FILE_BYTES", flag: "max-file-bytes", def: strconv.Itoa(ingest.DefaultMaxFileBytes), scope: forIndex | forServe,
 		usage: "larger files are skipped when indexing (JSON Lines files stream and are exempt)",
 		apply: func(c *config, v string) error {

@@ -130,6 +130,7 @@ func (c command) serve(ctx context.Context) error {
 	}
 	if w, ok := st.(watcher); ok {
 		go w.Watch(ctx, cfg.ReloadInterval)
+		go w.Scrub(ctx, cfg.VerifyInterval)
 	}
 	base := "http://" + ln.Addr().String()
 	logger.Info("listening", "addr", ln.Addr().String(),
@@ -174,9 +175,11 @@ func dirSize(dir string) (int64, error) {
 	return n, err
 }
 
-// watcher is a store that follows index runs while serving.
+// watcher is a store that follows index runs while serving, and checks
+// the files it serves.
 type watcher interface {
 	Watch(ctx context.Context, interval time.Duration)
+	Scrub(ctx context.Context, interval time.Duration)
 }
 
 // linker derives citation URLs: PUBLIC_BASE_URL, else, on a loopback

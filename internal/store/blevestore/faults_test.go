@@ -360,3 +360,32 @@ func FuzzReadManifest(f *testing.F) {
 		}
 	})
 }
+
+// Damage that appears while a generation is served is caught by the next
+// Verify: the store stops serving it, and recovers at the next sound one.
+func TestVerifyWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	opts := SyncOptions{Roots: []string{"r"}}
+	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", strings.Repeat("alpha words ", 400)), doc("b", "bravo")})
+	st := mustOpen(t, dir)
+	if err := st.Verify(t.Context()); err != nil {
+		t.Fatalf("Verify of a sound generation: %v", err)
+	}
+	flipByte(t, segments(t, filepath.Join(dir, sum.Generation))[0])
+	if err := st.Verify(t.Context()); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Verify after damage = %v, want ErrDamaged", err)
+	}
+	if _, err := st.Fetch(t.Context(), "a"); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Fetch after damage = %v, want ErrDamaged", err)
+	}
+	if _, err := st.Ready(t.Context()); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Ready after damage = %v, want ErrDamaged", err)
+	}
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Prune: true}, []ingest.Document{doc("a", "alpha")})
+	if switched, err := st.Reload(); !switched || err != nil {
+		t.Fatalf("Reload after the rebuild = %v, %v", switched, err)
+	}
+	if got := allIDs(t, st); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("ids after the rebuild = %v", got)
+	}
+}

@@ -232,6 +232,56 @@ func (s *Store) Watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// Verify checks the served generation's files against their checksums, as
+// Open did, and stops serving it if they changed since: damage that appears
+// while serving (a failing disk) turns into ErrDamaged rather than wrong
+// text. Searches go on meanwhile; the check holds no lock.
+func (s *Store) Verify(ctx context.Context) error {
+	name := s.Generation()
+	if name == "" {
+		return nil // nothing served
+	}
+	err := verifyGeneration(ctx, filepath.Join(s.dir, name))
+	if err == nil || ctx.Err() != nil {
+		return ctx.Err()
+	}
+	err = damaged(s.dir, name, err)
+	s.mu.Lock()
+	if s.gen == nil || s.gen.name != name || s.closed {
+		s.mu.Unlock()
+		return nil // switched meanwhile; the old generation may be gone
+	}
+	old := s.gen
+	s.gen, s.damage, s.failed = nil, err, name
+	s.mu.Unlock()
+	if cerr := old.close(); cerr != nil {
+		s.logger.Warn("close damaged index generation", "generation", name, "err", cerr)
+	}
+	return err
+}
+
+// Scrub runs Verify every interval until ctx is done, logging damage.
+func (s *Store) Scrub(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			start := time.Now()
+			if err := s.Verify(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("the index is damaged; serving nothing until it is rebuilt", "err", err)
+			} else {
+				s.logger.Debug("index verified", "generation", s.Generation(), "took", time.Since(start).String())
+			}
+		}
+	}
+}
+
 // acquire returns the generation to read, with the read lock held; callers
 // must call s.mu.RUnlock when done.
 func (s *Store) acquire() (*generation, error) {
