@@ -6,8 +6,9 @@
 //
 // Beyond the API, a Server lets a test seed data (AddVectorStore, AddFile),
 // script faults (Fail), add latency (Delay), shape file processing
-// (SetProcessing) and inspect what was asked of it (Requests, Files,
-// FileObjects). It is safe for concurrent use.
+// (SetProcessing), hold requests until a test lets them go (Hold) and
+// inspect what was asked of it (Requests, Files, FileObjects). It is safe
+// for concurrent use.
 //
 // Everything is deterministic: files are "file-000001", "file-000002", ...,
 // vector stores "vs_000001", ..., x-request-id headers "req_000001", ...,
@@ -31,6 +32,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +74,7 @@ type Server struct {
 	stores     map[string]*vectorStore
 	faults     []*fault
 	delays     []delay
+	holds      []*Hold
 	processing processing
 	requests   []Request
 }
@@ -88,6 +91,31 @@ type fault struct {
 type delay struct {
 	pattern pattern
 	d       time.Duration
+}
+
+// Hold is a set of requests kept waiting until Release; see Server.Hold.
+type Hold struct {
+	srv     *Server
+	pattern pattern
+	left    int // requests still to hold; s.mu guards it
+	arrived chan Request
+	release chan struct{}
+	once    sync.Once
+}
+
+// Arrived delivers each held request as it starts waiting (the first n;
+// the channel is buffered for all of them).
+func (h *Hold) Arrived() <-chan Request { return h.arrived }
+
+// Release lets the held requests go on to be answered, and ends the hold:
+// it takes no more requests. It is safe to call more than once.
+func (h *Hold) Release() {
+	h.once.Do(func() {
+		h.srv.mu.Lock()
+		h.srv.holds = slices.DeleteFunc(h.srv.holds, func(x *Hold) bool { return x == h })
+		h.srv.mu.Unlock()
+		close(h.release)
+	})
 }
 
 // processing says how new attachments move from in_progress to their end.
@@ -168,6 +196,40 @@ func (s *Server) Delay(pattern string, d time.Duration) {
 	}
 }
 
+// Hold makes the next n requests matching pattern (see Fail) wait, after
+// any Delay and before faults and the key check, until h.Release is called
+// or their client gives up (a held request whose client goes away is
+// dropped without an answer, like a hung upstream). Later requests pass.
+// Holds are consumed in the order they were added; a request takes at most
+// one. Requests still held when the test ends are dropped.
+func (s *Server) Hold(pattern string, n int) *Hold {
+	s.t.Helper()
+	p := s.mustPattern(pattern)
+	if n <= 0 {
+		s.t.Fatalf("openaitest: Hold(%q, %d): n must be positive", pattern, n)
+	}
+	h := &Hold{srv: s, pattern: p, left: n, arrived: make(chan Request, n), release: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds = append(s.holds, h)
+	return h
+}
+
+// takeHold consumes one hold matching the request. s.mu is held.
+func (s *Server) takeHold(method, p string) *Hold {
+	for i, h := range s.holds {
+		if !h.pattern.match(method, p) {
+			continue
+		}
+		h.left--
+		if h.left == 0 {
+			s.holds = append(s.holds[:i:i], s.holds[i+1:]...)
+		}
+		return h
+	}
+	return nil
+}
+
 // SetProcessing shapes files attached from now on through
 // POST /vector_stores/{id}/files. They start "in_progress" and reach their
 // end state on the getsUntilDone-th observation, or at once when
@@ -222,10 +284,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.lastReq++
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("x-request-id", fmt.Sprintf("req_%06d", s.lastReq))
-	s.requests = append(s.requests, Request{
+	req := Request{
 		Method: r.Method, Path: canonical, Query: r.URL.Query(),
 		Body: append([]byte(nil), body...), Header: r.Header.Clone(),
-	})
+	}
+	s.requests = append(s.requests, req)
 	wait := s.delayFor(r.Method, canonical)
 	s.mu.Unlock()
 
@@ -234,6 +297,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		defer timer.Stop()
 		select {
 		case <-timer.C:
+		case <-r.Context().Done():
+			return // the client gave up: answer nothing
+		case <-s.closing:
+			return
+		}
+	}
+
+	s.mu.Lock()
+	hold := s.takeHold(r.Method, canonical)
+	s.mu.Unlock()
+	if hold != nil {
+		hold.arrived <- cloneRequest(req) // buffered for every request the hold takes
+		select {
+		case <-hold.release:
 		case <-r.Context().Done():
 			return // the client gave up: answer nothing
 		case <-s.closing:

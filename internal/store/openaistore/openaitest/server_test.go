@@ -349,6 +349,50 @@ func TestDelay(t *testing.T) {
 	}
 }
 
+func TestHold(t *testing.T) {
+	srv := openaitest.NewServer(t, testKey)
+	id := srv.AddVectorStore("docs")
+	c := newClients(srv)
+
+	// A held request whose client gives up is dropped; the next one is held
+	// until released; the one after passes.
+	h := srv.Hold("GET /vector_stores/*", 2)
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.stores.Get(ctx, id)
+		errc <- err
+	}()
+	if r := <-h.Arrived(); r.Path != "/vector_stores/"+id {
+		t.Fatalf("held %s %s", r.Method, r.Path)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned held request: %v, want context.Canceled", err)
+	}
+	go func() {
+		_, err := c.stores.Get(t.Context(), id)
+		errc <- err
+	}()
+	<-h.Arrived()
+	select {
+	case err := <-errc:
+		t.Fatalf("held request answered before Release: %v", err)
+	default:
+	}
+	h.Release()
+	h.Release() // harmless
+	if err := <-errc; err != nil {
+		t.Fatalf("released request: %v", err)
+	}
+	if _, err := c.stores.Get(t.Context(), id); err != nil {
+		t.Fatalf("request after the hold: %v", err)
+	}
+	if n := len(srv.Requests("GET /vector_stores/*")); n != 3 {
+		t.Errorf("%d requests recorded, want 3", n)
+	}
+}
+
 func TestConcurrentUse(t *testing.T) {
 	srv := openaitest.NewServer(t, testKey)
 	id := srv.AddVectorStore("docs")
