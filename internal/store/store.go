@@ -81,7 +81,9 @@ type Store interface {
 // in Err, for the log.
 type Unavailable struct {
 	// Class names the failure for logs and metrics: "upstream_auth",
-	// "rate_limited", "store_missing", "upstream_error".
+	// "rate_limited", "store_missing", "upstream_error", "upstream_timeout"
+	// (the upstream did not answer in time; the error also wraps
+	// context.DeadlineExceeded).
 	Class string
 	// Reason is one sentence the model can act on; no internals.
 	Reason string

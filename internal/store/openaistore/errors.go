@@ -26,8 +26,14 @@ func upstreamError(logger *slog.Logger, vectorStoreID string, err error, what st
 }
 
 func upstreamErrorContext(ctx context.Context, logger *slog.Logger, vectorStoreID string, err error, what string) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", what, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		// Every attempt timed out (OPENAI_TIMEOUT), or the caller's
+		// deadline passed while waiting for the API: the API was slow.
+		logger.WarnContext(ctx, "the OpenAI API did not answer in time", "operation", what, "err", err)
+		return timeoutError(what, err)
 	}
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) {
@@ -53,6 +59,17 @@ func upstreamErrorContext(ctx context.Context, logger *slog.Logger, vectorStoreI
 		return &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "the document store (OpenAI) did not answer; try again shortly"}
 	}
+}
+
+// ClassTimeout is the store.Unavailable class of a call the OpenAI API did
+// not answer in time; the error also wraps context.DeadlineExceeded.
+const ClassTimeout = "upstream_timeout"
+
+// timeoutError says that the OpenAI API did not answer what in time; err
+// wraps context.DeadlineExceeded.
+func timeoutError(what string, err error) error {
+	return &store.Unavailable{Class: ClassTimeout, Err: fmt.Errorf("%s: %w", what, err),
+		Reason: "the OpenAI API did not answer in time; try again shortly"}
 }
 
 // redactKeys cuts anything that looks like an API key ("sk-...") out of an

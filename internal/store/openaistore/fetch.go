@@ -128,6 +128,9 @@ func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
 			}
 		}
 		c.mu.Unlock()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, timeoutError("fetch", ctx.Err()) // the load waits only for the API
+		}
 		return nil, ctx.Err()
 	}
 }

@@ -41,10 +41,13 @@ type Config struct {
 	BaseURL       string // "" means DefaultBaseURL
 	Organization  string // optional OpenAI-Organization header
 	Project       string // optional OpenAI-Project header
-	// Timeout bounds each request attempt; the caller's context bounds the whole call.
+	// Timeout bounds each request attempt, response body included; the
+	// caller's context bounds the whole call, retries included.
 	Timeout time.Duration
 	// MaxRetries is how often a request is retried on 408, 409, 429 and 5xx
-	// (honouring Retry-After); 0 disables retries.
+	// (honouring Retry-After), on a dropped connection, and on an attempt
+	// that does not answer within Timeout, while the caller's context
+	// allows; 0 disables retries.
 	MaxRetries int
 	// RewriteQuery asks the API to rewrite queries for vector search.
 	RewriteQuery bool
@@ -92,17 +95,20 @@ func newClient(cfg Config) client {
 		option.WithAPIKey(cfg.APIKey),
 		option.WithMaxRetries(max(cfg.MaxRetries, 0)),
 	}
-	if cfg.Timeout > 0 {
-		opts = append(opts, option.WithRequestTimeout(cfg.Timeout))
-	}
 	if cfg.Organization != "" {
 		opts = append(opts, option.WithOrganization(cfg.Organization))
 	}
 	if cfg.Project != "" {
 		opts = append(opts, option.WithProject(cfg.Project))
 	}
+	// Middlewares run once per attempt, the first outermost: the report
+	// sees an attempt that timed out.
 	if cfg.OnAttempt != nil {
 		opts = append(opts, option.WithMiddleware(observeAttempts(cfg.OnAttempt)))
+	}
+	if cfg.Timeout > 0 {
+		// Not option.WithRequestTimeout, which never retries a hang; see attemptTimeout.
+		opts = append(opts, option.WithMiddleware(attemptTimeout(cfg.Timeout)))
 	}
 	// The services, not openai.NewClient, which would also read OPENAI_*
 	// variables from the environment.
