@@ -152,16 +152,23 @@ func (s *Store) run(ctx context.Context, id string, l *load) {
 // load reads a document from the API: the vector store file (status and
 // attributes), its parsed content, and the file's name.
 func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
-	fileID, cached, err := s.resolve(ctx, id)
+	fileID, known, err := s.resolve(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	vf, err := s.client.vectorStores.Files.Get(ctx, s.cfg.VectorStoreID, fileID)
-	if statusCode(err) == http.StatusNotFound && cached {
-		// The document was re-uploaded since a search named its file.
+	if statusCode(err) == http.StatusNotFound {
+		// The file is gone. When a search or a listing named it, that says
+		// the document changed or went since: ask for a full listing made
+		// from now on. An id the caller made up says nothing, and waits
+		// for the interval like any miss.
 		s.docs.files.Invalidate(id)
-		if fileID, _, err = s.resolve(ctx, id); err != nil {
-			return nil, err
+		notBefore, full := time.Now(), true
+		if !known {
+			notBefore, full = notBefore.Add(-s.cfg.ListInterval), false
+		}
+		if fileID, err = s.files.file(ctx, id, fileID, notBefore, full); err != nil {
+			return nil, s.indexError(ctx, err, fmt.Sprintf("id %q", id), "fetch")
 		}
 		vf, err = s.client.vectorStores.Files.Get(ctx, s.cfg.VectorStoreID, fileID)
 	}
@@ -225,21 +232,38 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 	return doc, nil
 }
 
-// resolve returns the vector store file id of a document id, and whether
-// it came from the cache.
+// resolve returns the vector store file of a document id, and whether a
+// search or a listing named it (rather than the caller). An id no search
+// or listing names, which looks like a file id, is taken as one: a file
+// uploaded without our attributes.
 func (s *Store) resolve(ctx context.Context, id string) (string, bool, error) {
 	if f, ok := s.docs.files.GetIfPresent(id); ok {
 		return f, true, nil
 	}
-	r, err := s.findByAttribute(ctx, attrDocID, id)
-	if err == nil {
-		s.docs.rememberFile(id, r.FileID)
-		return r.FileID, false, nil
+	if f, ok := s.files.peek(id); ok {
+		return f, true, nil
 	}
-	if errors.Is(err, store.ErrNotFound) && strings.HasPrefix(id, "file-") {
-		return id, false, nil // a file uploaded without our attributes
+	if strings.HasPrefix(id, "file-") {
+		return id, false, nil
 	}
-	return "", false, err
+	f, err := s.files.file(ctx, id, "", time.Now().Add(-s.cfg.ListInterval), false)
+	if err != nil {
+		return "", false, s.indexError(ctx, err, fmt.Sprintf("id %q", id), "fetch")
+	}
+	return f, true, nil
+}
+
+// indexError turns a failed look-up in the file index into ErrNotFound
+// (naming what, e.g. `id "x"`), a timeout of the call, or the listing's
+// error as it stands.
+func (s *Store) indexError(ctx context.Context, err error, what, op string) error {
+	switch {
+	case errors.Is(err, errNotListed):
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		return timeoutError(op+": waiting for the vector store's file list", err)
+	}
+	return err
 }
 
 // missing tells a document that does not exist from a vector store that

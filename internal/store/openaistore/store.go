@@ -21,7 +21,6 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/store"
@@ -56,6 +55,11 @@ type Config struct {
 	// CacheBytes and CacheTTL bound the cache of fetched documents.
 	CacheBytes int64
 	CacheTTL   time.Duration
+	// ListInterval is how often at most an id or URL that no listing of the
+	// vector store's files has named lists them again (0 means
+	// DefaultListInterval); see fileIndex. A full listing is at most
+	// CacheTTL old.
+	ListInterval time.Duration
 	// ReadyTTL is how long a successful readiness check is reused.
 	ReadyTTL time.Duration
 	// HTTPClient sends the requests; nil means a new http.Client.
@@ -121,6 +125,10 @@ type Store struct {
 	client client
 	logger *slog.Logger
 	docs   *docCache
+	files  *fileIndex
+
+	stop context.CancelFunc // ends the listings in flight, at Close
+	wg   sync.WaitGroup
 
 	readyMu   sync.Mutex
 	readyAt   time.Time
@@ -146,11 +154,21 @@ func New(cfg Config) (*Store, error) {
 	if cfg.ReadyTTL <= 0 {
 		cfg.ReadyTTL = 30 * time.Second
 	}
+	if cfg.ListInterval <= 0 {
+		cfg.ListInterval = DefaultListInterval
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
 	docs, err := newDocCache(cfg.CacheBytes, cfg.CacheTTL)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{cfg: cfg, client: newClient(cfg), logger: cfg.Logger.With("store", "openai"), docs: docs}, nil
+	s := &Store{cfg: cfg, client: newClient(cfg), logger: cfg.Logger.With("store", "openai"), docs: docs}
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.files = newFileIndex(ctx, &s.wg, s.logger, s.client, cfg.VectorStoreID, cfg.ListInterval, cfg.CacheTTL)
+	return s, nil
 }
 
 // Search implements store.Store: it asks for up to twice limit chunks (at
@@ -212,38 +230,14 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]store.Hi
 	return hits, nil
 }
 
-// LookupURL implements store.Store with a search filtered on the url attribute.
+// LookupURL implements store.Store from the url attributes of the vector
+// store's files (see fileIndex).
 func (s *Store) LookupURL(ctx context.Context, url string) (string, error) {
-	r, err := s.findByAttribute(ctx, attrURL, url)
+	id, err := s.files.document(ctx, url)
 	if err != nil {
-		return "", err
+		return "", s.indexError(ctx, err, fmt.Sprintf("url %q", url), "look up a url")
 	}
-	attrs := searchAttributes(r.Attributes)
-	id := cmp.Or(attrs[attrDocID], r.FileID)
-	s.docs.rememberFile(id, r.FileID)
 	return id, nil
-}
-
-// findByAttribute returns a search result of a file whose attribute key
-// equals value, or ErrNotFound. The search API is the only way to select
-// files by attribute; with a filter, any query returns the file's chunks.
-func (s *Store) findByAttribute(ctx context.Context, key, value string) (*openai.VectorStoreSearchResponse, error) {
-	page, err := s.client.vectorStores.Search(ctx, s.cfg.VectorStoreID, openai.VectorStoreSearchParams{
-		Query:         openai.VectorStoreSearchParamsQueryUnion{OfString: openai.String(value)},
-		MaxNumResults: openai.Int(1),
-		Filters: openai.VectorStoreSearchParamsFiltersUnion{OfComparisonFilter: &shared.ComparisonFilterParam{
-			Key:   key,
-			Type:  shared.ComparisonFilterTypeEq,
-			Value: shared.ComparisonFilterValueUnionParam{OfString: openai.String(value)},
-		}},
-	})
-	if err != nil {
-		return nil, s.upstream(ctx, err, "search")
-	}
-	if len(page.Data) == 0 {
-		return nil, fmt.Errorf("%s %q: %w", key, value, store.ErrNotFound)
-	}
-	return &page.Data[0], nil
 }
 
 // Ready implements store.Store: the vector store exists and answers. A
@@ -273,8 +267,13 @@ func (s *Store) Ready(ctx context.Context) (store.Status, error) {
 	return s.readyLast, nil
 }
 
-// Close implements store.Store.
-func (s *Store) Close() error { return nil }
+// Close implements store.Store: it stops the listings in flight and waits
+// for them.
+func (s *Store) Close() error {
+	s.stop()
+	s.wg.Wait()
+	return nil
+}
 
 // citable returns u when it can be a citation, else "".
 func citable(u string) string {
