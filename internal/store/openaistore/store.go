@@ -130,8 +130,8 @@ type Store struct {
 	stop context.CancelFunc // ends the listings in flight, at Close
 	wg   sync.WaitGroup
 
-	readyMu   sync.Mutex
-	readyAt   time.Time
+	readyTurn chan struct{} // one check at a time; waiting for the turn honours ctx
+	readyAt   time.Time     // guarded by readyTurn
 	readyLast store.Status
 }
 
@@ -164,7 +164,8 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, client: newClient(cfg), logger: cfg.Logger.With("store", "openai"), docs: docs}
+	s := &Store{cfg: cfg, client: newClient(cfg), logger: cfg.Logger.With("store", "openai"), docs: docs,
+		readyTurn: make(chan struct{}, 1)}
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.files = newFileIndex(ctx, &s.wg, s.logger, s.client, cfg.VectorStoreID, cfg.ListInterval, cfg.CacheTTL)
@@ -243,8 +244,14 @@ func (s *Store) LookupURL(ctx context.Context, url string) (string, error) {
 // Ready implements store.Store: the vector store exists and answers. A
 // success is reused for ReadyTTL, so probes do not spend API quota.
 func (s *Store) Ready(ctx context.Context) (store.Status, error) {
-	s.readyMu.Lock()
-	defer s.readyMu.Unlock()
+	select {
+	case s.readyTurn <- struct{}{}:
+		defer func() { <-s.readyTurn }()
+	case <-ctx.Done():
+		// Another check is waiting for the API (not a mutex: a hung one
+		// would hold every probe past its own deadline).
+		return store.Status{}, s.upstream(ctx, ctx.Err(), "check the vector store")
+	}
 	if !s.readyAt.IsZero() && time.Since(s.readyAt) < s.cfg.ReadyTTL {
 		return s.readyLast, nil
 	}

@@ -388,6 +388,40 @@ func TestReadyIsCached(t *testing.T) {
 	}
 }
 
+// TestReadyWaitsWithinItsDeadline: a readiness check that waits for
+// another one, hung upstream, gives up at its own deadline.
+func TestReadyWaitsWithinItsDeadline(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	vs := srv.AddVectorStore("docs")
+	st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = time.Minute })
+	h := srv.Hold("GET /vector_stores/"+vs, 1)
+	defer h.Release()
+	first := make(chan error, 1)
+	go func() {
+		_, err := st.Ready(t.Context())
+		first <- err
+	}()
+	<-h.Arrived()
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() {
+		_, err := st.Ready(ctx)
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		unavailable(t, err, "upstream_timeout", "did not answer in time")
+	case <-time.After(10 * time.Second): // a guard against a hang, not an ordering
+		t.Fatal("a readiness check waited past its deadline behind a hung one")
+	}
+	h.Release()
+	if err := <-first; err != nil {
+		t.Errorf("the held check, once answered: %v", err)
+	}
+}
+
 func TestClientOptionsAreExplicit(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "sk-from-the-environment")
 	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/unused")
