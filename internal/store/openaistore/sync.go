@@ -41,6 +41,10 @@ type SyncOptions struct {
 	// PollInterval is the longest wait between checks of a file's processing
 	// status (default 2s); checks start sooner and back off to it.
 	PollInterval time.Duration
+	// ProcessTimeout is how long to wait for OpenAI to process one file
+	// (default 15m). A file still in progress then is reported as failed
+	// and stays attached; the next run checks it again.
+	ProcessTimeout time.Duration
 	// OnProgress is called as documents finish, with how many are done of
 	// how many have been queued so far. It may be called concurrently.
 	OnProgress func(done, queued int)
@@ -116,6 +120,9 @@ func NewSyncer(ctx context.Context, cfg Config, opts SyncOptions) (*Syncer, erro
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 2 * time.Second
+	}
+	if opts.ProcessTimeout <= 0 {
+		opts.ProcessTimeout = 15 * time.Minute
 	}
 	s := &Syncer{
 		cfg: cfg, client: newClient(cfg), opts: opts, logger: opts.Logger.With("store", "openai"),
@@ -288,10 +295,14 @@ func (s *Syncer) upload(ctx context.Context, j job) error {
 		return s.syncError(err, "attach")
 	}
 	wait := min(s.opts.PollInterval, 200*time.Millisecond) // small files finish fast; back off for big ones
+	expired := time.NewTimer(s.opts.ProcessTimeout)
+	defer expired.Stop()
 	for vf.Status == openai.VectorStoreFileStatusInProgress {
 		select {
 		case <-ctx.Done():
 			return ctx.Err() // attached but unfinished: the next run checks it
+		case <-expired.C:
+			return fmt.Errorf("OpenAI is still processing the file after %s; the next run checks it again", s.opts.ProcessTimeout)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, s.opts.PollInterval)

@@ -173,6 +173,53 @@ func TestSyncFailuresDoNotStopTheRun(t *testing.T) {
 	}
 }
 
+// TestSyncProcessingTimeout: a file OpenAI never finishes processing fails
+// after ProcessTimeout instead of holding the run forever.
+func TestSyncProcessingTimeout(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	vs := srv.AddVectorStore("docs")
+	srv.SetProcessing(1<<30, "") // in progress for good
+	var mu sync.Mutex
+	var failures []string
+	s, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL(), VectorStoreID: vs},
+		openaistore.SyncOptions{Roots: []string{"/d"}, PollInterval: time.Millisecond, ProcessTimeout: 100 * time.Millisecond,
+			OnFailure: func(id, _ string, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				failures = append(failures, id+": "+err.Error())
+			}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(t.Context(), doc("/d", "a.md", "a", "alpha")); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		sum openaistore.Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := s.Commit(t.Context())
+		done <- result{sum, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second): // a guard against a hang, not an ordering
+		s.Abort()
+		t.Fatal("the run waits for processing without end")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if r.err != nil || r.sum.Failed != 1 || len(failures) != 1 || !strings.Contains(failures[0], "still processing") {
+		t.Fatalf("summary %+v %v, failures %v: want one failure saying the file is still processing", r.sum, r.err, failures)
+	}
+	if f := srv.Files(vs); len(f) != 1 || f[0].Status != "in_progress" {
+		t.Errorf("files %+v: want the file left attached for the next run", f)
+	}
+}
+
 func TestSyncAttributeLimits(t *testing.T) {
 	srv := openaitest.NewServer(t, key)
 	meta := map[string]string{strings.Repeat("k", 65): "too long a key", "long": strings.Repeat("v", 600)}
