@@ -35,9 +35,9 @@ var errNotListed = errors.New("not in the vector store's file list")
 // The cost is bounded. One listing runs at a time and callers share it,
 // seeing its pages as they arrive. A miss (an id or URL not in the map)
 // starts one only when none started within interval: a short "head"
-// listing, which stops at the first file an earlier listing saw complete
-// (files are listed newest first, and a new version is a new file), or a
-// full one when the last full one is older than maxAge. A file in the map
+// listing, which stops at the files earlier listings saw (files are listed
+// newest first, and a new version is a new file), or a full one when the
+// last full one is older than maxAge. A file in the map
 // that the API no longer has is evidence that the map is stale: the caller
 // then asks for a full listing that starts after it saw the 404, whatever
 // interval says; each such listing removes the stale entries, so stale
@@ -54,11 +54,12 @@ type fileIndex struct {
 	mu      sync.Mutex
 	docs    map[string]indexedFile // doc id → its file
 	urls    map[string]string      // url attribute → document id
-	files   map[string]indexedFile // file id → what the listings saw of it
+	newest  int64                  // created_at of the newest file a listing that succeeded saw
 	running *listing               // in flight, or nil
 	last    *listing               // the last one that ended, or nil
 	full    time.Time              // start of the last full listing that succeeded
 	changed chan struct{}          // closed, and replaced, when the maps change or a listing ends
+	closed  bool                   // no listing starts once set
 }
 
 type indexedFile struct {
@@ -89,8 +90,7 @@ type listing struct {
 func newFileIndex(ctx context.Context, wg *sync.WaitGroup, logger *slog.Logger, c client, vectorStoreID string, interval, maxAge time.Duration) *fileIndex {
 	return &fileIndex{
 		client: c, vectorStoreID: vectorStoreID, interval: interval, maxAge: maxAge, ctx: ctx, wg: wg, logger: logger,
-		docs: map[string]indexedFile{}, urls: map[string]string{}, files: map[string]indexedFile{},
-		changed: make(chan struct{}),
+		docs: map[string]indexedFile{}, urls: map[string]string{}, newest: -1, changed: make(chan struct{}),
 	}
 }
 
@@ -136,6 +136,9 @@ func (x *fileIndex) find(ctx context.Context, notBefore time.Time, full bool, lo
 			err := x.last.err
 			x.mu.Unlock()
 			return "", cmp.Or(err, errNotListed)
+		case x.running == nil && x.closed:
+			x.mu.Unlock()
+			return "", errors.New("the store is closed")
 		case x.running == nil:
 			x.startLocked(full || time.Since(x.full) > x.maxAge)
 		}
@@ -151,52 +154,48 @@ func (x *fileIndex) find(ctx context.Context, notBefore time.Time, full bool, lo
 	}
 }
 
+// close stops new listings from starting; the caller then cancels x.ctx
+// and waits for x.wg.
+func (x *fileIndex) close() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closed = true
+}
+
 // startLocked starts a listing; x.mu is held.
 func (x *fileIndex) startLocked(full bool) {
 	l := &listing{start: time.Now(), full: full}
 	x.running = l
-	// What a head listing may stop at: files seen complete, newer than
-	// any seen still processing (which may have finished since).
-	stops := map[string]bool{}
+	// A head listing reads the files created since the newest one seen
+	// (that second included): a file is created when it is attached, and a
+	// new version of a document is a new file. What changes in older files
+	// (processing ends, a file goes) needs no listing: fetch reads a
+	// file's status itself, and a file gone is a 404, then a full listing.
+	stopAt := int64(-1)
 	if !full {
-		pending := int64(1<<63 - 1)
-		for _, f := range x.files {
-			if !f.completed {
-				pending = min(pending, f.createdAt)
-			}
-		}
-		for id, f := range x.files {
-			if f.completed && f.createdAt < pending {
-				stops[id] = true
-			}
-		}
+		stopAt = x.newest
 	}
-	x.wg.Go(func() { x.run(l, stops) })
+	x.wg.Go(func() { x.run(l, stopAt) })
 }
 
-// run lists the files, newest first, merging every page into the maps as
-// it comes; a full listing then replaces the maps, dropping what it did not
-// see.
-func (x *fileIndex) run(l *listing, stops map[string]bool) {
-	var lst listed
-	lst.docs, lst.urls, lst.files = map[string]indexedFile{}, map[string]string{}, map[string]indexedFile{}
+// run lists the files, newest first, down to those created at stopAt (-1:
+// all), merging the documents and URLs of every page into the maps as they
+// come. A full listing that succeeds then replaces the maps.
+func (x *fileIndex) run(l *listing, stopAt int64) {
+	lst := listed{docs: map[string]indexedFile{}, urls: map[string]string{}, files: map[string]bool{}, newest: -1}
 	pages := x.client.vectorStores.Files.ListAutoPaging(x.ctx, x.vectorStoreID, openai.VectorStoreFileListParams{
 		Limit: openai.Int(listPage), Order: openai.VectorStoreFileListParamsOrderDesc})
-	stopBelow := int64(-1) // created_at of the first stop file met
 	var err error
 	for pages.Next() {
 		vf := pages.Current()
-		if stopBelow >= 0 && vf.CreatedAt < stopBelow {
-			break // older than a file seen before, and than its same-second peers
+		if vf.CreatedAt < stopAt {
+			break // seen by an earlier listing
 		}
-		if _, dup := lst.files[vf.ID]; dup {
+		if lst.files[vf.ID] {
 			err = fmt.Errorf("the file list names %s twice", vf.ID) // a cursor gone wrong
 			break
 		}
 		lst.add(vf)
-		if stops[vf.ID] && stopBelow < 0 {
-			stopBelow = vf.CreatedAt
-		}
 		if len(lst.files)%listPage == 0 {
 			x.merge(&lst, nil)
 		}
@@ -208,8 +207,14 @@ func (x *fileIndex) run(l *listing, stops map[string]bool) {
 		err = upstreamError(x.logger, x.vectorStoreID, err, "list the vector store's files")
 	}
 	x.merge(&lst, func() {
-		if err == nil && l.full {
-			x.docs, x.urls, x.files, x.full = lst.docs, lst.urls, lst.files, l.start
+		switch {
+		case err != nil:
+			// A listing cut short may have missed older new files: its
+			// newest file must not stop the next one.
+		case l.full:
+			x.docs, x.urls, x.newest, x.full = lst.docs, lst.urls, lst.newest, l.start
+		default:
+			x.newest = max(x.newest, lst.newest)
 		}
 		l.err = err
 		x.running, x.last = nil, l
@@ -217,18 +222,20 @@ func (x *fileIndex) run(l *listing, stops map[string]bool) {
 }
 
 // listed is what a listing has seen: its choice of file for each document,
-// the URLs and the files, and which of them changed since the last merge.
+// the URLs, the files and the newest one's created_at, and which documents
+// and URLs changed since the last merge.
 type listed struct {
-	docs                       map[string]indexedFile
-	urls                       map[string]string
-	files                      map[string]indexedFile
-	newDocs, newURLs, newFiles []string
+	docs             map[string]indexedFile
+	urls             map[string]string
+	files            map[string]bool
+	newest           int64
+	newDocs, newURLs []string
 }
 
 func (l *listed) add(vf openai.VectorStoreFile) {
 	f := indexedFile{fileID: vf.ID, createdAt: vf.CreatedAt, completed: vf.Status == openai.VectorStoreFileStatusCompleted}
-	l.files[vf.ID] = f
-	l.newFiles = append(l.newFiles, vf.ID)
+	l.files[vf.ID] = true
+	l.newest = max(l.newest, vf.CreatedAt)
 	attrs := fileAttributes(vf.Attributes)
 	if id := attrs[attrDocID]; id != "" && f.better(l.docs[id]) {
 		l.docs[id] = f
@@ -241,22 +248,21 @@ func (l *listed) add(vf openai.VectorStoreFile) {
 }
 
 // merge copies what the listing has seen since the last merge into the
-// maps (for each document it saw, its choice replaces the one before), runs
-// end (at the end of the listing) if not nil, and wakes the callers waiting
-// in find.
+// maps (a document keeps a processed file over a new one still processing:
+// a file gone shows as a 404), runs end (at the end of the listing) if not
+// nil, and wakes the callers waiting in find.
 func (x *fileIndex) merge(l *listed, end func()) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, id := range l.newDocs {
-		x.docs[id] = l.docs[id]
+		if f := l.docs[id]; f.better(x.docs[id]) {
+			x.docs[id] = f
+		}
 	}
 	for _, u := range l.newURLs {
 		x.urls[u] = l.urls[u]
 	}
-	for _, id := range l.newFiles {
-		x.files[id] = l.files[id]
-	}
-	l.newDocs, l.newURLs, l.newFiles = l.newDocs[:0], l.newURLs[:0], l.newFiles[:0]
+	l.newDocs, l.newURLs = l.newDocs[:0], l.newURLs[:0]
 	if end != nil {
 		end()
 	}

@@ -209,3 +209,29 @@ func TestNewDocumentsOnAReplica(t *testing.T) {
 		t.Errorf("%d pages listed to find one new document, want 1", n)
 	}
 }
+
+// TestUpdateInProgressOnAReplica: while the new version of a document is
+// still processing, a replica that lists it keeps serving the old one.
+func TestUpdateInProgressOnAReplica(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	vs := srv.AddVectorStore("docs")
+	srv.AddFile(vs, "a.txt", "old text", map[string]any{"doc_id": "a"})
+	srv.AddFile(vs, "z.txt", "a later file", map[string]any{"doc_id": "z"}) // a short listing stops before a.txt
+	st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.ListInterval = time.Nanosecond })
+	if _, err := st.Fetch(t.Context(), "z"); err != nil { // lists every file
+		t.Fatal(err)
+	}
+	srv.SetProcessing(1<<30, "") // new attachments stay in progress
+	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"root"}, ProcessTimeout: time.Millisecond},
+		[]ingest.Document{doc("root", "a.md", "a", "new text"), doc("root", "b.md", "b", "bravo")})
+	if r.sum.Failed != 2 {
+		t.Fatalf("index run %+v: want both uploads left processing", r.sum)
+	}
+	// b is new: a short listing finds it, and a's new version.
+	if _, err := st.Fetch(t.Context(), "b"); err == nil || !strings.Contains(err.Error(), "still being processed") {
+		t.Errorf("Fetch(b) = %v, want 'still being processed'", err)
+	}
+	if d, err := st.Fetch(t.Context(), "a"); err != nil || d.Text != "old text" {
+		t.Errorf("Fetch(a) during its update = %+v, %v; want the old version", d, err)
+	}
+}

@@ -277,6 +277,7 @@ func (s *Store) Ready(ctx context.Context) (store.Status, error) {
 // Close implements store.Store: it stops the listings in flight and waits
 // for them.
 func (s *Store) Close() error {
+	s.files.close()
 	s.stop()
 	s.wg.Wait()
 	return nil
