@@ -70,8 +70,9 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		}
 	}
 
+	// Where an answer must come, Timeout leaves room for a slow test machine.
 	t.Run("a hung attempt is retried", func(t *testing.T) {
-		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 100 * time.Millisecond; c.MaxRetries = 2 })
+		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 500 * time.Millisecond; c.MaxRetries = 2 })
 		before := searches()
 		srv.Hold(search, 1)
 		hits, err := st.Search(t.Context(), "alpha", 5)
@@ -83,7 +84,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		}
 	})
 	t.Run("a hung content page is retried", func(t *testing.T) {
-		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 100 * time.Millisecond; c.MaxRetries = 1 })
+		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 500 * time.Millisecond; c.MaxRetries = 1 })
 		srv.Hold("GET /vector_stores/*/files/*/content", 1)
 		if d, err := st.Fetch(t.Context(), "a"); err != nil || d.Text != "alpha words" {
 			t.Fatalf("Fetch = %+v, %v", d, err)
