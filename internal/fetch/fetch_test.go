@@ -215,14 +215,14 @@ func (*slowFetcher) Fetch(ctx context.Context, _ string) (*store.Document, error
 // search, not an id.
 func TestTimeout(t *testing.T) {
 	const mine = "the document could not be read in time; try again shortly"
-	const upstream = "the document could not be read in time because the upstream document service was slow to answer; try again shortly"
+	const upstream = "the OpenAI API did not answer in time; try again shortly"
 	for _, tt := range []struct {
 		name string
 		f    fetch.Fetcher
 		want string
 	}{
 		{"store", &slowFetcher{}, mine},
-		{"upstream", &storetest.Fake{Err: fmt.Errorf("fetch: %w: %w", store.ErrUpstream, context.DeadlineExceeded)}, upstream},
+		{"upstream", &storetest.Fake{Err: &store.Unavailable{Class: "upstream_timeout", Reason: "the OpenAI API did not answer in time; try again shortly", Err: context.DeadlineExceeded}}, upstream},
 	} {
 		cs := connect(t, tt.f, fetch.Options{Timeout: 20 * time.Millisecond})
 		if _, errText := call(t, cs, map[string]any{"id": "d1"}); errText != tt.want {

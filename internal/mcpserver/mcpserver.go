@@ -116,7 +116,7 @@ func (s *Server) observe(req mcp.Request, res mcp.Result, err error, o *toolcall
 	switch {
 	case err != nil || ctr == nil:
 		outcome = metrics.OutcomeProtocolError
-	case ctr.IsError && o.Class == toolcall.ClassTimeout:
+	case ctr.IsError && (o.Class == toolcall.ClassTimeout || o.Class == "upstream_timeout"):
 		outcome = metrics.OutcomeTimeout
 	case ctr.IsError && o.Class == toolcall.ClassCanceled:
 		outcome = metrics.OutcomeCanceled

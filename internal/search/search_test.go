@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -114,8 +113,8 @@ func TestSearch(t *testing.T) {
 		{name: "backend timeout", args: map[string]any{"query": "refund"}, storeErr: context.DeadlineExceeded,
 			wantErr: "the search took too long and was stopped; try again, or use fewer or more specific words"},
 		{name: "upstream timeout", args: map[string]any{"query": "refund"},
-			storeErr: fmt.Errorf("search: %w: %w", store.ErrUpstream, context.DeadlineExceeded),
-			wantErr:  "the search was stopped because the upstream document service was slow to answer; try again shortly"},
+			storeErr: &store.Unavailable{Class: "upstream_timeout", Reason: "the OpenAI API did not answer in time; try again shortly", Err: context.DeadlineExceeded},
+			wantErr:  "the OpenAI API did not answer in time; try again shortly"},
 		{name: "missing query", args: map[string]any{}, noCall: true,
 			wantErr: `"query" is missing; it must be a string, keywords or a question, e.g. {"query": "refund policy for annual plans"}`},
 		{name: "null query", args: json.RawMessage(`{"query": null}`), wantErr: `"query" must be a string, keywords or a question; got null`, noCall: true},

@@ -11,12 +11,6 @@ import (
 // ErrNotFound is returned, wrapped, when no document has the requested id or URL.
 var ErrNotFound = errors.New("document not found")
 
-// ErrUpstream is wrapped, beside the cause, by a store whose call to a
-// service it depends on (openaistore: OpenAI's API) failed or ran out of
-// time, so that the tools can tell the model the service was slow, not
-// its query.
-var ErrUpstream = errors.New("upstream service")
-
 // ErrRejected is returned, wrapped, by an index run for a document it cannot
 // take (a duplicate id, an id the store cannot hold). The run goes on
 // without it and reports it as an error.
@@ -83,7 +77,8 @@ type Unavailable struct {
 	// Class names the failure for logs and metrics: "upstream_auth",
 	// "rate_limited", "store_missing", "upstream_error", "upstream_timeout"
 	// (the upstream did not answer in time; the error also wraps
-	// context.DeadlineExceeded).
+	// context.DeadlineExceeded), "index_damaged" (blevestore: the index's
+	// files differ from their checksums).
 	Class string
 	// Reason is one sentence the model can act on; no internals.
 	Reason string

@@ -58,12 +58,19 @@ func Invalid(format string, args ...any) *Error {
 // FromStore classifies an error from a store call. what is the tool,
 // "search" or "fetch": it names the operation and picks the advice. Details
 // stay in Err, never in Message.
+//
+// A store.Unavailable carries its own reason, which comes first: an
+// upstream service that ran out of time (openaistore's "upstream_timeout")
+// is not helped by other words.
 func FromStore(what string, err error) *Error {
+	var u *store.Unavailable
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Class: ClassNotFound, Message: "not found", Err: err}
+	case errors.As(err, &u):
+		return &Error{Class: u.Class, Message: u.Reason, Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Class: ClassTimeout, Err: err, Message: timeoutMessage(what, errors.Is(err, store.ErrUpstream))}
+		return &Error{Class: ClassTimeout, Err: err, Message: timeoutMessage(what)}
 	case errors.Is(err, context.Canceled):
 		return &Error{Class: ClassCanceled, Message: fmt.Sprintf("the %s was cancelled", what), Err: err}
 	default:
@@ -71,31 +78,19 @@ func FromStore(what string, err error) *Error {
 		if errors.As(err, &te) {
 			return te
 		}
-		var u *store.Unavailable
-		if errors.As(err, &u) {
-			return &Error{Class: u.Class, Message: u.Reason, Err: err}
-		}
 		return &Error{Class: ClassStore, Err: err,
 			Message: fmt.Sprintf("the document store could not complete the %s; try again shortly", what)}
 	}
 }
 
-// timeoutMessage says why a call ran out of time and what helps. Fewer or
-// more specific words help only a search the store itself was slow to run;
-// a slow upstream service (store.ErrUpstream) or a document is helped only
-// by trying again.
-func timeoutMessage(what string, upstream bool) string {
-	const slow = "the upstream document service was slow to answer; try again shortly"
-	switch {
-	case what == "search" && upstream:
-		return "the search was stopped because " + slow
-	case what == "search":
+// timeoutMessage says that a call ran out of time and what helps: fewer or
+// more specific words help a search; a fetch's id is not the caller's to
+// shorten.
+func timeoutMessage(what string) string {
+	if what == "search" {
 		return "the search took too long and was stopped; try again, or use fewer or more specific words"
-	case upstream:
-		return "the document could not be read in time because " + slow
-	default: // fetch
-		return "the document could not be read in time; try again shortly"
 	}
+	return "the document could not be read in time; try again shortly"
 }
 
 // Outcome receives what Log learns of a call (its error class, "" for a
@@ -140,9 +135,9 @@ func Log(ctx context.Context, logger *slog.Logger, start time.Time, results int,
 	attrs = append(attrs, "error_class", class)
 	level := slog.LevelInfo
 	switch class {
-	case ClassStore, ClassInternal, "upstream_auth", "store_missing", "upstream_error":
+	case ClassStore, ClassInternal, "upstream_auth", "store_missing", "upstream_error", "index_damaged":
 		level = slog.LevelError
-	case "rate_limited":
+	case "rate_limited", "upstream_timeout":
 		level = slog.LevelWarn
 	}
 	logger.Log(ctx, level, "tool call", attrs...)

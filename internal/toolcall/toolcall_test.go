@@ -15,7 +15,7 @@ import (
 // search the store itself was slow to run: a fetch's id is not the
 // caller's to shorten, and a slow upstream service is not the query's fault.
 func TestFromStore(t *testing.T) {
-	upstreamTimeout := fmt.Errorf("search: %w: %w", store.ErrUpstream, context.DeadlineExceeded)
+	upstreamTimeout := &store.Unavailable{Class: "upstream_timeout", Reason: "the OpenAI API did not answer in time; try again shortly", Err: context.DeadlineExceeded}
 	unavailable := &store.Unavailable{Class: "rate_limited", Reason: "rate limited upstream, try again shortly", Err: errors.New("429")}
 	for _, tt := range []struct {
 		what       string
@@ -24,12 +24,10 @@ func TestFromStore(t *testing.T) {
 	}{
 		{"search", context.DeadlineExceeded, toolcall.ClassTimeout,
 			"the search took too long and was stopped; try again, or use fewer or more specific words"},
-		{"search", upstreamTimeout, toolcall.ClassTimeout,
-			"the search was stopped because the upstream document service was slow to answer; try again shortly"},
+		{"search", upstreamTimeout, "upstream_timeout", "the OpenAI API did not answer in time; try again shortly"},
 		{"fetch", fmt.Errorf("id %q: %w", "d1", context.DeadlineExceeded), toolcall.ClassTimeout,
 			"the document could not be read in time; try again shortly"},
-		{"fetch", upstreamTimeout, toolcall.ClassTimeout,
-			"the document could not be read in time because the upstream document service was slow to answer; try again shortly"},
+		{"fetch", upstreamTimeout, "upstream_timeout", "the OpenAI API did not answer in time; try again shortly"},
 		{"fetch", context.Canceled, toolcall.ClassCanceled, "the fetch was cancelled"},
 		{"fetch", fmt.Errorf("id: %w", store.ErrNotFound), toolcall.ClassNotFound, "not found"},
 		{"search", unavailable, "rate_limited", "rate limited upstream, try again shortly"},
