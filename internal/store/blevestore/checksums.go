@@ -91,20 +91,10 @@ func writeChecksums(ctx context.Context, genPath string) error {
 		fmt.Fprintf(&b, "%08x %d %s\n", c.crc, c.size, c.path)
 	}
 	fmt.Fprintf(&b, "end %08x\n", crc32.Checksum(b.Bytes(), castagnoli))
-	path := filepath.Join(genPath, checksumFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+	return writeSynced(filepath.Join(genPath, checksumFile), func(w io.Writer) error {
+		_, err := w.Write(b.Bytes())
 		return err
-	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
+	})
 }
 
 // parseChecksums reads a checksum file's contents; any flaw in it is an error.

@@ -94,17 +94,23 @@ func writeManifest(genPath string, m *manifest) error {
 
 // writeManifestVersion writes m as it is, whatever its version.
 func writeManifestVersion(genPath string, m *manifest) error {
-	path := filepath.Join(genPath, manifestFile)
+	return writeSynced(filepath.Join(genPath, manifestFile), func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := gob.NewEncoder(bw).Encode(m); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// writeSynced creates (or truncates) the file at path, writes it with
+// write, and syncs it to disk.
+func writeSynced(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
-	if err := gob.NewEncoder(w).Encode(m); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
