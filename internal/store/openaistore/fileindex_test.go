@@ -81,6 +81,18 @@ func TestColdFetch(t *testing.T) {
 			t.Errorf("%d listings for 200 cold fetches, want 1", n)
 		}
 	})
+	t.Run("sends no search", func(t *testing.T) {
+		// Resolving an id by a search whose query is the id worked only
+		// where a chunk's text matched it, or where the API returns a
+		// filtered file's chunks for any query: no search at all depends
+		// on neither.
+		before := len(srv.Requests("POST /vector_stores/" + vs + "/search"))
+		st, _ := newStore(t, srv, vs, nil)
+		fetchAll(t, st, docs)
+		if n := len(srv.Requests("POST /vector_stores/"+vs+"/search")) - before; n != 0 {
+			t.Errorf("%d searches for 200 cold fetches and URL lookups, want none", n)
+		}
+	})
 	t.Run("after the cache TTL", func(t *testing.T) {
 		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.CacheTTL = time.Nanosecond })
 		fetchAll(t, st, docs)
