@@ -143,6 +143,9 @@ func cutLastLine(data []byte) (before []byte, last string, ok bool) {
 // those named in skip, against its checksum file. A generation written before checksums (manifest version 1) passes
 // unchecked; for any other, an error names the first file that differs.
 func verifyGeneration(ctx context.Context, genPath string, skip ...string) error {
+	if _, err := os.Stat(genPath); err != nil {
+		return fmt.Errorf("the generation's folder: %w", err)
+	}
 	data, err := os.ReadFile(filepath.Join(genPath, checksumFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		if v, verr := manifestVersionOf(genPath); verr == nil && v < manifestVersion {

@@ -34,6 +34,11 @@ const (
 // ErrNoIndex is returned by Open when the folder holds no committed index.
 var ErrNoIndex = errors.New("no index has been built here yet")
 
+// errBadPointer is returned, wrapped, by readCurrent when CURRENT holds
+// something other than a generation's name: damage, unlike a failure to
+// read it (permissions, a file where the folder should be).
+var errBadPointer = errors.New("the file is damaged")
+
 // readCurrent returns the name of the current generation, or ErrNoIndex.
 func readCurrent(dir string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, currentFile))
@@ -45,8 +50,8 @@ func readCurrent(dir string) (string, error) {
 	}
 	name := strings.TrimSpace(string(b))
 	if _, ok := genNumber(name); !ok {
-		return "", fmt.Errorf("index pointer %s names %q, not an index generation: remove the file and run `connector index` again",
-			filepath.Join(dir, currentFile), name)
+		return "", fmt.Errorf("index pointer %s names %q, not an index generation: %w",
+			filepath.Join(dir, currentFile), name, errBadPointer)
 	}
 	return name, nil
 }

@@ -83,7 +83,7 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 	}
 	s := &Store{dir: dir, logger: logger, ranking: defaultRanking}
 	name, err := readCurrent(dir)
-	if errors.Is(err, ErrNoIndex) {
+	if err != nil && !errors.Is(err, errBadPointer) {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
 	if err == nil {

@@ -168,7 +168,10 @@ func (s *Syncer) reset() {
 
 func (s *Syncer) prepare(ctx context.Context) error {
 	base, err := readCurrent(s.dir)
-	if err != nil && !errors.Is(err, ErrNoIndex) {
+	if err != nil && !errors.Is(err, ErrNoIndex) && !errors.Is(err, errBadPointer) {
+		return err
+	}
+	if errors.Is(err, errBadPointer) {
 		err = damaged(s.dir, "", err)
 		if !s.opts.Prune {
 			return err
