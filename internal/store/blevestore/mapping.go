@@ -61,9 +61,10 @@ const noMetadata = "{}"
 // tokenFilters is the analysis chain after the Unicode tokenizer.
 var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, stemFilterName}
 
-// newMapping returns the index mapping; filters replace tokenFilters in
-// the relevance experiments.
-func newMapping(filters []string) (mapping.IndexMapping, error) {
+// newMapping returns the index mapping; filters replace tokenFilters, and
+// termVectors keeps the analysed fields' term positions, in the relevance
+// experiments.
+func newMapping(filters []string, termVectors bool) (mapping.IndexMapping, error) {
 	if filters == nil {
 		filters = tokenFilters
 	}
@@ -84,7 +85,7 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 		f.Analyzer = analyzerName
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = false // the ranking file keeps frequencies and lengths; nothing reads positions
+		f.IncludeTermVectors = termVectors // the ranking file keeps frequencies and lengths; search reads no positions
 		f.DocValues = false
 		return f
 	}

@@ -138,7 +138,7 @@ func TestMisspellable(t *testing.T) {
 // index's analyzer stems with (so its memory of stems serves them), and
 // with a stemmer of their own for any other analyzer.
 func TestAnalyzerStemmer(t *testing.T) {
-	m, err := newMapping(nil)
+	m, err := newMapping(nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,7 @@ type SyncOptions struct {
 	Logger *slog.Logger
 
 	tokenFilters []string // another analysis chain, for the relevance experiments
+	termVectors  bool     // keep term positions, for the relevance experiments
 	batchRecords int      // records a batch holds; 0 means batchDocs (tests make it small)
 	minFree      int64    // free disk space kept in hand; 0 means minFreeBytes (tests make it small)
 	beforeBatch  func()   // called where each batch is written, for tests that make it fail
@@ -216,7 +217,7 @@ func (s *Syncer) prepare(ctx context.Context) error {
 		return err
 	}
 	if s.idx == nil {
-		m, err := newMapping(s.opts.tokenFilters)
+		m, err := newMapping(s.opts.tokenFilters, s.opts.termVectors)
 		if err != nil {
 			return fmt.Errorf("index mapping: %w", err)
 		}
