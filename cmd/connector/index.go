@@ -119,7 +119,7 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 	defer rep.stop()
 
 	var res indexResult
-	emit := func(d ingest.Document) error {
+	emit := func(d store.SourceDocument) error {
 		err := sink.Add(ctx, d)
 		if errors.Is(err, store.ErrRejected) {
 			res.errors++

@@ -76,7 +76,7 @@ func (c command) openaiConfig() openaistore.Config {
 type sink interface {
 	// Add stores a document, or skips it unchanged. An error wrapping
 	// store.ErrRejected concerns this document only; any other ends the run.
-	Add(ctx context.Context, d ingest.Document) error
+	Add(ctx context.Context, d store.SourceDocument) error
 	// Keep protects what a failed file or folder gave before from deletion.
 	Keep(root, path string)
 	Commit(ctx context.Context) (indexSummary, error)
@@ -124,7 +124,7 @@ type bleveSink struct {
 	dir string
 }
 
-func (b bleveSink) Add(ctx context.Context, d ingest.Document) error {
+func (b bleveSink) Add(ctx context.Context, d store.SourceDocument) error {
 	_, err := b.s.Add(ctx, d)
 	return err
 }
@@ -147,9 +147,9 @@ func (b bleveSink) Commit(ctx context.Context) (indexSummary, error) {
 
 type openaiSink struct{ s *openaistore.Syncer }
 
-func (o openaiSink) Add(ctx context.Context, d ingest.Document) error { return o.s.Add(ctx, d) }
-func (o openaiSink) Keep(root, path string)                           { o.s.Keep(root, path) }
-func (o openaiSink) Abort()                                           { o.s.Abort() }
+func (o openaiSink) Add(ctx context.Context, d store.SourceDocument) error { return o.s.Add(ctx, d) }
+func (o openaiSink) Keep(root, path string)                                { o.s.Keep(root, path) }
+func (o openaiSink) Abort()                                                { o.s.Abort() }
 
 func (o openaiSink) Commit(ctx context.Context) (indexSummary, error) {
 	s, err := o.s.Commit(ctx)

@@ -21,7 +21,6 @@ import (
 
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/httpserver"
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/search"
@@ -269,7 +268,7 @@ func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger) 
 		return 0, err
 	}
 	defer s.Abort()
-	err = c.Docs(ctx, func(d ingest.Document) error {
+	err = c.Docs(ctx, func(d store.SourceDocument) error {
 		_, err := s.Add(ctx, d)
 		if errors.Is(err, store.ErrRejected) {
 			return nil

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // TestRunSynthetic runs the whole benchmark on a small generated collection:
@@ -35,8 +35,8 @@ func TestRunSynthetic(t *testing.T) {
 func TestSyntheticIsDeterministic(t *testing.T) {
 	a, b := Synthetic(50, 3), Synthetic(50, 3)
 	var da, db []string
-	a.Docs(t.Context(), func(d ingest.Document) error { da = append(da, d.Text); return nil })
-	b.Docs(t.Context(), func(d ingest.Document) error { db = append(db, d.Text); return nil })
+	a.Docs(t.Context(), func(d store.SourceDocument) error { da = append(da, d.Text); return nil })
+	b.Docs(t.Context(), func(d store.SourceDocument) error { db = append(db, d.Text); return nil })
 	if strings.Join(da, "|") != strings.Join(db, "|") || len(da) != 50 {
 		t.Fatal("same seed, different documents")
 	}

@@ -30,7 +30,7 @@ type Collection struct {
 	Qrels   Qrels
 	// Docs streams the documents into emit; Documents is their number when
 	// known in advance (0 otherwise).
-	Docs      func(ctx context.Context, emit func(ingest.Document) error) error
+	Docs      func(ctx context.Context, emit func(store.SourceDocument) error) error
 	Documents int
 }
 
@@ -58,7 +58,7 @@ func LoadBEIR(dir string) (*Collection, error) {
 		Name:    filepath.Base(abs),
 		Queries: queries,
 		Qrels:   qrels,
-		Docs: func(ctx context.Context, emit func(ingest.Document) error) error {
+		Docs: func(ctx context.Context, emit func(store.SourceDocument) error) error {
 			var bad []string
 			err := ingest.Walk(ctx, []ingest.Root{root}, ingest.Options{}, emit, func(p ingest.Problem) {
 				if p.Error {
@@ -186,12 +186,12 @@ func Synthetic(n int, seed uint64) *Collection {
 		Queries:   queries,
 		Qrels:     qrels,
 		Documents: n,
-		Docs: func(ctx context.Context, emit func(ingest.Document) error) error {
+		Docs: func(ctx context.Context, emit func(store.SourceDocument) error) error {
 			for i := range n {
 				if i%1000 == 0 && ctx.Err() != nil {
 					return ctx.Err()
 				}
-				if err := emit(ingest.Document{Document: gen(i), Root: "synthetic", File: "synthetic.jsonl"}); err != nil {
+				if err := emit(store.SourceDocument{Document: gen(i), Root: "synthetic", File: "synthetic.jsonl"}); err != nil {
 					return err
 				}
 			}

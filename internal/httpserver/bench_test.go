@@ -54,7 +54,7 @@ func scifactIndex(b *testing.B) (*blevestore.Store, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	err = ingest.Walk(ctx, []ingest.Root{root}, ingest.Options{}, func(d ingest.Document) error {
+	err = ingest.Walk(ctx, []ingest.Root{root}, ingest.Options{}, func(d store.SourceDocument) error {
 		_, err := s.Add(ctx, d)
 		return err
 	}, nil)

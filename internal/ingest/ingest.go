@@ -1,7 +1,7 @@
 // Package ingest reads the user's files (markdown, plain text, HTML, the
 // text layer of PDFs, Word .docx documents, JSON and JSON Lines records) into
-// documents for the index, and reports every file or record it could not
-// read as a Problem.
+// documents for the index (store.SourceDocument), and reports every file or
+// record it could not read as a Problem.
 //
 // A walk is deterministic: roots in the order given, files in lexical order
 // (like fs.WalkDir), records in file order. Document ids are stable across
@@ -10,8 +10,6 @@
 package ingest
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,12 +17,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"github.com/connectorhq/connector/internal/store"
 )
 
 // DefaultMaxFileBytes is the file size limit used when Options.MaxFileBytes is 0.
@@ -97,17 +92,10 @@ func FSRoot(key, name string, fsys fs.FS) Root {
 	return Root{Key: key, Name: name, FS: fsys, Path: "."}
 }
 
-// Document is a document read from a root, with where it came from.
-type Document struct {
-	store.Document
-	Root string // Root.Key
-	File string // slash-separated path of the source file relative to the root directory; the base name for a single-file root
-}
-
 // Problem is a file or record that was not (fully) read.
 type Problem struct {
 	Root   string // Root.Key
-	File   string // as Document.File
+	File   string // as store.SourceDocument.File
 	Line   int    // 1-based line of a JSON Lines record, 0 otherwise
 	Reason string // lower-case sentence for a person: what was wrong and, where useful, what to do
 	Error  bool   // true: an error (the run will exit non-zero); false: skipped with a warning
@@ -189,35 +177,4 @@ func (o Options) maxBytes() int64 {
 		return DefaultMaxFileBytes
 	}
 	return o.MaxFileBytes
-}
-
-// ContentHash identifies a document's content and source (id, title, URL,
-// text, metadata, root and file): an index run compares it with the one
-// stored to skip documents that did not change.
-func (d Document) ContentHash() [sha256.Size]byte {
-	h := sha256.New()
-	write := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	write(d.ID)
-	write(d.Title)
-	write(d.URL)
-	write(d.Text)
-	keys := make([]string, 0, len(d.Metadata))
-	for k := range d.Metadata {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		write(k)
-		write(d.Metadata[k])
-	}
-	write(d.Root)
-	write(d.File)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
 }

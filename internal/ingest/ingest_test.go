@@ -2,14 +2,11 @@ package ingest
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/connectorhq/connector/internal/store"
 )
 
 func TestOSRoot(t *testing.T) {
@@ -108,27 +105,6 @@ func TestFormatBytes(t *testing.T) {
 	for _, tt := range tests {
 		if got := formatBytes(tt.n); got != tt.want {
 			t.Errorf("formatBytes(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
-
-// TestContentHashPinned pins ContentHash's byte layout (values checked
-// independently): a change would make every existing index re-index or
-// re-upload all its documents.
-func TestContentHashPinned(t *testing.T) {
-	for _, c := range []struct {
-		d    Document
-		want string
-	}{
-		{Document{}, "17b0761f87b081d5cf10757ccc89f12be355c70e2e29df288b65b30710dcbcd1"},
-		{Document{
-			Document: store.Document{ID: "docs/a.md", Title: "Ä title", URL: "https://example.com/a", Text: "alpha\nbravo",
-				Metadata: map[string]string{"source": "docs/a.md", "format": "markdown", "": "empty key"}},
-			Root: "/home/u/docs", File: "a.md",
-		}, "1cb3368f7579cebe99d11fee7c2794e7979f46b3d3b66492e2c2b48da0fda448"},
-	} {
-		if got := fmt.Sprintf("%x", c.d.ContentHash()); got != c.want {
-			t.Errorf("ContentHash(%+v) = %s, want %s", c.d, got, c.want)
 		}
 	}
 }

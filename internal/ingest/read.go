@@ -89,7 +89,7 @@ type reader struct {
 	ctx      context.Context
 	max      int64
 	progress *Progress
-	emit     func(Document) error
+	emit     func(store.SourceDocument) error
 	problem  func(Problem)
 }
 
@@ -191,7 +191,7 @@ func parseFile(ctx context.Context, f format, data []byte, name string, maxText 
 
 // newDocument completes a document read from the candidate's file: the
 // source and format metadata, and valid UTF-8 in every field.
-func newDocument(c candidate, doc store.Document) Document {
+func newDocument(c candidate, doc store.Document) store.SourceDocument {
 	meta := make(map[string]string, len(doc.Metadata)+2)
 	for k, v := range doc.Metadata {
 		meta[validUTF8(k)] = validUTF8(v)
@@ -203,7 +203,7 @@ func newDocument(c candidate, doc store.Document) Document {
 	doc.URL = validUTF8(doc.URL)
 	doc.Text = validUTF8(doc.Text)
 	doc.Metadata = meta
-	return Document{Document: doc, Root: c.root.Key, File: c.file}
+	return store.SourceDocument{Document: doc, Root: c.root.Key, File: c.file}
 }
 
 // source returns the Metadata "source" of the candidate's documents.

@@ -21,7 +21,7 @@ type recordReader struct {
 	ctx     context.Context
 	c       candidate
 	max     int64 // limit on the bytes of one record's text
-	emit    func(Document) error
+	emit    func(store.SourceDocument) error
 	problem func(Problem)
 	src     *progressReader
 	records int // records read so far, skipped or not

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // recordDoc is what a test expects of one record document.
@@ -195,8 +197,8 @@ func TestJSONLStreamsLargeFile(t *testing.T) {
 	var progress Progress
 	opts := Options{MaxFileBytes: 4096, Progress: &progress}
 	n := 0
-	var last Document
-	err = Walk(context.Background(), []Root{root}, opts, func(d Document) error {
+	var last store.SourceDocument
+	err = Walk(context.Background(), []Root{root}, opts, func(d store.SourceDocument) error {
 		n++
 		last = d
 		return nil

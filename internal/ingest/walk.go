@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // Walk reads every root in order and calls emit for each document and
@@ -16,9 +18,9 @@ import (
 // returned by emit. Per-file failures are never returned: they are reported
 // through problem and the walk goes on. A root that cannot be read at all is
 // reported as an error problem (Problem.Error). problem may be nil.
-func Walk(ctx context.Context, roots []Root, opts Options, emit func(Document) error, problem func(Problem)) error {
+func Walk(ctx context.Context, roots []Root, opts Options, emit func(store.SourceDocument) error, problem func(Problem)) error {
 	if emit == nil {
-		emit = func(Document) error { return nil }
+		emit = func(store.SourceDocument) error { return nil }
 	}
 	if problem == nil {
 		problem = func(Problem) {}
@@ -57,7 +59,7 @@ func Size(ctx context.Context, roots []Root, opts Options) (files, bytes int64, 
 type candidate struct {
 	root   Root
 	fsPath string // path inside root.FS
-	file   string // Document.File
+	file   string // SourceDocument.File
 	single bool   // the root is this file
 	size   int64  // as the directory listing reported it
 	format format

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"unicode/utf8"
+
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // mapFS builds a MapFS from file names and contents.
@@ -25,11 +27,11 @@ func mapFS(files map[string]string) fstest.MapFS {
 
 // collect walks the roots and returns everything emitted, failing the test
 // when Walk returns an error.
-func collect(t testing.TB, roots []Root, opts Options) ([]Document, []Problem) {
+func collect(t testing.TB, roots []Root, opts Options) ([]store.SourceDocument, []Problem) {
 	t.Helper()
-	var docs []Document
+	var docs []store.SourceDocument
 	var problems []Problem
-	err := Walk(context.Background(), roots, opts, func(d Document) error {
+	err := Walk(context.Background(), roots, opts, func(d store.SourceDocument) error {
 		docs = append(docs, d)
 		return nil
 	}, func(p Problem) { problems = append(problems, p) })
@@ -40,13 +42,13 @@ func collect(t testing.TB, roots []Root, opts Options) ([]Document, []Problem) {
 }
 
 // walkFiles walks a MapFS of the files as the root "sample".
-func walkFiles(t testing.TB, files map[string]string, opts Options) ([]Document, []Problem) {
+func walkFiles(t testing.TB, files map[string]string, opts Options) ([]store.SourceDocument, []Problem) {
 	t.Helper()
 	return collect(t, []Root{FSRoot("sample", "sample", mapFS(files))}, opts)
 }
 
 // checkUTF8 fails the test when any emitted string is not valid UTF-8.
-func checkUTF8(t testing.TB, docs []Document, problems []Problem) {
+func checkUTF8(t testing.TB, docs []store.SourceDocument, problems []Problem) {
 	t.Helper()
 	for _, d := range docs {
 		for _, s := range []string{d.ID, d.Title, d.URL, d.Text} {
@@ -120,7 +122,7 @@ func problemStrings(problems []Problem) []string {
 	return out
 }
 
-func docIDs(docs []Document) []string {
+func docIDs(docs []store.SourceDocument) []string {
 	ids := make([]string, 0, len(docs))
 	for _, d := range docs {
 		ids = append(ids, d.ID)
@@ -312,7 +314,7 @@ func TestWalkOrderIsLexicalAndDeterministic(t *testing.T) {
 	for i := range 5 {
 		var got []string
 		err := Walk(context.Background(), []Root{FSRoot("sample", "sample", mapFS(files))}, Options{},
-			func(d Document) error { got = append(got, d.ID); return nil },
+			func(d store.SourceDocument) error { got = append(got, d.ID); return nil },
 			func(p Problem) { got = append(got, "problem "+p.String()) })
 		if err != nil {
 			t.Fatal(err)
@@ -527,7 +529,7 @@ func TestWalkCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	called := false
-	err := Walk(ctx, []Root{root}, Options{}, func(Document) error { called = true; return nil }, nil)
+	err := Walk(ctx, []Root{root}, Options{}, func(store.SourceDocument) error { called = true; return nil }, nil)
 	if !errors.Is(err, context.Canceled) || called {
 		t.Errorf("before start: got %v, emit called %v; want context.Canceled and no documents", err, called)
 	}
@@ -538,7 +540,7 @@ func TestWalkCancelled(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
-	err = Walk(ctx, []Root{root}, Options{}, func(Document) error {
+	err = Walk(ctx, []Root{root}, Options{}, func(store.SourceDocument) error {
 		if n++; n == 3 {
 			cancel()
 		}
@@ -558,7 +560,7 @@ func TestWalkReturnsEmitError(t *testing.T) {
 	} {
 		n := 0
 		err := Walk(context.Background(), []Root{FSRoot("s", "s", mapFS(files))}, Options{},
-			func(Document) error { n++; return errStop }, nil)
+			func(store.SourceDocument) error { n++; return errStop }, nil)
 		if !errors.Is(err, errStop) || n != 1 {
 			t.Errorf("%v: got %v after %d documents, want %v after 1", files, err, n, errStop)
 		}
@@ -629,7 +631,7 @@ func TestProgressIsSafeToReadConcurrently(t *testing.T) {
 func TestWalkNilProblemAndReaderErrors(t *testing.T) {
 	// A nil problem callback is allowed.
 	err := Walk(context.Background(), []Root{FSRoot("s", "s", mapFS(map[string]string{"x.png": "x"}))}, Options{},
-		func(Document) error { return nil }, nil)
+		func(store.SourceDocument) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -659,7 +661,7 @@ func TestExclude(t *testing.T) {
 	var ids []string
 	var problems []string
 	opts := Options{Exclude: []string{filepath.Join(root.Key, "data", "index")}}
-	err = Walk(t.Context(), []Root{root}, opts, func(d Document) error {
+	err = Walk(t.Context(), []Root{root}, opts, func(d store.SourceDocument) error {
 		ids = append(ids, d.ID)
 		return nil
 	}, func(p Problem) { problems = append(problems, p.String()) })

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/connectorhq/connector/internal/bench"
-	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
@@ -49,7 +49,7 @@ func indexCollection(b *testing.B, c *bench.Collection, idx string) []string {
 		b.Fatal(err)
 	}
 	var ids []string
-	if err := c.Docs(ctx, func(d ingest.Document) error {
+	if err := c.Docs(ctx, func(d store.SourceDocument) error {
 		ids = append(ids, d.ID)
 		_, err := s.Add(ctx, d)
 		return err

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
@@ -21,20 +20,20 @@ import (
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, docs []store.Document) store.Store {
 		dir := t.TempDir()
-		var in []ingest.Document
+		var in []store.SourceDocument
 		for _, d := range docs {
-			in = append(in, ingest.Document{Document: d, Root: "root", File: d.ID})
+			in = append(in, store.SourceDocument{Document: d, Root: "root", File: d.ID})
 		}
 		mustSync(t, dir, SyncOptions{Roots: []string{"root"}}, in)
 		return mustOpen(t, dir)
 	})
 }
 
-func doc(id, text string) ingest.Document {
-	return ingest.Document{Document: store.Document{ID: id, Title: "Title " + id, Text: text}, Root: "r", File: id + ".md"}
+func doc(id, text string) store.SourceDocument {
+	return store.SourceDocument{Document: store.Document{ID: id, Title: "Title " + id, Text: text}, Root: "r", File: id + ".md"}
 }
 
-func mustSync(t *testing.T, dir string, opts SyncOptions, docs []ingest.Document, keep ...string) Summary {
+func mustSync(t *testing.T, dir string, opts SyncOptions, docs []store.SourceDocument, keep ...string) Summary {
 	t.Helper()
 	s, err := NewSyncer(t.Context(), dir, opts)
 	if err != nil {
@@ -80,19 +79,19 @@ func allIDs(t *testing.T, st *Store) []string {
 func TestIncrementalSync(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo"), doc("c", "charlie")})
+	sum := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo"), doc("c", "charlie")})
 	if sum.Added != 3 || sum.Generation == "" {
 		t.Fatalf("first run: %+v", sum)
 	}
 
 	// Same documents again: nothing changes, no new generation.
-	sum = mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo"), doc("c", "charlie")})
+	sum = mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo"), doc("c", "charlie")})
 	if sum.Unchanged != 3 || sum.Generation != "" || sum.Documents != 3 {
 		t.Fatalf("unchanged run: %+v", sum)
 	}
 
 	// b changed, c removed, d new.
-	sum = mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo two"), doc("d", "delta")})
+	sum = mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo two"), doc("d", "delta")})
 	if sum.Added != 1 || sum.Updated != 1 || sum.Unchanged != 1 || sum.Deleted != 1 || sum.Documents != 3 {
 		t.Fatalf("changed run: %+v", sum)
 	}
@@ -117,8 +116,8 @@ func TestIncrementalSync(t *testing.T) {
 // run left it.
 func TestSyncManyBatches(t *testing.T) {
 	const n = 600 // two records (document and passage) each: fifteen batches of 80
-	docs := func(version string, keep func(i int) bool) []ingest.Document {
-		var out []ingest.Document
+	docs := func(version string, keep func(i int) bool) []store.SourceDocument {
+		var out []store.SourceDocument
 		for i := range n {
 			if keep(i) {
 				out = append(out, doc(fmt.Sprintf("d%05d", i), fmt.Sprintf("text %d of version %s", i, version)))
@@ -186,13 +185,13 @@ func TestSyncManyBatches(t *testing.T) {
 
 func TestSyncScopesDeletesToItsRoots(t *testing.T) {
 	dir := t.TempDir()
-	inRoot := func(root, id string) ingest.Document {
+	inRoot := func(root, id string) store.SourceDocument {
 		d := doc(id, "text of "+id)
 		d.Root = root
 		return d
 	}
-	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{inRoot("r1", "a"), inRoot("r1", "b")})
-	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []ingest.Document{inRoot("r2", "c")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{inRoot("r1", "a"), inRoot("r1", "b")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []store.SourceDocument{inRoot("r2", "c")})
 	st := mustOpen(t, dir)
 	if got := allIDs(t, st); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("after indexing a second root: %v, want a b c", got)
@@ -200,12 +199,12 @@ func TestSyncScopesDeletesToItsRoots(t *testing.T) {
 	st.Close()
 
 	// Re-running r1 without b deletes b only.
-	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{inRoot("r1", "a")})
+	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{inRoot("r1", "a")})
 	if sum.Deleted != 1 {
 		t.Fatalf("summary %+v, want 1 deleted", sum)
 	}
 	// Prune removes everything not seen.
-	sum = mustSync(t, dir, SyncOptions{Roots: []string{"r1"}, Prune: true}, []ingest.Document{inRoot("r1", "a")})
+	sum = mustSync(t, dir, SyncOptions{Roots: []string{"r1"}, Prune: true}, []store.SourceDocument{inRoot("r1", "a")})
 	if sum.Deleted != 1 || sum.Documents != 1 {
 		t.Fatalf("prune: %+v, want c deleted", sum)
 	}
@@ -214,9 +213,9 @@ func TestSyncScopesDeletesToItsRoots(t *testing.T) {
 func TestSyncKeepsDocumentsOfFailedFiles(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")})
 	// b.md could not be read this time: its document must stay.
-	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")}, "r:b.md")
+	sum := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha")}, "r:b.md")
 	if sum.Deleted != 0 {
 		t.Fatalf("summary %+v: the document of a failed file was deleted", sum)
 	}
@@ -228,15 +227,15 @@ func TestSyncKeepsDocumentsOfFailedFiles(t *testing.T) {
 func TestSyncKeepsDocumentsOfUnreadableFolders(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	in := func(id, file string) ingest.Document {
+	in := func(id, file string) store.SourceDocument {
 		d := doc(id, "text "+id)
 		d.File = file
 		return d
 	}
-	mustSync(t, dir, opts, []ingest.Document{in("a", "top.md"), in("b", "sub/b.md"), in("c", "sub/deeper/c.md"), in("d", "subway.md")})
+	mustSync(t, dir, opts, []store.SourceDocument{in("a", "top.md"), in("b", "sub/b.md"), in("c", "sub/deeper/c.md"), in("d", "subway.md")})
 	// The folder "sub" could not be listed: b and c stay, d (a sibling whose
 	// name only starts like it) goes.
-	sum := mustSync(t, dir, opts, []ingest.Document{in("a", "top.md")}, "r:sub")
+	sum := mustSync(t, dir, opts, []store.SourceDocument{in("a", "top.md")}, "r:sub")
 	if sum.Deleted != 1 {
 		t.Fatalf("summary %+v, want only d deleted", sum)
 	}
@@ -269,7 +268,7 @@ func TestDuplicateIDs(t *testing.T) {
 func TestAbortLeavesIndexUnchanged(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	first := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+	first := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha")})
 
 	ctx, cancel := context.WithCancel(t.Context())
 	s, err := NewSyncer(ctx, dir, opts)
@@ -298,7 +297,7 @@ func TestAbortLeavesIndexUnchanged(t *testing.T) {
 func TestCrashLeftoversAreCleanedUp(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	first := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+	first := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha")})
 	// A run that crashed after writing part of a generation.
 	n, _ := genNumber(first.Generation)
 	junk := filepath.Join(dir, genName(n+1))
@@ -311,7 +310,7 @@ func TestCrashLeftoversAreCleanedUp(t *testing.T) {
 	if got := allIDs(t, st); !slices.Equal(got, []string{"a"}) {
 		t.Fatalf("ids = %v", got)
 	}
-	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	sum := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")})
 	if sum.Added != 1 || sum.Documents != 2 {
 		t.Fatalf("run after crash: %+v", sum)
 	}
@@ -332,7 +331,7 @@ func TestLockedIndex(t *testing.T) {
 func TestReloadWhileSearching(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha shared")})
+	mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha shared")})
 	st := mustOpen(t, dir)
 
 	var wg sync.WaitGroup
@@ -353,7 +352,7 @@ func TestReloadWhileSearching(t *testing.T) {
 		})
 	}
 	for i := range 3 {
-		docs := []ingest.Document{doc("a", "alpha shared"), doc("b", strings.Repeat("bravo ", i+1)+"shared")}
+		docs := []store.SourceDocument{doc("a", "alpha shared"), doc("b", strings.Repeat("bravo ", i+1)+"shared")}
 		mustSync(t, dir, opts, docs)
 		switched, err := st.Reload()
 		if err != nil || !switched {
@@ -380,8 +379,8 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 	x.Root = "r2"
 	x.URL = "https://example.com/x"
 	x.Metadata = map[string]string{"k": "v"}
-	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a})
-	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []ingest.Document{x})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{a})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []store.SourceDocument{x})
 
 	// Pretend the index was written by an older version.
 	cur, _ := readCurrent(dir)
@@ -397,7 +396,7 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a})
+	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{a})
 	if !sum.Rebuilt || sum.Documents != 2 {
 		t.Fatalf("summary %+v, want a rebuild keeping 2 documents", sum)
 	}
@@ -410,7 +409,7 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 		t.Errorf("rebuilt index still warns: %v", s.Detail)
 	}
 	// The next run is incremental again.
-	if sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []ingest.Document{a}); sum.Unchanged != 1 || sum.Rebuilt {
+	if sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{a}); sum.Unchanged != 1 || sum.Rebuilt {
 		t.Errorf("run after rebuild: %+v", sum)
 	}
 }
@@ -441,7 +440,7 @@ func TestSnippets(t *testing.T) {
 		"The <b>gateway</b> timeout is 30 seconds & configurable. " + strings.Repeat("Consectetur adipiscing elit. ", 30)
 	d := doc("s", text)
 	d.Title = "Gateway settings"
-	mustSync(t, dir, SyncOptions{}, []ingest.Document{d, doc("t", "Only the title matches here.")})
+	mustSync(t, dir, SyncOptions{}, []store.SourceDocument{d, doc("t", "Only the title matches here.")})
 	st := mustOpen(t, dir)
 
 	hits, err := st.Search(t.Context(), "timeout", 1)
@@ -474,7 +473,7 @@ func TestSnippets(t *testing.T) {
 func TestDamagedRankingFile(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	docs := []ingest.Document{doc("a", "alpha"), doc("b", "bravo")}
+	docs := []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")}
 	mustSync(t, dir, opts, docs)
 	cur, _ := readCurrent(dir)
 	path := filepath.Join(dir, cur, rankFileName)

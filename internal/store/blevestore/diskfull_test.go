@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // smallDisk mounts a tmpfs of size bytes for the test, or skips the test
@@ -31,7 +31,7 @@ func smallDisk(t *testing.T, size int) string {
 // never a panic or a hang, and the previous generation goes on serving.
 // Disks of several sizes make the run stop at different points.
 func TestFullDisk(t *testing.T) {
-	var docs []ingest.Document
+	var docs []store.SourceDocument
 	for i := range 3000 {
 		words := make([]string, 0, 300)
 		for j := range 300 {
@@ -39,7 +39,7 @@ func TestFullDisk(t *testing.T) {
 		}
 		docs = append(docs, doc(fmt.Sprintf("d%03d", i), strings.Join(words, " ")))
 	}
-	first := []ingest.Document{doc("a", "alpha"), doc("b", "bravo")}
+	first := []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")}
 	for _, size := range []int{minFreeBytes - 1<<20, minFreeBytes + 1<<20, minFreeBytes + 4<<20, minFreeBytes + 12<<20} {
 		t.Run(fmt.Sprintf("%dKiB", size>>10), func(t *testing.T) {
 			root := smallDisk(t, size)

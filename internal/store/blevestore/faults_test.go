@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // damages are ways the current generation can become unreadable. Each
@@ -73,7 +73,7 @@ func TestSyncOverDamagedIndex(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			opts := SyncOptions{Roots: []string{"r"}}
-			first := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+			first := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")})
 			tc.damage(t, dir, first.Generation)
 
 			_, err := NewSyncer(t.Context(), dir, opts)
@@ -90,7 +90,7 @@ func TestSyncOverDamagedIndex(t *testing.T) {
 			}
 
 			sum := mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Prune: true},
-				[]ingest.Document{doc("a", "alpha again"), doc("c", "charlie")})
+				[]store.SourceDocument{doc("a", "alpha again"), doc("c", "charlie")})
 			if sum.Documents != 2 || sum.Generation == "" || sum.Generation == first.Generation {
 				t.Fatalf("rebuild with --prune: %+v", sum)
 			}
@@ -150,7 +150,7 @@ func TestDamageIsDetectedNotServed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			sum := mustSync(t, dir, SyncOptions{Roots: []string{"r"}},
-				[]ingest.Document{doc("a", strings.Repeat("alpha words ", 400)), doc("b", "bravo")})
+				[]store.SourceDocument{doc("a", strings.Repeat("alpha words ", 400)), doc("b", "bravo")})
 			tc.damage(t, filepath.Join(dir, sum.Generation))
 
 			st := mustOpen(t, dir)
@@ -176,10 +176,10 @@ func TestDamageIsDetectedNotServed(t *testing.T) {
 func TestReloadSkipsDamagedGenerations(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+	mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha")})
 	st := mustOpen(t, dir)
 
-	second := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	second := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")})
 	flipByte(t, segments(t, filepath.Join(dir, second.Generation))[0])
 	if switched, err := st.Reload(); switched || !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Reload to a damaged generation = %v, %v", switched, err)
@@ -196,7 +196,7 @@ func TestReloadSkipsDamagedGenerations(t *testing.T) {
 	if _, err := damaged.Ready(t.Context()); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Ready = %v", err)
 	}
-	mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Prune: true}, []ingest.Document{doc("a", "alpha"), doc("c", "charlie")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Prune: true}, []store.SourceDocument{doc("a", "alpha"), doc("c", "charlie")})
 	for _, s := range []*Store{st, damaged} {
 		if switched, err := s.Reload(); !switched || err != nil {
 			t.Fatalf("Reload after the rebuild = %v, %v", switched, err)
@@ -215,7 +215,7 @@ func TestReloadSkipsDamagedGenerations(t *testing.T) {
 func TestGenerationWithoutChecksums(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+	sum := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha")})
 	gen := filepath.Join(dir, sum.Generation)
 	m, err := readManifest(gen)
 	if err != nil {
@@ -232,7 +232,7 @@ func TestGenerationWithoutChecksums(t *testing.T) {
 	if _, err := st.Ready(t.Context()); err != nil {
 		t.Fatalf("Ready on a generation without checksums: %v", err)
 	}
-	next := mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	next := mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")})
 	if err := verifyGeneration(t.Context(), filepath.Join(dir, next.Generation)); err != nil {
 		t.Fatalf("the next generation: %v", err)
 	}
@@ -302,7 +302,7 @@ func FuzzParseChecksums(f *testing.F) {
 func TestPanicInBatchIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}, batchRecords: 2}
-	mustSync(t, dir, opts, []ingest.Document{doc("a", "alpha")})
+	mustSync(t, dir, opts, []store.SourceDocument{doc("a", "alpha")})
 	st := mustOpen(t, dir)
 
 	opts.beforeBatch = func() {
@@ -333,7 +333,7 @@ func TestPanicInBatchIsAnError(t *testing.T) {
 		t.Errorf("ids = %v, want a", got)
 	}
 	// The folder is free for the next run.
-	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []ingest.Document{doc("a", "alpha"), doc("b", "bravo")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")})
 }
 
 // FuzzReadManifest: no manifest file, however damaged, panics the reader,
@@ -366,7 +366,7 @@ func FuzzReadManifest(f *testing.F) {
 func TestVerifyWhileServing(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}
-	sum := mustSync(t, dir, opts, []ingest.Document{doc("a", strings.Repeat("alpha words ", 400)), doc("b", "bravo")})
+	sum := mustSync(t, dir, opts, []store.SourceDocument{doc("a", strings.Repeat("alpha words ", 400)), doc("b", "bravo")})
 	st := mustOpen(t, dir)
 	if err := st.Verify(t.Context()); err != nil {
 		t.Fatalf("Verify of a sound generation: %v", err)
@@ -381,7 +381,7 @@ func TestVerifyWhileServing(t *testing.T) {
 	if _, err := st.Ready(t.Context()); !errors.Is(err, ErrDamaged) {
 		t.Errorf("Ready after damage = %v, want ErrDamaged", err)
 	}
-	mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Prune: true}, []ingest.Document{doc("a", "alpha")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Prune: true}, []store.SourceDocument{doc("a", "alpha")})
 	if switched, err := st.Reload(); !switched || err != nil {
 		t.Fatalf("Reload after the rebuild = %v, %v", switched, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -63,7 +62,7 @@ func TestLongDocumentSection(t *testing.T) {
 		"Expense reimbursement: submit receipts for travel expenses within 30 days of the trip; claims filed later than 30 days are not reimbursed. " +
 		"The finance team pays approved reimbursement claims with the next salary. \n\n" +
 		filler("holidays and leave", 40) + "\n\n" + filler("laptops and equipment", 40)
-	docs := []ingest.Document{
+	docs := []store.SourceDocument{
 		{Document: store.Document{ID: "handbook", Title: "Employee handbook", Text: handbook}, Root: "r", File: "handbook.md"},
 		{Document: store.Document{ID: "travel", Title: "Travel booking", Text: "Book travel through the portal. Trips need approval from a manager."}, Root: "r", File: "travel.md"},
 		{Document: store.Document{ID: "receipts", Title: "Scanning receipts", Text: "Scan receipts with the phone app; the app keeps them for a year."}, Root: "r", File: "receipts.md"},
@@ -123,7 +122,7 @@ func TestLongDocumentSection(t *testing.T) {
 // nothing is searched with edit distance.
 func TestSearchFallbacks(t *testing.T) {
 	dir := t.TempDir()
-	mustSync(t, dir, SyncOptions{}, []ingest.Document{
+	mustSync(t, dir, SyncOptions{}, []store.SourceDocument{
 		doc("a", "the reimbursement policy for travel"),
 		doc("b", "quarterly budget planning for the finance team"),
 	})

@@ -18,8 +18,8 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/connectorhq/connector/internal/bm25"
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/sample"
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // referenceCut is cut written the plain way, with the standard library's
@@ -116,7 +116,7 @@ func TestFuzzyMatchesBleve(t *testing.T) {
 		"IL-10, IL-6 and IL-12 with CD4 and CD8 counts in 2009, 2019 and 1999.",
 		"Mitochondria and mitochondrial DNA; the mitochondrion divides. Abcdefgh bacdefgh acbdefgh.",
 	}
-	var docs []ingest.Document
+	var docs []store.SourceDocument
 	for i, text := range texts {
 		docs = append(docs, doc(fmt.Sprintf("d%d", i), text))
 	}
@@ -179,7 +179,7 @@ func TestStoredPassagesMatchRecords(t *testing.T) {
 	long := strings.Repeat("A long handbook sentence about gateways and timeouts. ", 120)
 	d := doc("long", long)
 	d.URL = "https://example.com/handbook"
-	mustSync(t, dir, SyncOptions{}, []ingest.Document{d, doc("short", "Only a few words, naïve ☺."), doc("empty-title", "text")})
+	mustSync(t, dir, SyncOptions{}, []store.SourceDocument{d, doc("short", "Only a few words, naïve ☺."), doc("empty-title", "text")})
 	st := mustOpen(t, dir)
 	gen := mustAcquire(t, st)
 	n := gen.ranks.Passages()
@@ -216,7 +216,7 @@ func TestFetchOnePassageMatchesRecords(t *testing.T) {
 	withURL := doc("with-url", "Only a few words, naïve ☺.")
 	withURL.URL = "https://example.com/a"
 	withURL.Metadata = map[string]string{"author": "Ada", "year": "1843"}
-	docs := []ingest.Document{long, withURL, doc("plain", "Plain text without a URL or metadata."), doc("empty-title", "text")}
+	docs := []store.SourceDocument{long, withURL, doc("plain", "Plain text without a URL or metadata."), doc("empty-title", "text")}
 	docs[3].Title = ""
 	mustSync(t, dir, SyncOptions{}, docs)
 	gen := mustAcquire(t, mustOpen(t, dir))
@@ -455,7 +455,7 @@ func benchTerms(stems *stemmer) map[string]bool {
 // closes the reader).
 func TestStorePassagesFails(t *testing.T) {
 	dir := t.TempDir()
-	var docs []ingest.Document
+	var docs []store.SourceDocument
 	var ids []string
 	for i := range 700 {
 		id := fmt.Sprintf("d%03d", i)

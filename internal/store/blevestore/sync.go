@@ -20,7 +20,6 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/connectorhq/connector/internal/bm25"
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -356,7 +355,7 @@ func (s *Syncer) origin(file uint32) string {
 }
 
 // Add indexes a document unless the index already holds it unchanged.
-func (s *Syncer) Add(ctx context.Context, d ingest.Document) (Outcome, error) {
+func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) (Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

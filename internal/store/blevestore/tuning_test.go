@@ -13,7 +13,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 
 	"github.com/connectorhq/connector/internal/bench"
-	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
@@ -96,7 +96,7 @@ func TestRelevanceExperiments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Docs(ctx, func(d ingest.Document) error { _, err := s.Add(ctx, d); return err }); err != nil {
+		if err := c.Docs(ctx, func(d store.SourceDocument) error { _, err := s.Add(ctx, d); return err }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Commit(ctx); err != nil {

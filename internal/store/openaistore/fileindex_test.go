@@ -8,18 +8,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/openaistore"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
 )
 
 // corpus is n documents whose text never contains their id or URL.
-func corpus(n int, version string) []ingest.Document {
-	docs := make([]ingest.Document, n)
+func corpus(n int, version string) []store.SourceDocument {
+	docs := make([]store.SourceDocument, n)
 	for i := range docs {
 		id := fmt.Sprintf("handbook/section-%03d.md", i)
-		docs[i] = ingest.Document{Root: "root", File: id, Document: store.Document{
+		docs[i] = store.SourceDocument{Root: "root", File: id, Document: store.Document{
 			ID: id, Title: fmt.Sprintf("Section %d", i), URL: fmt.Sprintf("https://intranet.example.com/s/%d", i),
 			Text: fmt.Sprintf("Paragraph about topic number %d, %s wording.", i, version)}}
 	}
@@ -39,7 +38,7 @@ func listings(srv *openaitest.Server, vs string) int {
 }
 
 // fetchAll fetches every document, and looks each up by URL, on st.
-func fetchAll(t *testing.T, st *openaistore.Store, docs []ingest.Document) {
+func fetchAll(t *testing.T, st *openaistore.Store, docs []store.SourceDocument) {
 	t.Helper()
 	failed := 0
 	for _, d := range docs {
@@ -209,7 +208,7 @@ func TestNewDocumentsOnAReplica(t *testing.T) {
 	if _, err := st.Fetch(t.Context(), docs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	more := append(docs, ingest.Document{Root: "root", File: "new.md", Document: store.Document{
+	more := append(docs, store.SourceDocument{Root: "root", File: "new.md", Document: store.Document{
 		ID: "handbook/new.md", Title: "New", URL: "https://intranet.example.com/new", Text: "Just written."}})
 	if r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"root"}}, more); r.sum.Added != 1 {
 		t.Fatalf("index run %+v %v", r.sum, r.failures)
@@ -235,7 +234,7 @@ func TestUpdateInProgressOnAReplica(t *testing.T) {
 	}
 	srv.SetProcessing(1<<30, "") // new attachments stay in progress
 	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"root"}, ProcessTimeout: time.Millisecond},
-		[]ingest.Document{doc("root", "a.md", "a", "new text"), doc("root", "b.md", "b", "bravo")})
+		[]store.SourceDocument{doc("root", "a.md", "a", "new text"), doc("root", "b.md", "b", "bravo")})
 	if r.sum.Failed != 2 {
 		t.Fatalf("index run %+v: want both uploads left processing", r.sum)
 	}

@@ -1,7 +1,7 @@
 // Package openaistore is the document store backed by an OpenAI vector
 // store, through the official openai-go client: search ranks the store's
 // chunks and groups them into documents, fetch reads a file's parsed text,
-// and Syncer uploads documents read by package ingest.
+// and Syncer uploads the documents an index run reads (store.SourceDocument).
 //
 // Document ids are the doc_id attribute that Syncer sets (the same ids the
 // local index uses), or the file id for files uploaded by other tools.

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/openaistore"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
@@ -22,7 +21,7 @@ const key = "sk-test-key-never-logged"
 
 // syncDocs loads documents into a new vector store through the real syncer
 // and returns its id.
-func syncDocs(t *testing.T, srv *openaitest.Server, docs []ingest.Document) string {
+func syncDocs(t *testing.T, srv *openaitest.Server, docs []store.SourceDocument) string {
 	t.Helper()
 	s, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL()},
 		openaistore.SyncOptions{Roots: []string{"root"}, PollInterval: time.Millisecond})
@@ -44,10 +43,10 @@ func syncDocs(t *testing.T, srv *openaitest.Server, docs []ingest.Document) stri
 	return sum.VectorStoreID
 }
 
-func ingested(docs []store.Document) []ingest.Document {
-	out := make([]ingest.Document, len(docs))
+func ingested(docs []store.Document) []store.SourceDocument {
+	out := make([]store.SourceDocument, len(docs))
 	for i, d := range docs {
-		out[i] = ingest.Document{Document: d, Root: "root", File: d.ID}
+		out[i] = store.SourceDocument{Document: d, Root: "root", File: d.ID}
 	}
 	return out
 }

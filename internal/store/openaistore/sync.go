@@ -17,7 +17,6 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/connectorhq/connector/internal/docurl"
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -100,7 +99,7 @@ type remoteFile struct {
 }
 
 type job struct {
-	doc ingest.Document
+	doc store.SourceDocument
 	sha string
 	old []remoteFile
 }
@@ -180,7 +179,7 @@ func (s *Syncer) VectorStoreID() string { return s.cfg.VectorStoreID }
 
 // Add uploads the document unless the vector store holds it unchanged. The
 // upload runs in the background; failures reach OnFailure and the Summary.
-func (s *Syncer) Add(ctx context.Context, d ingest.Document) error {
+func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -332,7 +331,7 @@ func (s *Syncer) syncError(err error, what string) error {
 
 // attributes builds the file's attributes: the syncer's own, then as much
 // metadata as fits.
-func (s *Syncer) attributes(d ingest.Document, sha string) (map[string]openai.VectorStoreFileNewParamsAttributeUnion, []string) {
+func (s *Syncer) attributes(d store.SourceDocument, sha string) (map[string]openai.VectorStoreFileNewParamsAttributeUnion, []string) {
 	str := func(v string) openai.VectorStoreFileNewParamsAttributeUnion {
 		return openai.VectorStoreFileNewParamsAttributeUnion{OfString: openai.String(v)}
 	}

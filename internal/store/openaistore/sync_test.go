@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/openaistore"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
@@ -21,7 +20,7 @@ type run struct {
 }
 
 // syncRun runs one index run of docs into vsID ("" creates a store).
-func syncRun(t *testing.T, srv *openaitest.Server, vsID string, opts openaistore.SyncOptions, docs []ingest.Document, keep ...string) run {
+func syncRun(t *testing.T, srv *openaitest.Server, vsID string, opts openaistore.SyncOptions, docs []store.SourceDocument, keep ...string) run {
 	t.Helper()
 	var mu sync.Mutex
 	var r run
@@ -50,8 +49,8 @@ func syncRun(t *testing.T, srv *openaitest.Server, vsID string, opts openaistore
 	return r
 }
 
-func doc(root, file, id, text string) ingest.Document {
-	return ingest.Document{Root: root, File: file, Document: store.Document{ID: id, Title: "Title " + id, Text: text}}
+func doc(root, file, id, text string) store.SourceDocument {
+	return store.SourceDocument{Root: root, File: file, Document: store.Document{ID: id, Title: "Title " + id, Text: text}}
 }
 
 func docIDs(srv *openaitest.Server, vs string) []string {
@@ -66,7 +65,7 @@ func docIDs(srv *openaitest.Server, vs string) []string {
 func TestSyncCreateIncrementalDelete(t *testing.T) {
 	srv := openaitest.NewServer(t, key)
 	opts := openaistore.SyncOptions{Roots: []string{"/docs"}}
-	docs := []ingest.Document{doc("/docs", "a.md", "docs/a.md", "alpha"), doc("/docs", "b.md", "docs/b.md", "bravo"), doc("/docs", "c.md", "docs/c.md", "charlie")}
+	docs := []store.SourceDocument{doc("/docs", "a.md", "docs/a.md", "alpha"), doc("/docs", "b.md", "docs/b.md", "bravo"), doc("/docs", "c.md", "docs/c.md", "charlie")}
 
 	first := syncRun(t, srv, "", opts, docs)
 	vs := first.sum.VectorStoreID
@@ -93,7 +92,7 @@ func TestSyncCreateIncrementalDelete(t *testing.T) {
 	}
 
 	// b changed, c removed, d new.
-	changed := []ingest.Document{docs[0], doc("/docs", "b.md", "docs/b.md", "bravo two"), doc("/docs", "d.md", "docs/d.md", "delta")}
+	changed := []store.SourceDocument{docs[0], doc("/docs", "b.md", "docs/b.md", "bravo two"), doc("/docs", "d.md", "docs/d.md", "delta")}
 	third := syncRun(t, srv, vs, opts, changed)
 	if third.sum.Added != 1 || third.sum.Updated != 1 || third.sum.Unchanged != 1 || third.sum.Deleted != 1 {
 		t.Fatalf("changed run %+v", third.sum)
@@ -115,18 +114,18 @@ func TestSyncScopesAndKeeps(t *testing.T) {
 	srv := openaitest.NewServer(t, key)
 	vs := srv.AddVectorStore("docs")
 	foreign := srv.AddFile(vs, "uploaded-by-hand.pdf", "manual upload", nil)
-	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}}, []ingest.Document{doc("/r1", "a.md", "a", "alpha"), doc("/r1", "sub/b.md", "b", "bravo")})
-	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r2"}}, []ingest.Document{doc("/r2", "c.md", "c", "charlie")})
+	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}}, []store.SourceDocument{doc("/r1", "a.md", "a", "alpha"), doc("/r1", "sub/b.md", "b", "bravo")})
+	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r2"}}, []store.SourceDocument{doc("/r2", "c.md", "c", "charlie")})
 	if got := docIDs(srv, vs); !slices.Equal(got, []string{"<nil>", "a", "b", "c"}) {
 		t.Fatalf("after two roots: %v", got)
 	}
 	// sub/ could not be read: b stays.
-	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}}, []ingest.Document{doc("/r1", "a.md", "a", "alpha")}, "/r1:sub")
+	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}}, []store.SourceDocument{doc("/r1", "a.md", "a", "alpha")}, "/r1:sub")
 	if r.sum.Deleted != 0 {
 		t.Fatalf("kept folder: %+v", r.sum)
 	}
 	// Prune removes all but what this run saw; a file uploaded by hand stays.
-	r = syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}, Prune: true}, []ingest.Document{doc("/r1", "a.md", "a", "alpha")})
+	r = syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/r1"}, Prune: true}, []store.SourceDocument{doc("/r1", "a.md", "a", "alpha")})
 	if r.sum.Deleted != 2 {
 		t.Fatalf("prune: %+v", r.sum)
 	}
@@ -145,7 +144,7 @@ func TestSyncScopesAndKeeps(t *testing.T) {
 func TestSyncFailuresDoNotStopTheRun(t *testing.T) {
 	srv := openaitest.NewServer(t, key)
 	vs := srv.AddVectorStore("docs")
-	docs := []ingest.Document{doc("/d", "a.md", "a", "alpha"), doc("/d", "b.md", "b", "bravo"), doc("/d", "c.md", "c", "charlie")}
+	docs := []store.SourceDocument{doc("/d", "a.md", "a", "alpha"), doc("/d", "b.md", "b", "bravo"), doc("/d", "c.md", "c", "charlie")}
 	srv.Fail("POST /files", 1, 400, nil) // 400 is not retried
 	r := syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}, Concurrency: 1}, docs)
 	if r.sum.Failed != 1 || r.sum.Added != 2 || len(r.failures) != 1 || !strings.Contains(r.failures[0], "a.md") {
@@ -155,7 +154,7 @@ func TestSyncFailuresDoNotStopTheRun(t *testing.T) {
 	// Processing fails for every attachment: reported, cleaned up, and the
 	// previous version of an updated document stays.
 	srv.SetProcessing(0, "unsupported file")
-	r = syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}}, []ingest.Document{doc("/d", "b.md", "b", "bravo changed")})
+	r = syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}}, []store.SourceDocument{doc("/d", "b.md", "b", "bravo changed")})
 	if r.sum.Failed != 1 || !strings.Contains(strings.Join(r.failures, ""), "unsupported file") {
 		t.Fatalf("summary %+v failures %v", r.sum, r.failures)
 	}
@@ -229,7 +228,7 @@ func TestSyncAttributeLimits(t *testing.T) {
 	d := doc("/d", "a.md", "a", "alpha")
 	d.Metadata = meta
 	d.URL = "https://example.com/" + strings.Repeat("p", 600) // too long for an attribute
-	r := syncRun(t, srv, "", openaistore.SyncOptions{}, []ingest.Document{d})
+	r := syncRun(t, srv, "", openaistore.SyncOptions{}, []store.SourceDocument{d})
 	if r.sum.Failed != 0 {
 		t.Fatalf("summary %+v %v", r.sum, r.failures)
 	}
@@ -254,7 +253,7 @@ func TestSyncAttributeLimits(t *testing.T) {
 	if err := s.Add(t.Context(), doc("/d", "x.md", "x", "one")); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []ingest.Document{doc("/d", "y.md", "x", "two"), doc("/d", "z.md", strings.Repeat("i", 513), "three")} {
+	for _, bad := range []store.SourceDocument{doc("/d", "y.md", "x", "two"), doc("/d", "z.md", strings.Repeat("i", 513), "three")} {
 		if err := s.Add(t.Context(), bad); !errors.Is(err, store.ErrRejected) {
 			t.Errorf("Add(%s): %v, want ErrRejected", bad.File, err)
 		}
@@ -264,11 +263,11 @@ func TestSyncAttributeLimits(t *testing.T) {
 func TestSyncReconcilesDuplicatesFromAnInterruptedRun(t *testing.T) {
 	srv := openaitest.NewServer(t, key)
 	d := doc("/d", "a.md", "a", "alpha")
-	r := syncRun(t, srv, "", openaistore.SyncOptions{Roots: []string{"/d"}}, []ingest.Document{d})
+	r := syncRun(t, srv, "", openaistore.SyncOptions{Roots: []string{"/d"}}, []store.SourceDocument{d})
 	vs := r.sum.VectorStoreID
 	// An interrupted run attached a newer version but never removed the old.
 	srv.AddFile(vs, "a.md", "Title a\n\nalpha older", map[string]any{"doc_id": "a", "content_sha256": "0000", "source_root": "x", "source_file": "a.md"})
-	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}}, []ingest.Document{d})
+	syncRun(t, srv, vs, openaistore.SyncOptions{Roots: []string{"/d"}}, []store.SourceDocument{d})
 	if got := docIDs(srv, vs); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("after reconciling: %v", got)
 	}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
+)
+
+// SourceDocument is a document as an index run hands it to a store: the
+// Document plus where it was read from, which scopes re-runs and pruning.
+type SourceDocument struct {
+	Document
+	// Root is the key of the root it was read from (an absolute cleaned
+	// path for a folder or file on disk).
+	Root string
+	// File is the slash-separated path of its file relative to the root
+	// directory; the base name for a single-file root.
+	File string
+}
+
+// ContentHash identifies a document's content and source (id, title, URL,
+// text, metadata, root and file): an index run compares it with the one
+// stored to skip documents that did not change. Its byte layout is pinned:
+// changing it re-indexes every existing index.
+func (d SourceDocument) ContentHash() [sha256.Size]byte {
+	h := sha256.New()
+	write := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	write(d.ID)
+	write(d.Title)
+	write(d.URL)
+	write(d.Text)
+	keys := make([]string, 0, len(d.Metadata))
+	for k := range d.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		write(k)
+		write(d.Metadata[k])
+	}
+	write(d.Root)
+	write(d.File)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
