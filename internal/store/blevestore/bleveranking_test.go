@@ -15,7 +15,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/connectorhq/connector/internal/bench"
-	"github.com/connectorhq/connector/internal/ingest"
+	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
@@ -95,7 +95,7 @@ func indexWithPositions(t *testing.T, c *bench.Collection) bleve.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Docs(ctx, func(d ingest.Document) error { _, err := s.Add(ctx, d); return err }); err != nil {
+	if err := c.Docs(ctx, func(d store.SourceDocument) error { _, err := s.Add(ctx, d); return err }); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := s.Commit(ctx)
