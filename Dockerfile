@@ -7,6 +7,10 @@
 #   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t connector .
 #   docker run --rm -p 8000:8000 -v connector-index:/data connector
 #   docker run --rm -v connector-index:/data -v "$PWD/docs:/docs:ro" connector index /docs
+#
+# With a memory limit, set GOMEMLIMIT about 10% under it: Go does not see the
+# container's limit, and near GOMEMLIMIT its collector works harder instead.
+#   docker run --rm -p 8000:8000 -m 1g -e GOMEMLIMIT=900MiB -v connector-index:/data connector
 
 ARG GO_VERSION=1.26
 

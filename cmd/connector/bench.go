@@ -71,8 +71,7 @@ func (e env) bench(ctx context.Context, args []string) int {
 	}
 	opts := bench.Options{
 		Collection: coll, IndexDir: keep, Duration: duration, Logger: c.logger, Client: client,
-		IndexingGC: func() func() { return indexingGC(e.getenv) },
-		Stage:      func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
+		Stage: func(format string, args ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...) },
 	}
 	if profile != "" {
 		f, err := os.Create(profile)

@@ -41,6 +41,12 @@ func knownSetting(name string) bool {
 	return slices.ContainsFunc(settings, func(s setting) bool { return s.env == name })
 }
 
+// knownEnv reports whether name is a variable of the settings table or one
+// the Go runtime reads.
+func knownEnv(name string) bool {
+	return knownSetting(name) || slices.Contains([]string{"GOMEMLIMIT", "GOGC", "GOMAXPROCS", "GODEBUG"}, name)
+}
+
 // settingDefault is the table's default of a variable, or "" when unknown.
 func settingDefault(name string) string {
 	for _, s := range settings {
@@ -193,6 +199,9 @@ func TestDockerfile(t *testing.T) {
 	}
 	if env["ADDR"] != "0.0.0.0:8000" || env["INDEX_DIR"] != "/data/index" {
 		t.Errorf("ENV %v: want ADDR=0.0.0.0:8000 and INDEX_DIR=/data/index", env)
+	}
+	if !regexp.MustCompile(`(?m)^#.*-m \S+ -e GOMEMLIMIT=\S+`).MatchString(readRepoFile(t, "Dockerfile")) {
+		t.Error("the Dockerfile's header does not show GOMEMLIMIT beside a memory limit (-m)")
 	}
 	if got := exec("VOLUME"); got != "/data" {
 		t.Errorf("VOLUME %s, want /data", got)
@@ -511,6 +520,7 @@ func TestKubernetesManifests(t *testing.T) {
 	if env["ADDR"] != "0.0.0.0:8000" || env["INDEX_DIR"] != "/data/index" || !strings.HasPrefix(env["PUBLIC_BASE_URL"], "https://") {
 		t.Errorf("Deployment env %v", env)
 	}
+	checkGoMemLimit(t, "Deployment", c, env)
 	mounts := mountsOf(c)
 	if m := mounts["/data"]; m == nil || at(m, "readOnly") != true {
 		t.Errorf("Deployment: the index must be mounted read-only at /data: %v", m)
@@ -570,6 +580,7 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Errorf("Job container %v: want the same image with args [index /docs]", jc)
 	}
 	jenv, jmounts := envOf(t, "Job", jc), mountsOf(jc)
+	checkGoMemLimit(t, "Job", jc, jenv)
 	if jenv["INDEX_DIR"] != env["INDEX_DIR"] {
 		t.Errorf("Job INDEX_DIR %q, Deployment %q", jenv["INDEX_DIR"], env["INDEX_DIR"])
 	}
@@ -622,14 +633,48 @@ func checkPodSecurity(t *testing.T, what string, pod any) {
 	}
 }
 
+// checkGoMemLimit checks that GOMEMLIMIT is set a little under the
+// container's memory limit, which the Go runtime does not see.
+func checkGoMemLimit(t *testing.T, what string, container any, env map[string]string) {
+	t.Helper()
+	limit := str(at(container, "resources", "limits", "memory"))
+	hard, err := parseBytes(limit, map[string]int64{"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30})
+	if err != nil {
+		t.Errorf("%s resources.limits.memory %q: %v", what, limit, err)
+		return
+	}
+	soft, err := parseBytes(env["GOMEMLIMIT"], map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30})
+	if err != nil {
+		t.Errorf("%s env GOMEMLIMIT %q: %v (want it about 10%% under limits.memory %s)", what, env["GOMEMLIMIT"], err, limit)
+		return
+	}
+	if soft >= hard || soft < hard*3/4 {
+		t.Errorf("%s GOMEMLIMIT %s with limits.memory %s: want it a little under the limit (75%% to 99%%)", what, env["GOMEMLIMIT"], limit)
+	}
+}
+
+// parseBytes reads a number followed by one of units' suffixes.
+func parseBytes(s string, units map[string]int64) (int64, error) {
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	unit, ok := units[s[i:]]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if !ok || err != nil {
+		return 0, errors.New("not a whole number with a known unit")
+	}
+	return n * unit, nil
+}
+
 func envOf(t *testing.T, what string, container any) map[string]string {
 	t.Helper()
 	env := map[string]string{}
 	for i := range list(at(container, "env")) {
 		name := str(at(container, "env", i, "name"))
 		env[name] = str(at(container, "env", i, "value"))
-		if !knownSetting(name) {
-			t.Errorf("%s env %s is not a setting of config.go", what, name)
+		if !knownEnv(name) {
+			t.Errorf("%s env %s is not a setting of config.go nor a Go runtime variable", what, name)
 		}
 	}
 	return env

@@ -48,7 +48,6 @@ func (e env) index(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "connector index: nothing was indexed:\n%s\n", err)
 		return exitUsage
 	}
-	defer indexingGC(e.getenv)()
 	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr})
 	if err != nil {
 		switch {

@@ -22,10 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	rtmetrics "runtime/metrics"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/joho/godotenv"
 	"golang.org/x/term"
@@ -51,87 +49,7 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal kills the process the default way
 	}()
-	tuneGC(os.Getenv)
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
-}
-
-// defaultGCPercent is the garbage collector's target unless GOGC is set.
-// The connector's live heap is small (the ranking file is memory-mapped)
-// while every request allocates its JSON, so at Go's default of 100
-// collections run back to back: one search call over MCP took 2.09 ms at
-// GOGC=100 and 1.43 ms at 400 (GOGC=N go test -run '^$' -bench MCPOverhead
-// ./internal/bench/). GOMEMLIMIT, when set, still caps the heap.
-const defaultGCPercent = 300
-
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
-}
-
-// Indexing holds far more in the heap than serving: batches of analysed
-// documents, and the ranking file's term table at commit. The serving
-// headroom (defaultGCPercent) keeps a small collection fast (SciFact indexed
-// in 2.62 s at GOGC=300 and 3.19 s at 100: GOGC=N connector bench
-// ../shared/data/scifact), but lets a large one grow far past what a small
-// machine has: a million documents went over 2 GiB with it, even under a
-// 1 GiB soft limit, which does not cover the index files mapped into memory
-// (connector bench --synthetic 1000000 reports the peak).
-// So while indexing, unless GOGC or GOMEMLIMIT is set, the collector goes
-// back to Go's default once the live heap passes indexingLargeHeap, and
-// works harder still near indexingMemoryLimit.
-const (
-	indexingLargeHeap   = 256 << 20
-	indexingGCPercent   = 100
-	indexingMemoryLimit = 1280 << 20
-)
-
-// indexingGC applies the indexing policy and returns what undoes it.
-func indexingGC(getenv func(string) string) (restore func()) {
-	var undo []func()
-	if getenv("GOMEMLIMIT") == "" {
-		limit := debug.SetMemoryLimit(indexingMemoryLimit)
-		undo = append(undo, func() { debug.SetMemoryLimit(limit) })
-	}
-	if getenv("GOGC") == "" {
-		percent := debug.SetGCPercent(defaultGCPercent)
-		stop := make(chan struct{})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			watchHeap(stop, indexingLargeHeap, func() { debug.SetGCPercent(indexingGCPercent) })
-		}()
-		undo = append(undo, func() {
-			close(stop)
-			<-done
-			debug.SetGCPercent(percent)
-		})
-	}
-	return func() {
-		for _, u := range undo {
-			u()
-		}
-	}
-}
-
-// watchHeap calls large once, when the live heap first exceeds threshold,
-// or returns when stop closes.
-func watchHeap(stop <-chan struct{}, threshold uint64, large func()) {
-	sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			rtmetrics.Read(sample)
-			if sample[0].Value.Kind() == rtmetrics.KindUint64 && sample[0].Value.Uint64() > threshold {
-				large()
-				return
-			}
-		}
-	}
 }
 
 // env is what a command needs from the process: arguments, output streams

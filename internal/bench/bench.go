@@ -47,10 +47,6 @@ type Options struct {
 	// Client is the MCP client that loads the server: ClientHTTP (the
 	// default) or ClientSDK.
 	Client string
-	// IndexingGC, when set, is called before the index is built and the
-	// function it returns after: the command's garbage collector policy for
-	// indexing, so that the peak it reports is the one `connector index` has.
-	IndexingGC func() (restore func())
 	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of the
 	// serving measurements: from the judged queries to the last load.
 	CPUProfile io.Writer
@@ -144,12 +140,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	mem.ResetPeak()
 	opts.Stage("indexing %s into %s", c.Name, dir)
 	start := time.Now()
-	restoreGC := func() {}
-	if opts.IndexingGC != nil {
-		restoreGC = opts.IndexingGC()
-	}
 	n, err := build(ctx, dir, c, opts.Logger)
-	restoreGC()
 	if err != nil {
 		return nil, err
 	}
