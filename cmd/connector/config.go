@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/connectorhq/connector/internal/auth"
+	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/fetch"
 	"github.com/connectorhq/connector/internal/httpserver"
@@ -312,22 +313,16 @@ var settings = []setting{
 			return nil
 		}},
 	{env: "LOG_LEVEL", flag: "log-level", def: "info", scope: forAll | forBench,
-		usage: "debug, info, warn or error (queries are logged only at debug)",
-		apply: func(c *config, v string) error {
-			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-				return fmt.Errorf("%q: want debug, info, warn or error", v)
-			}
-			return nil
+		usage: cli.LogLevelUsage,
+		apply: func(c *config, v string) (err error) {
+			c.LogLevel, err = cli.ParseLogLevel(v)
+			return err
 		}},
 	{env: "LOG_FORMAT", flag: "log-format", def: "auto", scope: forAll | forBench,
-		usage: `"text", "json", or "auto" (text on a terminal, JSON otherwise)`,
-		apply: func(c *config, v string) error {
-			v = strings.ToLower(v)
-			if v != "auto" && v != "text" && v != "json" {
-				return fmt.Errorf(`%q: want "auto", "text" or "json"`, v)
-			}
-			c.LogFormat = v
-			return nil
+		usage: cli.LogFormatUsage,
+		apply: func(c *config, v string) (err error) {
+			c.LogFormat, err = cli.ParseLogFormat(v)
+			return err
 		}},
 	{env: "OPENAI_API_KEY", def: "", scope: forAll, secret: true,
 		usage: "API key for STORE=openai (environment or .env only: flags are visible to other users)",

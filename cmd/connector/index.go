@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -188,7 +189,7 @@ func (r *reporter) walked() { r.walkDone.Store(true) }
 func (r *reporter) start(ctx context.Context, files, bytes int64) {
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.stopped = make(chan struct{})
-	terminal := isTerminal(r.opts.progress)
+	terminal := cli.IsTerminal(r.opts.progress)
 	go func() {
 		defer close(r.stopped)
 		begin := time.Now()

@@ -11,13 +11,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -25,11 +23,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/joho/godotenv"
-	"golang.org/x/term"
-
+	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/metrics"
-	"github.com/connectorhq/connector/internal/requestid"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
@@ -122,7 +117,7 @@ type command struct {
 func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*flag.FlagSet)) (cmd command, code int, ok bool) {
 	flags := flag.NewFlagSet(name, flag.ContinueOnError)
 	flags.SetOutput(e.stderr)
-	envFile := flags.String("env-file", ".env", "file of KEY=VALUE settings, read after the environment (a missing .env is fine)")
+	envFile := cli.EnvFileFlag(flags)
 	vals := addFlags(flags, sc)
 	if extra != nil {
 		extra(flags)
@@ -131,35 +126,21 @@ func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*f
 		fmt.Fprintf(e.stderr, "Usage: connector %s\n\nFlags:\n", synopsis)
 		flags.PrintDefaults()
 	}
-	// Flags may come before or after the arguments: "index ./docs --prune".
-	var positional []string
-	for {
-		if err := flags.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return command{}, exitOK, false
-			}
-			return command{}, exitUsage, false
-		}
-		args = flags.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			positional = append(positional, args[1:]...)
-			break
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+	positional, err := cli.Parse(flags, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return command{}, exitOK, false
+	case err != nil:
+		return command{}, exitUsage, false
 	}
 	given := map[string]bool{}
 	flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
 
-	dotenv, err := godotenv.Read(*envFile)
-	if err != nil && (given["env-file"] || !errors.Is(err, fs.ErrNotExist)) {
-		fmt.Fprintf(e.stderr, "connector %s: read %s: %v\n", name, *envFile, err)
+	getenv, err := cli.Getenv(e.getenv, *envFile, given["env-file"])
+	if err != nil {
+		fmt.Fprintf(e.stderr, "connector %s: %v\n", name, err)
 		return command{}, exitUsage, false
 	}
-	getenv := func(k string) string { return cmp.Or(e.getenv(k), dotenv[k]) }
 	cfg, err := loadConfig(getenv, vals, given, sc)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector %s: invalid configuration:\n  %s\n", name, strings.ReplaceAll(err.Error(), "\n", "\n  "))
@@ -168,30 +149,7 @@ func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*f
 	if sc == forQuery && !given["log-level"] && getenv("LOG_LEVEL") == "" {
 		cfg.LogLevel = slog.LevelWarn // search and fetch print JSON; keep stderr for problems
 	}
-	return command{cfg: cfg, logger: newLogger(e.stderr, cfg), args: positional}, exitOK, true
-}
-
-// newLogger writes to stderr (stdout carries command output): text on a
-// terminal, JSON otherwise, unless LOG_FORMAT says. A record logged with a
-// request's context carries its request_id.
-func newLogger(w io.Writer, cfg config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	format := cfg.LogFormat
-	if format == "auto" || format == "" {
-		format = "json"
-		if isTerminal(w) {
-			format = "text"
-		}
-	}
-	if format == "text" {
-		return slog.New(requestid.Handler(slog.NewTextHandler(w, opts)))
-	}
-	return slog.New(requestid.Handler(slog.NewJSONHandler(w, opts)))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return command{cfg: cfg, logger: cli.NewLogger(e.stderr, cfg.LogLevel, cfg.LogFormat), args: positional}, exitOK, true
 }
 
 // buildVersion is the stamped version, else the module version when built
