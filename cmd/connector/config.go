@@ -83,7 +83,6 @@ const (
 	forServe scope = 1 << iota
 	forIndex
 	forQuery // search and fetch
-	forBench // bench: only logging applies
 	forAll   = forServe | forIndex | forQuery
 )
 
@@ -312,13 +311,13 @@ var settings = []setting{
 			c.SampleCorpus = b
 			return nil
 		}},
-	{env: "LOG_LEVEL", flag: "log-level", def: "info", scope: forAll | forBench,
+	{env: "LOG_LEVEL", flag: "log-level", def: "info", scope: forAll,
 		usage: cli.LogLevelUsage,
 		apply: func(c *config, v string) (err error) {
 			c.LogLevel, err = cli.ParseLogLevel(v)
 			return err
 		}},
-	{env: "LOG_FORMAT", flag: "log-format", def: "auto", scope: forAll | forBench,
+	{env: "LOG_FORMAT", flag: "log-format", def: "auto", scope: forAll,
 		usage: cli.LogFormatUsage,
 		apply: func(c *config, v string) (err error) {
 			c.LogFormat, err = cli.ParseLogFormat(v)

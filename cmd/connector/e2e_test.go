@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/cli/clitest"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
 )
 
@@ -26,23 +27,7 @@ import (
 
 var binary string // path of the built connector
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "connector-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "connector")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build connector:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { clitest.Main(m, "connector", &binary) }
 
 // proc is a running connector serve.
 type proc struct {
@@ -138,19 +123,7 @@ func serve(t *testing.T, dir string, env ...string) *proc {
 // runCLI runs a connector command and returns stdout, stderr and exit code.
 func runCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
+	return clitest.Run(t, binary, dir, env, args...)
 }
 
 func connectClient(t *testing.T, transport mcp.Transport) *mcp.ClientSession {
@@ -469,6 +442,10 @@ func TestCLIUsage(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
 		t.Error("a failed command created an index folder")
 	}
+	// The benchmark is its own command now; old instructions say where.
+	if _, stderr, code := runCLI(t, dir, nil, "bench", "../shared/data/scifact"); code != exitUsage || !strings.Contains(stderr, "go run ./cmd/connector-bench") {
+		t.Errorf("bench: exit %d %q, want %d and a pointer to cmd/connector-bench", code, stderr, exitUsage)
+	}
 	if _, _, code := runCLI(t, dir, nil, "frobnicate"); code != exitUsage {
 		t.Errorf("unknown command: exit %d", code)
 	}
@@ -588,63 +565,5 @@ func TestOpenAIStore(t *testing.T) {
 	_, stderr, code = runCLI(t, work, []string{"STORE=openai", "OPENAI_API_KEY=", "VECTOR_STORE_ID="}, "serve")
 	if code != exitUsage || !strings.Contains(stderr, "OPENAI_API_KEY") || !strings.Contains(stderr, "VECTOR_STORE_ID") {
 		t.Errorf("missing key and store: exit %d %s", code, stderr)
-	}
-}
-
-// TestBenchFlags checks that bench refuses bad flags at once, naming the
-// flag, before it indexes anything, and leaves no plot file behind.
-func TestBenchFlags(t *testing.T) {
-	dir := t.TempDir()
-	plot := filepath.Join(dir, "missing", "plot.svg")
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--synthetic", "-5"}, "--synthetic -5"},
-		{[]string{"--duration", "0s", "--synthetic", "10"}, "--duration 0s"},
-		{[]string{"--duration", "-1s", "--synthetic", "10"}, "--duration -1s"},
-		{[]string{"--client", "curl", "--synthetic", "10"}, `--client "curl"`},
-		{[]string{"--plot", plot, "--synthetic", "10"}, "--plot"},
-		{[]string{"--synthetic", "10", "extra"}, "give one BEIR folder"},
-		{[]string{filepath.Join(dir, "nowhere")}, "nowhere"},
-	} {
-		_, stderr, code := runCLI(t, dir, nil, append([]string{"bench"}, tc.args...)...)
-		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "indexing") {
-			t.Errorf("bench %v: exit %d, stderr %q; want %d naming %q, before indexing", tc.args, code, stderr, exitUsage, tc.want)
-		}
-	}
-}
-
-// TestBenchSmoke runs `connector bench` on Cranfield once: it completes and
-// its quality is far above chance (the targets are the benchmark's to report).
-func TestBenchSmoke(t *testing.T) {
-	coll, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "cranfield"))
-	if _, err := os.Stat(filepath.Join(coll, "corpus.jsonl")); err != nil {
-		t.Skip("Cranfield collection not present at " + coll)
-	}
-	plot := filepath.Join(t.TempDir(), "plot.svg")
-	profile := filepath.Join(t.TempDir(), "cpu.pprof")
-	out, stderr, code := runCLI(t, t.TempDir(), nil, "bench", "--json", "--duration", "200ms", "--plot", plot, "--cpuprofile", profile, coll)
-	if code != 0 {
-		t.Fatalf("bench: exit %d\n%s", code, stderr)
-	}
-	var rep struct {
-		Documents int64
-		Quality   struct {
-			NDCG10 float64 `json:"ndcg_at_10"`
-		}
-		Targets []struct{ Name string }
-	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("bench --json: %v\n%s", err, out)
-	}
-	if rep.Documents < 1398 || rep.Quality.NDCG10 < 0.2 || len(rep.Targets) == 0 { // two records have no text
-		t.Errorf("report: %+v", rep)
-	}
-	if info, err := os.Stat(plot); err != nil || info.Size() < 1000 {
-		t.Errorf("plot not written: %v", err)
-	}
-	if info, err := os.Stat(profile); err != nil || info.Size() < 100 {
-		t.Errorf("CPU profile not written: %v", err)
 	}
 }

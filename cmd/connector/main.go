@@ -5,7 +5,6 @@
 //	connector index PATH...    build or update the local index
 //	connector search QUERY     print what the search tool returns
 //	connector fetch ID         print what the fetch tool returns
-//	connector bench FOLDER     measure quality and speed
 //	connector healthcheck      exit 0 when a running server answers /healthz
 //	connector version          print the version
 package main
@@ -18,10 +17,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 
 	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/metrics"
@@ -39,12 +36,7 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal kills the process the default way
-	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(run(cli.SignalContext(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
 // env is what a command needs from the process: arguments, output streams
@@ -61,7 +53,6 @@ Usage:
   connector index [flags] PATH...  index files and folders into the local index
   connector search [flags] QUERY   print the JSON the search tool returns
   connector fetch [flags] ID       print the JSON the fetch tool returns
-  connector bench [flags] FOLDER   measure quality and speed on a BEIR collection
   connector healthcheck [--ready]  exit 0 when the server answers /healthz (/readyz)
   connector version                print the version
 
@@ -86,7 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "fetch":
 		return e.fetch(ctx, args)
 	case "bench":
-		return e.bench(ctx, args)
+		fmt.Fprintln(stderr, "connector: bench is a command of its own now: go run ./cmd/connector-bench [flags] FOLDER")
+		return exitUsage
 	case "healthcheck":
 		return e.healthcheck(ctx, args)
 	case "version":

@@ -78,7 +78,7 @@ func BenchmarkSearchFetch(b *testing.B) {
 }
 
 // BenchmarkSearchSerial is the benchmark's latency run: one search at a
-// time over SciFact through the lean client, as `connector bench` measures
+// time over SciFact through the lean client, as connector-bench measures
 // p50 and p99 at concurrency 1, with the same cpu-us/op as
 // BenchmarkSearchFetch.
 //

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,13 +13,26 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/joho/godotenv"
 	"golang.org/x/term"
 
 	"github.com/connectorhq/connector/internal/requestid"
 )
+
+// SignalContext is cancelled by the first SIGINT or SIGTERM; a second one
+// kills the process the default way.
+func SignalContext() context.Context {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx
+}
 
 // EnvFileFlag defines --env-file on flags.
 func EnvFileFlag(flags *flag.FlagSet) *string {
@@ -79,6 +93,59 @@ func ParseLogFormat(v string) (string, error) {
 		return "", fmt.Errorf(`%q: want "auto", "text" or "json"`, v)
 	}
 	return v, nil
+}
+
+// Logging is --log-level and --log-format over LOG_LEVEL and LOG_FORMAT,
+// for a command without connector's settings table.
+type Logging struct {
+	flags         *flag.FlagSet
+	level, format *string
+}
+
+// AddLogging defines --log-level and --log-format on flags.
+func AddLogging(flags *flag.FlagSet) Logging {
+	return Logging{
+		flags:  flags,
+		level:  flags.String("log-level", "", fmt.Sprintf("%s (env LOG_LEVEL, default %q)", LogLevelUsage, "info")),
+		format: flags.String("log-format", "", fmt.Sprintf("%s (env LOG_FORMAT, default %q)", LogFormatUsage, "auto")),
+	}
+}
+
+// Logger returns NewLogger(w, ...) with the level and format a given flag
+// says, else getenv's variable, else info and auto. Its error names every
+// bad value and where it came from.
+func (l Logging) Logger(w io.Writer, getenv func(string) string) (*slog.Logger, error) {
+	given := map[string]bool{}
+	l.flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	resolve := func(name, env, def string, flagValue *string, parse func(string) error) error {
+		v, from := def, "default"
+		if e := getenv(env); e != "" {
+			v, from = e, env
+		}
+		if given[name] {
+			v, from = *flagValue, "--"+name
+		}
+		if err := parse(strings.TrimSpace(v)); err != nil {
+			return fmt.Errorf("%s: %w", from, err)
+		}
+		return nil
+	}
+	var level slog.Level
+	var format string
+	err := errors.Join(
+		resolve("log-level", "LOG_LEVEL", "info", l.level, func(v string) (err error) {
+			level, err = ParseLogLevel(v)
+			return err
+		}),
+		resolve("log-format", "LOG_FORMAT", "auto", l.format, func(v string) (err error) {
+			format, err = ParseLogFormat(v)
+			return err
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return NewLogger(w, level, format), nil
 }
 
 // NewLogger writes to w, which is stderr (stdout carries command output):

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,33 @@ func TestGetenv(t *testing.T) {
 	}
 	if _, err := Getenv(none, missing, true); err == nil {
 		t.Error("a missing file named on the command line was accepted")
+	}
+}
+
+func TestLogging(t *testing.T) {
+	tests := []struct {
+		args    []string
+		env     map[string]string
+		wantErr string // substring; "" for a logger
+	}{
+		{},
+		{env: map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "text"}},
+		{env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
+		{args: []string{"--log-level", "warn"}, env: map[string]string{"LOG_LEVEL": "loud"}},
+		{args: []string{"--log-format", "xml"}, env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: "--log-format"},
+	}
+	for _, tt := range tests {
+		flags := flag.NewFlagSet("test", flag.ContinueOnError)
+		logging := AddLogging(flags)
+		if _, err := Parse(flags, tt.args); err != nil {
+			t.Fatal(err)
+		}
+		logger, err := logging.Logger(io.Discard, func(k string) string { return tt.env[k] })
+		switch {
+		case tt.wantErr == "" && (err != nil || logger == nil):
+			t.Errorf("%q %v: %v", tt.args, tt.env, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%q %v: error %v, want one naming %s", tt.args, tt.env, err, tt.wantErr)
+		}
 	}
 }

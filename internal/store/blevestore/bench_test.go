@@ -63,7 +63,7 @@ func indexCollection(b *testing.B, c *bench.Collection, idx string) []string {
 }
 
 // BenchmarkIndexSciFact is indexing SciFact into a new folder, for
-// profiling (connector bench times the same with its own GC settings):
+// profiling (connector-bench times the same):
 //
 //	go test -run '^$' -bench IndexSciFact -benchtime 5x -cpuprofile cpu.out ./internal/store/blevestore/
 func BenchmarkIndexSciFact(b *testing.B) {

@@ -447,7 +447,7 @@ func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher) (sto
 }
 
 // SearchTimings reports how many searches ran and the time they spent
-// ranking and building snippets (for `connector bench`).
+// ranking and building snippets (for connector-bench).
 func (s *Store) SearchTimings() (int64, time.Duration, time.Duration) {
 	return s.timings.get()
 }
