@@ -27,10 +27,9 @@ const sha256Len = sha256.Size
 
 // Batch limits: a batch is written to the index (and persisted) when either
 // is reached. Each batch becomes a segment before merging; records, not
-// bytes, bound most batches. 5000 records made SciFact index in 2.17–2.43 s
-// against 2.39–2.90 s at 1000 (three runs each of connector-bench), in 3
-// segments instead of 8, for about 150 MiB more memory while indexing; the
-// million-document run peaked at 1889 MiB.
+// bytes, bound most batches. Larger batches make fewer segments and a
+// faster run, for more memory while indexing (measured in the commit that
+// chose 5000).
 const (
 	batchDocs  = 5000
 	batchBytes = 16 << 20
@@ -512,11 +511,7 @@ func (s *Syncer) flush(ctx context.Context) error {
 
 // batchesWriting is how many batches are written to the index at once.
 // bleve turns an analysed batch into a segment on one CPU; with two under
-// way, the next batch is analysed meanwhile. Against one at a time, SciFact
-// indexed in 1.84–2.33 s against 2.30–2.61 s (four alternating pairs of
-// `go test -run '^$' -bench IndexSciFact -benchtime 3x`), and the million
-// synthetic documents in 421 s against 491 s, peaking at 1911 MiB against
-// 1871 (`connector-bench --synthetic 1000000 --duration 2s`).
+// way, the next batch is analysed meanwhile (measured in commit 38e2a34).
 const batchesWriting = 2
 
 // waitOldest waits for the oldest batch being written and returns its error.
