@@ -36,6 +36,11 @@ type bleveRanking struct {
 	feedback     int     // pseudo-relevance feedback: at most this many terms added
 	feedbackW    float64 // boost of the strongest added term
 	feedbackDocs int     // passages the feedback terms come from
+	idf          func(field, term string) float64 // set by search when oneIDF
+	// oneIDF divides each term clause's boost by the term's inverse
+	// document frequency: bleve multiplies a term query's score by a query
+	// weight that holds the idf again, so BM25's idf would count twice.
+	oneIDF bool
 }
 
 // TestBleveRankingExperiments measures rankings made of bleve queries on
@@ -66,6 +71,8 @@ func TestBleveRankingExperiments(t *testing.T) {
 		{name: "  instead: title 0.1", titleBoost: 0.1, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
 		{name: "  instead: title 0.35", titleBoost: 0.35, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
 		{name: "  instead: feedback from 3 passages", titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 3},
+		{name: "idf once: text clauses only", oneIDF: true},
+		{name: "idf once: title should, feedback 0.35", oneIDF: true, titleBoost: 0.25, fuzzy: true, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
 	}
 	for _, q := range qrels {
 		c, err := bench.LoadBEIR(filepath.Dir(q))
@@ -142,20 +149,28 @@ func (r bleveRanking) search(t *testing.T, idx bleve.Index, q string, k int) []s
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	df := func(term string) uint64 {
-		tfr, err := reader.TermFieldReader(context.Background(), []byte(term), "content", false, false, false)
+	fieldDF := func(field, term string) uint64 {
+		tfr, err := reader.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
 		if err != nil {
 			return 0
 		}
 		defer tfr.Close()
 		return tfr.Count()
 	}
+	df := func(term string) uint64 { return fieldDF("content", term) }
+	total, _ := reader.DocCount()
+	if r.oneIDF {
+		r.idf = func(field, term string) float64 {
+			n := float64(fieldDF(field, term))
+			return math.Log(1 + (float64(total)-n+0.5)/(n+0.5))
+		}
+	}
 	text, title := r.clauses(terms, func(s string) bool { return r.fuzzy && len([]rune(s)) >= 4 && df(s) == 0 })
 	title = append(title, r.phrases(tokens)...)
 	if r.feedback > 0 {
 		best := r.run(t, idx, text, title, r.feedbackDocs, true)
 		more := r.feedbackTerms(an, best, terms, df, reader)
-		t2, ti2 := bleveRanking{titleBoost: r.titleBoost}.clauses(more, func(string) bool { return false })
+		t2, ti2 := bleveRanking{titleBoost: r.titleBoost, idf: r.idf}.clauses(more, func(string) bool { return false })
 		text, title = append(text, t2...), append(title, ti2...)
 	}
 	var out []string
@@ -194,7 +209,13 @@ func (r bleveRanking) clauses(terms []weightedTerm, fuzzy func(string) bool) (te
 			} else {
 				tq := bleve.NewTermQuery(t.text)
 				tq.SetField(f.field)
-				tq.SetBoost(t.weight * f.boost)
+				boost := t.weight * f.boost
+				if r.idf != nil {
+					if idf := r.idf(f.field, t.text); idf > 0 {
+						boost /= idf
+					}
+				}
+				tq.SetBoost(boost)
 				q = tq
 			}
 			*f.out = append(*f.out, q)
