@@ -31,11 +31,11 @@ type bleveRanking struct {
 	// the text disjunction, should the title disjunction).
 	titleBoost   float64
 	titleInCoord bool
-	fuzzy        bool    // a fuzzy clause for a term found nowhere (4 runes or more)
-	phraseBoost  float64 // a phrase clause per pair of adjacent query terms (should)
-	feedback     int     // pseudo-relevance feedback: at most this many terms added
-	feedbackW    float64 // boost of the strongest added term
-	feedbackDocs int     // passages the feedback terms come from
+	fuzzy        bool                             // a fuzzy clause for a term found nowhere (4 runes or more)
+	phraseBoost  float64                          // a phrase clause per pair of adjacent query terms (should)
+	feedback     int                              // pseudo-relevance feedback: at most this many terms added
+	feedbackW    float64                          // boost of the strongest added term
+	feedbackDocs int                              // passages the feedback terms come from
 	idf          func(field, term string) float64 // set by search when oneIDF
 	// oneIDF divides each term clause's boost by the term's inverse
 	// document frequency: bleve multiplies a term query's score by a query
