@@ -11,6 +11,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -37,6 +38,9 @@ type bleveRanking struct {
 	feedbackW    float64                          // boost of the strongest added term
 	feedbackDocs int                              // passages the feedback terms come from
 	idf          func(field, term string) float64 // set by search when oneIDF
+	// b replaces bleve's BM25 length normalisation (search.BM25_b, a
+	// package variable, 0.75) during the ranking's queries; 0 keeps it.
+	b float64
 	// oneIDF divides each term clause's boost by the term's inverse
 	// document frequency: bleve multiplies a term query's score by a query
 	// weight that holds the idf again, so BM25's idf would count twice.
@@ -72,6 +76,15 @@ func TestBleveRankingExperiments(t *testing.T) {
 		{name: "  instead: title 0.35", titleBoost: 0.35, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
 		{name: "  instead: feedback from 3 passages", titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 3},
 		{name: "idf once: text clauses only", oneIDF: true},
+		{name: "b 0.9: title should, feedback, phrases", b: 0.9, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "b 0.5: title should, feedback, phrases", b: 0.5, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "  instead: b 0.3", b: 0.3, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "  instead: b 0.4", b: 0.4, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "  instead: b 0.6", b: 0.6, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "  b 0.5 without phrases", b: 0.5, titleBoost: 0.25, fuzzy: true, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "  b 0.5 without feedback", b: 0.5, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5},
+		{name: "  b 0.5, title 0.15", b: 0.5, titleBoost: 0.15, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
+		{name: "  b 0.5, feedback 0.2", b: 0.5, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.2, feedbackDocs: 2},
 		{name: "idf once: title should, feedback 0.35", oneIDF: true, titleBoost: 0.25, fuzzy: true, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
 	}
 	for _, q := range qrels {
@@ -83,9 +96,14 @@ func TestBleveRankingExperiments(t *testing.T) {
 		for _, r := range rankings {
 			start := time.Now()
 			ranked := map[string][]string{}
+			saved := search.BM25_b
+			if r.b != 0 {
+				search.BM25_b = r.b
+			}
 			for _, q := range c.Queries {
 				ranked[q.ID] = r.search(t, idx, q.Text, 100)
 			}
+			search.BM25_b = saved
 			qual := bench.Evaluate(ranked, c.Qrels)
 			t.Logf("%-10s %-44s nDCG@10 %.4f R@100 %.4f  %.2f ms", c.Name, r.name, qual.NDCG10, qual.Recall100,
 				float64(time.Since(start).Microseconds())/1000/float64(len(c.Queries)))
