@@ -91,14 +91,20 @@ const (
 // truth for flags, validation and .env.example.
 type setting struct {
 	env, flag, def, usage string
-	scope                 scope
-	secret                bool
-	apply                 func(c *config, v string) error
+	// value is the word help shows for the flag's value: "int",
+	// "duration", "bool", "float", or a word for a string such as "url".
+	value string
+	// queryUsage, when set, is the usage search and fetch show.
+	queryUsage string
+	scope      scope
+	secret     bool
+	apply      func(c *config, v string) error
 }
 
 var settings = []setting{
-	{env: "ADDR", flag: "addr", def: "127.0.0.1:8000", scope: forServe | forQuery,
-		usage: "host:port to listen on; 0.0.0.0:8000 listens on every interface",
+	{env: "ADDR", flag: "addr", value: "host:port", def: "127.0.0.1:8000", scope: forServe | forQuery,
+		usage:      "host:port to listen on; 0.0.0.0:8000 listens on every interface",
+		queryUsage: "host:port of the server, for the links of documents without their own URL when PUBLIC_BASE_URL is unset",
 		apply: func(c *config, v string) error {
 			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
 				return fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8000 or :8000", v)
@@ -106,7 +112,7 @@ var settings = []setting{
 			c.Addr = v
 			return nil
 		}},
-	{env: "STORE", flag: "store", def: "bleve", scope: forAll,
+	{env: "STORE", flag: "store", value: "name", def: "bleve", scope: forAll,
 		usage: `document store: "bleve" (embedded index on disk) or "openai" (an OpenAI vector store)`,
 		apply: func(c *config, v string) error {
 			v = strings.ToLower(v)
@@ -116,10 +122,10 @@ var settings = []setting{
 			c.Store = v
 			return nil
 		}},
-	{env: "INDEX_DIR", flag: "index", def: "data/index", scope: forAll,
+	{env: "INDEX_DIR", flag: "index", value: "dir", def: "data/index", scope: forAll,
 		usage: "folder of the bleve index",
 		apply: func(c *config, v string) error { c.IndexDir = v; return nil }},
-	{env: "PUBLIC_BASE_URL", flag: "public-base-url", def: "", scope: forServe | forQuery,
+	{env: "PUBLIC_BASE_URL", flag: "public-base-url", value: "url", def: "", scope: forServe | forQuery,
 		usage: "public URL of this server (e.g. https://docs.example.com or your tunnel's URL): citation links for documents without their own URL, and an allowed Host",
 		apply: func(c *config, v string) error {
 			if v == "" {
@@ -131,7 +137,7 @@ var settings = []setting{
 			c.PublicBaseURL = strings.TrimSuffix(v, "/")
 			return nil
 		}},
-	{env: "ALLOWED_HOSTS", flag: "allowed-hosts", def: "", scope: forServe,
+	{env: "ALLOWED_HOSTS", flag: "allowed-hosts", value: "list", def: "", scope: forServe,
 		usage: `comma-separated Host names accepted besides localhost ("*.example.com" for subdomains, "*" for any)`,
 		apply: func(c *config, v string) error {
 			c.AllowedHosts = nil
@@ -145,7 +151,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{env: "AUTH_MODE", flag: "auth-mode", def: "none", scope: forServe,
+	{env: "AUTH_MODE", flag: "auth-mode", value: "mode", def: "none", scope: forServe,
 		usage: `who may call the MCP endpoints: "none" (anyone who reaches the server), "apikey" (API_KEYS) or "oauth" (tokens from OAUTH_ISSUER)`,
 		apply: func(c *config, v string) error {
 			switch m := auth.Mode(strings.ToLower(v)); m {
@@ -158,7 +164,7 @@ var settings = []setting{
 	{env: "API_KEYS", def: "", scope: forServe, secret: true,
 		usage: fmt.Sprintf("comma-separated API keys for AUTH_MODE=apikey, each at least %d characters (environment or .env only)", auth.MinAPIKeyLen),
 		apply: func(c *config, v string) error { c.APIKeys = splitList(v, ","); return nil }},
-	{env: "OAUTH_ISSUER", flag: "oauth-issuer", def: "", scope: forServe,
+	{env: "OAUTH_ISSUER", flag: "oauth-issuer", value: "url", def: "", scope: forServe,
 		usage: "for AUTH_MODE=oauth: the identity provider's issuer URL, exactly as in its tokens' iss claim",
 		apply: func(c *config, v string) error {
 			if v != "" && !docurl.IsCitable(v) {
@@ -167,16 +173,16 @@ var settings = []setting{
 			c.OAuthIssuer = v
 			return nil
 		}},
-	{env: "OAUTH_AUDIENCE", flag: "oauth-audience", def: "", scope: forServe,
+	{env: "OAUTH_AUDIENCE", flag: "oauth-audience", value: "list", def: "", scope: forServe,
 		usage: "comma-separated aud values accepted in access tokens (default: PUBLIC_BASE_URL and PUBLIC_BASE_URL/mcp and /sse)",
 		apply: func(c *config, v string) error { c.OAuthAudiences = splitList(v, ","); return nil }},
-	{env: "OAUTH_REQUIRED_SCOPES", flag: "oauth-required-scopes", def: "", scope: forServe,
+	{env: "OAUTH_REQUIRED_SCOPES", flag: "oauth-required-scopes", value: "list", def: "", scope: forServe,
 		usage: "scopes every access token must grant, separated by spaces or commas",
 		apply: func(c *config, v string) error {
 			c.OAuthScopes = splitList(strings.ReplaceAll(v, ",", " "), " ")
 			return nil
 		}},
-	{env: "OAUTH_CLOCK_SKEW", flag: "oauth-clock-skew", def: "60s", scope: forServe,
+	{env: "OAUTH_CLOCK_SKEW", flag: "oauth-clock-skew", value: "duration", def: "60s", scope: forServe,
 		usage: "tolerance on access tokens' exp, nbf and iat, for clocks that disagree",
 		apply: func(c *config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -186,7 +192,7 @@ var settings = []setting{
 			c.OAuthClockSkew = d
 			return nil
 		}},
-	{env: "OAUTH_JWKS_URL", flag: "oauth-jwks-url", def: "", scope: forServe,
+	{env: "OAUTH_JWKS_URL", flag: "oauth-jwks-url", value: "url", def: "", scope: forServe,
 		usage: "URL of the identity provider's signing keys (JWKS); unset, it is found through OAUTH_ISSUER's discovery metadata",
 		apply: func(c *config, v string) error {
 			if v != "" && !docurl.IsCitable(v) {
@@ -195,25 +201,25 @@ var settings = []setting{
 			c.OAuthJWKSURL = v
 			return nil
 		}},
-	{env: "MAX_RESULTS", flag: "max-results", def: strconv.Itoa(search.DefaultMaxResults), scope: forServe | forQuery,
+	{env: "MAX_RESULTS", flag: "max-results", value: "int", def: strconv.Itoa(search.DefaultMaxResults), scope: forServe | forQuery,
 		usage: fmt.Sprintf("results per search, 1 to %d", search.MaxMaxResults),
 		apply: intSetting(func(c *config, n int) { c.MaxResults = n }, 1, search.MaxMaxResults)},
-	{env: "MAX_QUERY_BYTES", flag: "max-query-bytes", def: "2048", scope: forServe | forQuery,
+	{env: "MAX_QUERY_BYTES", flag: "max-query-bytes", value: "int", def: "2048", scope: forServe | forQuery,
 		usage: "longest search query accepted, in bytes",
 		apply: intSetting(func(c *config, n int) { c.MaxQueryBytes = n }, 16, 1<<20)},
-	{env: "MAX_FETCH_CHARS", flag: "max-fetch-chars", def: strconv.Itoa(fetch.DefaultMaxChars), scope: forServe | forQuery,
+	{env: "MAX_FETCH_CHARS", flag: "max-fetch-chars", value: "int", def: strconv.Itoa(fetch.DefaultMaxChars), scope: forServe | forQuery,
 		usage: "most characters of text one fetch returns; longer documents come in parts",
 		apply: intSetting(func(c *config, n int) { c.MaxFetchChars = n }, 1000, 100_000_000)},
-	{env: "TOOL_TIMEOUT", flag: "tool-timeout", def: "30s", scope: forServe | forQuery,
+	{env: "TOOL_TIMEOUT", flag: "tool-timeout", value: "duration", def: "30s", scope: forServe | forQuery,
 		usage: "time limit of one search or fetch",
 		apply: durationSetting(func(c *config, d time.Duration) { c.ToolTimeout = d }, time.Millisecond)},
-	{env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "15s", scope: forServe,
+	{env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", value: "duration", def: "15s", scope: forServe,
 		usage: "on SIGINT/SIGTERM, how long tool calls in flight get to finish",
 		apply: durationSetting(func(c *config, d time.Duration) { c.ShutdownTimeout = d }, time.Millisecond)},
-	{env: "SSE_KEEPALIVE", flag: "sse-keepalive", def: "15s", scope: forServe,
+	{env: "SSE_KEEPALIVE", flag: "sse-keepalive", value: "duration", def: "15s", scope: forServe,
 		usage: "interval of keep-alive comments on SSE streams (0 turns them off)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.SSEKeepAlive = d }, 0)},
-	{env: "RATE_LIMIT", flag: "rate-limit", def: "20", scope: forServe,
+	{env: "RATE_LIMIT", flag: "rate-limit", value: "float", def: "20", scope: forServe,
 		usage: "requests per second each client (token subject, else IP address) may make to the MCP endpoints and document view; more get 429 with Retry-After (0 turns the limit off; unauthenticated callers on this machine are not limited)",
 		apply: func(c *config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
@@ -223,20 +229,20 @@ var settings = []setting{
 			c.RateLimit = f
 			return nil
 		}},
-	{env: "RATE_BURST", flag: "rate-burst", def: "40", scope: forServe,
+	{env: "RATE_BURST", flag: "rate-burst", value: "int", def: "40", scope: forServe,
 		usage: "requests a client may make at once above RATE_LIMIT before it is slowed down",
 		apply: intSetting(func(c *config, n int) { c.RateBurst = n }, 1, 1_000_000)},
-	{env: "TRUSTED_PROXIES", flag: "trusted-proxies", def: "127.0.0.0/8,::1", scope: forServe,
+	{env: "TRUSTED_PROXIES", flag: "trusted-proxies", value: "list", def: "127.0.0.0/8,::1", scope: forServe,
 		usage: `comma-separated IP addresses or CIDRs of your reverse proxies (e.g. 127.0.0.0/8,::1,172.16.0.0/12): only their X-Forwarded-For is believed when finding a client's IP for the rate limit ("none" trusts none)`,
 		apply: func(c *config, v string) error {
 			p, err := httpserver.ParseTrustedProxies(v)
 			c.TrustedProxies = p
 			return err
 		}},
-	{env: "MAX_SSE_SESSIONS", flag: "max-sse-sessions", def: "1000", scope: forServe,
+	{env: "MAX_SSE_SESSIONS", flag: "max-sse-sessions", value: "int", def: "1000", scope: forServe,
 		usage: "open HTTP+SSE streams the server holds at most; more get 503 with Retry-After, open ones are never dropped (0: no cap)",
 		apply: intSetting(func(c *config, n int) { c.MaxSSESessions = n }, 0, 1_000_000)},
-	{env: "MAX_SSE_SESSIONS_PER_CLIENT", flag: "max-sse-sessions-per-client", def: "auto", scope: forServe,
+	{env: "MAX_SSE_SESSIONS_PER_CLIENT", flag: "max-sse-sessions-per-client", value: "int", def: "auto", scope: forServe,
 		usage: `open HTTP+SSE streams one client (token subject, else IP address, as for RATE_LIMIT) may hold; more get 429 with Retry-After. "auto": a quarter of MAX_SSE_SESSIONS, at least 1 (no cap when MAX_SSE_SESSIONS is 0); 0: no cap; unauthenticated callers on this machine are exempt`,
 		apply: func(c *config, v string) error {
 			if strings.EqualFold(v, "auto") {
@@ -250,7 +256,7 @@ var settings = []setting{
 			c.MaxSSESessionsPerClient = n
 			return nil
 		}},
-	{env: "MAX_BODY_BYTES", flag: "max-body-bytes", def: "1048576", scope: forServe,
+	{env: "MAX_BODY_BYTES", flag: "max-body-bytes", value: "int", def: "1048576", scope: forServe,
 		usage: "largest request body accepted on the MCP endpoints, in bytes; larger ones get 413",
 		apply: func(c *config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -260,10 +266,10 @@ var settings = []setting{
 			c.MaxBodyBytes = n
 			return nil
 		}},
-	{env: "READ_HEADER_TIMEOUT", flag: "read-header-timeout", def: "10s", scope: forServe,
+	{env: "READ_HEADER_TIMEOUT", flag: "read-header-timeout", value: "duration", def: "10s", scope: forServe,
 		usage: "time a client gets to send a request's headers (slow clients tie up connections)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.ReadHeaderTimeout = d }, 100*time.Millisecond)},
-	{env: "CORS_ORIGINS", flag: "cors-origins", def: "", scope: forServe,
+	{env: "CORS_ORIGINS", flag: "cors-origins", value: "list", def: "", scope: forServe,
 		usage: `comma-separated browser origins allowed to call the MCP endpoints (e.g. https://app.example.com, https://*.example.com; "*" for any); other origins get 403. Unset: none, except localhost pages when listening on loopback. Clients that send no Origin (ChatGPT, the Responses API) are not affected`,
 		apply: func(c *config, v string) error {
 			o, err := httpserver.ParseCORSOrigins(v)
@@ -273,7 +279,7 @@ var settings = []setting{
 	{env: "METRICS_TOKEN", def: "", scope: forServe, secret: true,
 		usage: "when set, /metrics (and the detail of /readyz) requires the header Authorization: Bearer <METRICS_TOKEN>; unset, they need the tools' credentials when AUTH_MODE is set (environment or .env only)",
 		apply: func(c *config, v string) error { c.MetricsToken = v; return nil }},
-	{env: "METRICS_ADDR", flag: "metrics-addr", def: "", scope: forServe,
+	{env: "METRICS_ADDR", flag: "metrics-addr", value: "host:port", def: "", scope: forServe,
 		usage: "host:port of a separate listener for /metrics (e.g. :9090), which the main address then no longer serves; unset, /metrics is on ADDR",
 		apply: func(c *config, v string) error {
 			if v == "" {
@@ -285,13 +291,13 @@ var settings = []setting{
 			c.MetricsAddr = v
 			return nil
 		}},
-	{env: "INDEX_RELOAD_INTERVAL", flag: "reload-interval", def: "5s", scope: forServe,
+	{env: "INDEX_RELOAD_INTERVAL", flag: "reload-interval", value: "duration", def: "5s", scope: forServe,
 		usage: "how often the server checks for an index built by `connector index` (0 turns it off)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.ReloadInterval = d }, 0)},
-	{env: "INDEX_VERIFY_INTERVAL", flag: "verify-interval", def: "1h", scope: forServe,
+	{env: "INDEX_VERIFY_INTERVAL", flag: "verify-interval", value: "duration", def: "1h", scope: forServe,
 		usage: "how often a server re-reads the index it serves to check it against its checksums (0: only when it opens a generation)",
 		apply: durationSetting(func(c *config, d time.Duration) { c.VerifyInterval = d }, 0)},
-	{env: "MAX_FILE_BYTES", flag: "max-file-bytes", def: strconv.Itoa(ingest.DefaultMaxFileBytes), scope: forIndex | forServe,
+	{env: "MAX_FILE_BYTES", flag: "max-file-bytes", value: "int", def: strconv.Itoa(ingest.DefaultMaxFileBytes), scope: forIndex | forServe,
 		usage: "larger files are skipped when indexing (JSON Lines files stream and are exempt)",
 		apply: func(c *config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -301,7 +307,7 @@ var settings = []setting{
 			c.MaxFileBytes = n
 			return nil
 		}},
-	{env: "SAMPLE_CORPUS", flag: "sample-corpus", def: "true", scope: forServe,
+	{env: "SAMPLE_CORPUS", flag: "sample-corpus", value: "bool", def: "true", scope: forServe,
 		usage: "when the index folder holds no index, build one from the bundled sample documents",
 		apply: func(c *config, v string) error {
 			b, err := strconv.ParseBool(v)
@@ -311,13 +317,13 @@ var settings = []setting{
 			c.SampleCorpus = b
 			return nil
 		}},
-	{env: "LOG_LEVEL", flag: "log-level", def: "info", scope: forAll,
+	{env: "LOG_LEVEL", flag: "log-level", value: "level", def: "info", scope: forAll,
 		usage: cli.LogLevelUsage,
 		apply: func(c *config, v string) (err error) {
 			c.LogLevel, err = cli.ParseLogLevel(v)
 			return err
 		}},
-	{env: "LOG_FORMAT", flag: "log-format", def: "auto", scope: forAll,
+	{env: "LOG_FORMAT", flag: "log-format", value: "format", def: "auto", scope: forAll,
 		usage: cli.LogFormatUsage,
 		apply: func(c *config, v string) (err error) {
 			c.LogFormat, err = cli.ParseLogFormat(v)
@@ -326,10 +332,10 @@ var settings = []setting{
 	{env: "OPENAI_API_KEY", def: "", scope: forAll, secret: true,
 		usage: "API key for STORE=openai (environment or .env only: flags are visible to other users)",
 		apply: func(c *config, v string) error { c.OpenAIKey = v; return nil }},
-	{env: "VECTOR_STORE_ID", flag: "vector-store", def: "", scope: forAll,
+	{env: "VECTOR_STORE_ID", flag: "vector-store", value: "id", def: "", scope: forAll,
 		usage: "id of the OpenAI vector store for STORE=openai (vs_...); `connector index` creates one when unset",
 		apply: func(c *config, v string) error { c.VectorStoreID = v; return nil }},
-	{env: "OPENAI_BASE_URL", flag: "openai-base-url", def: openaistore.DefaultBaseURL, scope: forAll,
+	{env: "OPENAI_BASE_URL", flag: "openai-base-url", value: "url", def: openaistore.DefaultBaseURL, scope: forAll,
 		usage: "OpenAI API base URL (a proxy or gateway)",
 		apply: func(c *config, v string) error {
 			if !docurl.IsCitable(v) {
@@ -344,13 +350,13 @@ var settings = []setting{
 	{env: "OPENAI_PROJECT_ID", def: "", scope: forAll,
 		usage: "OpenAI project id sent with each request (optional)",
 		apply: func(c *config, v string) error { c.OpenAIProject = v; return nil }},
-	{env: "OPENAI_TIMEOUT", flag: "openai-timeout", def: "20s", scope: forAll,
+	{env: "OPENAI_TIMEOUT", flag: "openai-timeout", value: "duration", def: "20s", scope: forAll,
 		usage: "time limit of each OpenAI API request attempt; one that does not answer in time is retried",
 		apply: durationSetting(func(c *config, d time.Duration) { c.OpenAITimeout = d }, time.Millisecond)},
-	{env: "OPENAI_MAX_RETRIES", flag: "openai-max-retries", def: "2", scope: forAll,
+	{env: "OPENAI_MAX_RETRIES", flag: "openai-max-retries", value: "int", def: "2", scope: forAll,
 		usage: "retries of an OpenAI request on 408/409/429/5xx (honouring Retry-After), dropped connections and attempts past OPENAI_TIMEOUT",
 		apply: intSetting(func(c *config, n int) { c.OpenAIRetries = n }, 0, 10)},
-	{env: "OPENAI_REWRITE_QUERY", flag: "rewrite-query", def: "false", scope: forServe | forQuery,
+	{env: "OPENAI_REWRITE_QUERY", flag: "rewrite-query", value: "bool", def: "false", scope: forServe | forQuery,
 		usage: "let OpenAI rewrite search queries for vector search",
 		apply: func(c *config, v string) error {
 			b, err := strconv.ParseBool(v)
@@ -360,7 +366,7 @@ var settings = []setting{
 			c.RewriteQuery = b
 			return nil
 		}},
-	{env: "OPENAI_SCORE_THRESHOLD", flag: "score-threshold", def: "0", scope: forServe | forQuery,
+	{env: "OPENAI_SCORE_THRESHOLD", flag: "score-threshold", value: "float", def: "0", scope: forServe | forQuery,
 		usage: "drop vector store chunks scoring below this (0 to 1; 0 keeps all)",
 		apply: func(c *config, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
@@ -370,7 +376,7 @@ var settings = []setting{
 			c.ScoreThreshold = f
 			return nil
 		}},
-	{env: "OPENAI_CACHE_BYTES", flag: "cache-bytes", def: strconv.Itoa(openaistore.DefaultCacheBytes), scope: forServe,
+	{env: "OPENAI_CACHE_BYTES", flag: "cache-bytes", value: "int", def: strconv.Itoa(openaistore.DefaultCacheBytes), scope: forServe,
 		usage: "memory for documents fetched from OpenAI, in bytes",
 		apply: func(c *config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -380,10 +386,10 @@ var settings = []setting{
 			c.CacheBytes = n
 			return nil
 		}},
-	{env: "OPENAI_CACHE_TTL", flag: "cache-ttl", def: "10m", scope: forServe,
+	{env: "OPENAI_CACHE_TTL", flag: "cache-ttl", value: "duration", def: "10m", scope: forServe,
 		usage: "how long a document fetched from OpenAI is reused",
 		apply: durationSetting(func(c *config, d time.Duration) { c.CacheTTL = d }, time.Second)},
-	{env: "OPENAI_UPLOAD_CONCURRENCY", flag: "upload-concurrency", def: "4", scope: forIndex,
+	{env: "OPENAI_UPLOAD_CONCURRENCY", flag: "upload-concurrency", value: "int", def: "4", scope: forIndex,
 		usage: "documents uploaded at once by `connector index --store openai`",
 		apply: intSetting(func(c *config, n int) { c.UploadWorkers = n }, 1, 32)},
 }
@@ -429,7 +435,11 @@ func addFlags(fs *flag.FlagSet, sc scope) map[string]*string {
 		if s.flag == "" || s.scope&sc == 0 {
 			continue
 		}
-		vals[s.flag] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+		usage := s.usage
+		if sc == forQuery && s.queryUsage != "" {
+			usage = s.queryUsage
+		}
+		vals[s.flag] = cli.StringVar(fs, s.flag, s.value, "", fmt.Sprintf("%s (env %s, default %q)", usage, s.env, s.def))
 	}
 	return vals
 }

@@ -105,3 +105,31 @@ func TestEnvExample(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingValueNames: every flag of the table names its value with a
+// word help can show (cli.PrintFlags prints it; the usage text never
+// supplies it).
+func TestSettingValueNames(t *testing.T) {
+	for _, s := range settings {
+		if s.flag == "" {
+			if s.value != "" || s.queryUsage != "" {
+				t.Errorf("%s has no flag but a value name or query usage", s.env)
+			}
+			continue
+		}
+		if s.value == "" || !isFlagValueName(s.value) {
+			t.Errorf("--%s: value name %q is not one isFlagValueName knows", s.flag, s.value)
+		}
+	}
+}
+
+// isFlagValueName reports whether help may show name for a flag's value
+// ("" is a boolean flag's).
+func isFlagValueName(name string) bool {
+	switch name {
+	case "", "int", "uint", "float", "duration", "bool", "string",
+		"host:port", "url", "list", "dir", "file", "name", "mode", "id", "level", "format":
+		return true
+	}
+	return false
+}

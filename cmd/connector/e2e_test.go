@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -565,5 +566,71 @@ func TestOpenAIStore(t *testing.T) {
 	_, stderr, code = runCLI(t, work, []string{"STORE=openai", "OPENAI_API_KEY=", "VECTOR_STORE_ID="}, "serve")
 	if code != exitUsage || !strings.Contains(stderr, "OPENAI_API_KEY") || !strings.Contains(stderr, "VECTOR_STORE_ID") {
 		t.Errorf("missing key and store: exit %d %s", code, stderr)
+	}
+}
+
+// TestCLIHelp: --help lists the commands, one line each; "help CMD" and
+// "CMD -h" print the command's flags, each with a value name help may show
+// (never a fragment of its description), and only the flags that apply.
+func TestCLIHelp(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		out, _, code := runCLI(t, dir, nil, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		for _, cmd := range []string{"serve", "index", "search", "fetch", "healthcheck", "version", "help"} {
+			n := 0
+			for line := range strings.Lines(out) {
+				if strings.HasPrefix(line, "  connector ") && (strings.Contains(line, " "+cmd+" ") || strings.Contains(line, "["+cmd+"]")) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%v lists %q on %d lines, want 1:\n%s", args, cmd, n, out)
+			}
+		}
+	}
+	if _, stderr, code := runCLI(t, dir, nil, "help", "frobnicate"); code != exitUsage || !strings.Contains(stderr, "frobnicate") {
+		t.Errorf("help frobnicate: exit %d %q", code, stderr)
+	}
+
+	scopes := map[string]scope{"serve": forServe, "index": forIndex, "search": forQuery, "fetch": forQuery}
+	extra := map[string][]string{"serve": {"env-file"}, "index": {"env-file", "prune"}, "search": {"env-file"},
+		"fetch": {"env-file"}, "healthcheck": {"addr", "env-file", "ready", "timeout"}}
+	for _, cmd := range []string{"serve", "index", "search", "fetch", "healthcheck"} {
+		_, dashH, code := runCLI(t, dir, nil, cmd, "-h")
+		if code != 0 {
+			t.Errorf("%s -h: exit %d", cmd, code)
+		}
+		helpCmd, _, code := runCLI(t, dir, nil, "help", cmd)
+		if code != 0 || helpCmd != dashH {
+			t.Errorf("help %s: exit %d, output\n%s\nnot that of %s -h:\n%s", cmd, code, helpCmd, cmd, dashH)
+		}
+		want := slices.Clone(extra[cmd])
+		for _, s := range settings {
+			if s.flag != "" && s.scope&scopes[cmd] != 0 {
+				want = append(want, s.flag)
+			}
+		}
+		var got []string
+		for line := range strings.Lines(dashH) {
+			rest, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "  -")
+			if !ok {
+				continue
+			}
+			name, value, _ := strings.Cut(rest, " ")
+			got = append(got, name)
+			if !isFlagValueName(value) || strings.Contains(value, "`") {
+				t.Errorf("%s -h: -%s shows value name %q", cmd, name, value)
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s -h shows flags %q, want %q", cmd, got, want)
+		}
+		if scopes[cmd] == forQuery && strings.Contains(dashH, "listen") {
+			t.Errorf("%s -h describes a listen address:\n%s", cmd, dashH)
+		}
 	}
 }

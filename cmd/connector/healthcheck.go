@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/connectorhq/connector/internal/cli"
 )
 
 // healthcheck asks a running server whether it is up (/healthz) or ready
@@ -25,13 +27,13 @@ import (
 func (e env) healthcheck(ctx context.Context, args []string) int {
 	flags := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	flags.SetOutput(e.stderr)
-	addr := flags.String("addr", "", `address of the server (env ADDR, default "127.0.0.1:8000"); 0.0.0.0 and :: mean this machine`)
+	addr := cli.StringVar(flags, "addr", "host:port", "", `address of the server (env ADDR, default "127.0.0.1:8000"); 0.0.0.0 and :: mean this machine`)
 	ready := flags.Bool("ready", false, "check /readyz (the store answers) instead of /healthz (the process is up)")
 	timeout := flags.Duration("timeout", 3*time.Second, "time limit of the check")
-	envFile := flags.String("env-file", ".env", "file of KEY=VALUE settings, read after the environment (a missing .env is fine)")
+	envFile := cli.EnvFileFlag(flags)
 	flags.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: connector healthcheck [flags]\n\nExits 0 when the server answers 200, else 1.\n\nFlags:\n")
-		flags.PrintDefaults()
+		cli.PrintFlags(e.stderr, flags)
 	}
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

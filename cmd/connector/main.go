@@ -55,8 +55,9 @@ Usage:
   connector fetch [flags] ID       print the JSON the fetch tool returns
   connector healthcheck [--ready]  exit 0 when the server answers /healthz (/readyz)
   connector version                print the version
+  connector help [COMMAND]         print this, or a command's flags
 
-Run "connector COMMAND -h" for a command's flags. Every flag also reads an
+Run "connector help COMMAND" or "connector COMMAND -h" for a command's flags. Every flag also reads an
 environment variable, and a .env file in the working directory (see
 .env.example); a flag wins over the environment, which wins over .env.
 `
@@ -64,7 +65,7 @@ environment variable, and a .env file in the working directory (see
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
 	cmd := "serve"
-	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-' || isHelpFlag(args[0])) {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -84,13 +85,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "version":
 		fmt.Fprintln(stdout, "connector", buildVersion())
 		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
+	case "help", "-h", "-help", "--help":
+		if cmd != "help" || len(args) == 0 {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		switch args[0] {
+		case "serve", "index", "search", "fetch", "healthcheck":
+			// Asked for, the help goes to stdout.
+			return run(ctx, []string{args[0], "-h"}, stdout, stdout, getenv)
+		case "version", "help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "connector help: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "connector: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
 	}
+}
+
+// isHelpFlag reports whether arg asks for help.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 // command is what each subcommand parses first: its flags, the .env file and
@@ -116,7 +134,7 @@ func (e env) setup(name, synopsis string, sc scope, args []string, extra func(*f
 	}
 	flags.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: connector %s\n\nFlags:\n", synopsis)
-		flags.PrintDefaults()
+		cli.PrintFlags(e.stderr, flags)
 	}
 	positional, err := cli.Parse(flags, args)
 	switch {

@@ -36,7 +36,7 @@ func SignalContext() context.Context {
 
 // EnvFileFlag defines --env-file on flags.
 func EnvFileFlag(flags *flag.FlagSet) *string {
-	return flags.String("env-file", ".env", "file of KEY=VALUE settings, read after the environment (a missing .env is fine)")
+	return StringVar(flags, "env-file", "file", ".env", "file of KEY=VALUE settings, read after the environment (a missing .env is fine)")
 }
 
 // Parse parses args with flags, which may come before or after the
@@ -106,8 +106,8 @@ type Logging struct {
 func AddLogging(flags *flag.FlagSet) Logging {
 	return Logging{
 		flags:  flags,
-		level:  flags.String("log-level", "", fmt.Sprintf("%s (env LOG_LEVEL, default %q)", LogLevelUsage, "info")),
-		format: flags.String("log-format", "", fmt.Sprintf("%s (env LOG_FORMAT, default %q)", LogFormatUsage, "auto")),
+		level:  StringVar(flags, "log-level", "level", "", fmt.Sprintf("%s (env LOG_LEVEL, default %q)", LogLevelUsage, "info")),
+		format: StringVar(flags, "log-format", "format", "", fmt.Sprintf("%s (env LOG_FORMAT, default %q)", LogFormatUsage, "auto")),
 	}
 }
 
