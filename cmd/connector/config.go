@@ -106,8 +106,8 @@ var settings = []setting{
 		usage:      "host:port to listen on; 0.0.0.0:8000 listens on every interface",
 		queryUsage: "host:port of the server, for the links of documents without their own URL when PUBLIC_BASE_URL is unset",
 		apply: func(c *config, v string) error {
-			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-				return fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8000 or :8000", v)
+			if err := checkAddr(v, "127.0.0.1:8000 or :8000"); err != nil {
+				return err
 			}
 			c.Addr = v
 			return nil
@@ -285,8 +285,8 @@ var settings = []setting{
 			if v == "" {
 				return nil
 			}
-			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-				return fmt.Errorf("%q is not host:port, e.g. :9090 or 127.0.0.1:9090", v)
+			if err := checkAddr(v, ":9090 or 127.0.0.1:9090"); err != nil {
+				return err
 			}
 			c.MetricsAddr = v
 			return nil
@@ -405,6 +405,29 @@ func splitList(v, sep string) []string {
 	return out
 }
 
+// checkAddr reports what net.Listen would reject in a host:port, so that
+// a typo stops the command at the configuration step, not at listening;
+// example is what a good one looks like.
+func checkAddr(v, example string) error {
+	host, port, err := net.SplitHostPort(v)
+	switch {
+	case err != nil || port == "":
+		return fmt.Errorf("%q is not host:port, e.g. %s", v, example)
+	case strings.ContainsAny(host, " /"):
+		return fmt.Errorf("%q: host %q is not a host name or IP address, e.g. %s", v, host, example)
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		if n < 0 || n > 65535 {
+			return fmt.Errorf("%q: port %d is out of range (0 to 65535), e.g. %s", v, n, example)
+		}
+		return nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535, e.g. %s", v, port, example)
+	}
+	return nil
+}
+
 func intSetting(set func(*config, int), lo, hi int) func(*config, string) error {
 	return func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -477,6 +500,9 @@ func loadConfig(getenv func(string) string, flags map[string]*string, given map[
 		}
 	}
 	if sc&forServe != 0 {
+		if _, port, _ := net.SplitHostPort(c.Addr); c.MetricsAddr != "" && c.MetricsAddr == c.Addr && port != "0" { // port 0: each gets a free one
+			errs = append(errs, fmt.Errorf("METRICS_ADDR is ADDR (%s): give the metrics listener a port of its own, e.g. :9090, or unset METRICS_ADDR to serve /metrics on ADDR", c.Addr))
+		}
 		errs = append(errs, checkAuth(c)...)
 	}
 	if c.MaxSSESessionsPerClient < 0 { // auto

@@ -133,3 +133,40 @@ func isFlagValueName(name string) bool {
 	}
 	return false
 }
+
+func TestConfigAddresses(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want []string // in the error; none: valid
+	}{
+		{env: map[string]string{"ADDR": ":8000"}},
+		{env: map[string]string{"ADDR": "[::1]:0"}},
+		{env: map[string]string{"ADDR": "localhost:http"}},
+		{env: map[string]string{"ADDR": ":99999"}, want: []string{"ADDR", `":99999"`, "99999", "0 to 65535", "e.g. 127.0.0.1:8000"}},
+		{env: map[string]string{"ADDR": ":-1"}, want: []string{"ADDR", "0 to 65535"}},
+		{env: map[string]string{"ADDR": ":eighty"}, want: []string{"ADDR", `"eighty"`, "e.g."}},
+		{env: map[string]string{"ADDR": "8000"}, want: []string{"ADDR", "not host:port", "e.g."}},
+		{env: map[string]string{"METRICS_ADDR": ":70000"}, want: []string{"METRICS_ADDR", "0 to 65535", "e.g. :9090"}},
+		{env: map[string]string{"METRICS_ADDR": ":9090"}},
+		{env: map[string]string{"ADDR": ":9000", "METRICS_ADDR": ":9000"}, want: []string{"METRICS_ADDR", "ADDR", "e.g. :9090"}},
+		{env: map[string]string{"ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"}},
+	}
+	for _, tt := range tests {
+		_, err := loadConfig(func(k string) string { return tt.env[k] }, nil, nil, forServe)
+		if len(tt.want) == 0 {
+			if err != nil {
+				t.Errorf("%v: %v", tt.env, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%v: no error", tt.env)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not mention %s", tt.env, err, w)
+			}
+		}
+	}
+}

@@ -634,3 +634,25 @@ func TestCLIHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIAddressChecked: a bad address stops serve at the configuration
+// step, naming the setting, not at listening.
+func TestCLIAddressChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		name string
+	}{
+		{args: []string{"--addr=:99999"}, name: "--addr"},
+		{env: []string{"ADDR=:99999"}, name: "ADDR"},
+		{env: []string{"METRICS_ADDR=:99999"}, name: "METRICS_ADDR"},
+		{args: []string{"--metrics-addr", "127.0.0.1:99999"}, name: "--metrics-addr"},
+	} {
+		_, stderr, code := runCLI(t, dir, tc.env, append([]string{"serve"}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, "invalid configuration") || !strings.Contains(stderr, tc.name+":") ||
+			!strings.Contains(stderr, "65535") || !strings.Contains(stderr, "e.g.") || strings.Contains(stderr, "another server") {
+			t.Errorf("%v %v: exit %d, want %d and a configuration error naming %s:\n%s", tc.env, tc.args, code, exitUsage, tc.name, stderr)
+		}
+	}
+}
