@@ -11,6 +11,11 @@ import (
 	"github.com/connectorhq/connector/internal/mcpserver"
 )
 
+// exampleID is a document of the bundled sample corpus, for examples in
+// messages; TestExampleIDsExist keeps it, and every sample id the sources
+// and README mention, real.
+const exampleID = "sample/quick-start.md"
+
 func (e env) search(ctx context.Context, args []string) int {
 	c, code, ok := e.setup("search", "search [flags] QUERY", forQuery, args, nil)
 	if !ok {
@@ -32,7 +37,7 @@ func (e env) fetch(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(c.args) != 1 || strings.TrimSpace(c.args[0]) == "" {
-		fmt.Fprintln(e.stderr, "connector fetch: give exactly one document id (from connector search), e.g. connector fetch sample/quickstart.md")
+		fmt.Fprintln(e.stderr, "connector fetch: give exactly one document id (from connector search), e.g. connector fetch "+exampleID)
 		return exitUsage
 	}
 	return e.callTool(ctx, c, "fetch", map[string]any{"id": c.args[0]})
