@@ -57,9 +57,10 @@ Usage:
   connector version                print the version
   connector help [COMMAND]         print this, or a command's flags
 
-Run "connector help COMMAND" or "connector COMMAND -h" for a command's flags. Every flag also reads an
-environment variable, and a .env file in the working directory (see
-.env.example); a flag wins over the environment, which wins over .env.
+Run "connector help COMMAND" or "connector COMMAND -h" for a command's
+flags. Every flag also reads an environment variable, and a .env file in
+the working directory (see .env.example); a flag wins over the
+environment, which wins over .env.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
