@@ -342,7 +342,7 @@ func TestIndexCommand(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d because one record is malformed\n%s%s", code, exitFailure, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "5 documents (5 added") || !strings.Contains(stdout, "1 errors") {
+	if !strings.Contains(stdout, "5 documents (5 added") || !strings.Contains(stdout, "0 warnings, 1 error;") {
 		t.Errorf("summary: %s", stdout)
 	}
 	for _, want := range []string{"records.jsonl:3", "logo.png", "unsupported"} {

@@ -62,9 +62,7 @@ func (e env) index(ctx context.Context, args []string) int {
 		return exitFailure
 	}
 	s := res.summary
-	fmt.Fprintf(e.stdout, "%s: %d documents (%d added, %d updated, %d unchanged, %d deleted); %d skipped, %d errors; %s\n",
-		s.State, s.Documents, s.Added, s.Updated, s.Unchanged, s.Deleted, res.skipped, res.errors,
-		res.elapsed.Round(time.Millisecond))
+	fmt.Fprintln(e.stdout, res.summaryLine())
 	if s.CreatedVectorStore != "" {
 		fmt.Fprintf(e.stdout, "created vector store %s; to serve it, add this line to .env:\nVECTOR_STORE_ID=%s\n", s.CreatedVectorStore, s.CreatedVectorStore)
 	}
@@ -83,9 +81,29 @@ type indexOptions struct {
 }
 
 type indexResult struct {
-	summary         indexSummary
-	skipped, errors int // errors counts files, records and uploads that failed
-	elapsed         time.Duration
+	summary indexSummary
+	skipped int // files and records not indexed, with a warning
+	warned  int // warnings about files and records indexed all the same
+	errors  int // files, records and uploads that failed
+	elapsed time.Duration
+}
+
+// summaryLine is the line a run ends with, e.g. "index updated: 2 documents
+// (1 added, 1 updated, 0 unchanged, 0 deleted); 1 skipped, 0 warnings,
+// 1 error; 12ms".
+func (r indexResult) summaryLine() string {
+	s := r.summary
+	return fmt.Sprintf("%s: %s (%d added, %d updated, %d unchanged, %d deleted); %d skipped, %s, %s; %s",
+		s.State, plural(s.Documents, "document"), s.Added, s.Updated, s.Unchanged, s.Deleted,
+		r.skipped, plural(r.warned, "warning"), plural(r.errors, "error"), r.elapsed.Round(time.Millisecond))
+}
+
+// plural formats n and a noun that takes an s in the plural: "1 error", "2 errors".
+func plural[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // runIndex reads the roots into the configured store as one run. For the
@@ -129,6 +147,11 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 		return err
 	}
 	problem := func(p ingest.Problem) {
+		if p.Indexed { // the file or record is in the index: nothing of it to keep
+			res.warned++
+			rep.problem(slog.LevelWarn, "indexed with a warning", "problem", p.String())
+			return
+		}
 		sink.Keep(p.Root, p.File) // what this file or folder ("": the root) gave before stays
 		if p.Error {
 			res.errors++

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,63 @@ func TestProgressLinesWhenNotATerminal(t *testing.T) {
 	for _, want := range []string{`"msg":"indexing"`, `"files_read":4`, `"files_total":10`, `"bytes_read":400`, `"bytes_total":1000`, `"msg":"skipped"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestSummaryLine(t *testing.T) {
+	tests := []struct {
+		name string
+		res  indexResult
+		want string
+	}{
+		{name: "singular", res: indexResult{summary: indexSummary{State: "index updated", Documents: 1, Added: 1}, skipped: 1, warned: 1, errors: 1,
+			elapsed: 12 * time.Millisecond},
+			want: "index updated: 1 document (1 added, 0 updated, 0 unchanged, 0 deleted); 1 skipped, 1 warning, 1 error; 12ms"},
+		{name: "plural", res: indexResult{summary: indexSummary{State: "index updated", Documents: 2, Added: 1, Updated: 1}, skipped: 2, warned: 2, errors: 2},
+			want: "index updated: 2 documents (1 added, 1 updated, 0 unchanged, 0 deleted); 2 skipped, 2 warnings, 2 errors; 0s"},
+		{name: "none", res: indexResult{summary: indexSummary{State: "index unchanged"}},
+			want: "index unchanged: 0 documents (0 added, 0 updated, 0 unchanged, 0 deleted); 0 skipped, 0 warnings, 0 errors; 0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.res.summaryLine(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestIndexCountsWarningsApart: a file indexed with a warning (front matter
+// ignored) counts as a warning, not as skipped; a file not indexed counts as
+// skipped; and no logged problem says "skipped" twice.
+func TestIndexCountsWarningsApart(t *testing.T) {
+	work := t.TempDir()
+	docs := filepath.Join(work, "docs")
+	writeFiles(t, docs, map[string]string{
+		"bad-front-matter.md": "---\ntitle: [unclosed\n---\nThe text is indexed all the same.",
+		"ok.md":               "# Fine\n\nNothing wrong here.",
+		"scan.pdf":            "%PDF-1.4\nnot really a PDF",
+		"r.jsonl":             `{"id":"a","text":"x","url":"/relative"}` + "\n" + `{"text":"no id"}` + "\n",
+	})
+	var logs lockedBuffer
+	c := command{cfg: config{Store: "bleve", IndexDir: filepath.Join(work, "index"), MaxFileBytes: 1 << 20},
+		logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	root, err := ingest.OSRoot(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.runIndex(context.Background(), []ingest.Root{root}, indexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.summary.Documents != 3 || res.warned != 2 || res.skipped != 1 || res.errors != 1 {
+		t.Errorf("got %d documents, %d warnings, %d skipped, %d errors; want 3, 2, 1, 1\n%s",
+			res.summary.Documents, res.warned, res.skipped, res.errors, logs.String())
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Count(line, "skipped") > 1 {
+			t.Errorf("log line repeats itself: %s", line)
 		}
 	}
 }

@@ -43,9 +43,9 @@ const oleMagic = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
 
 // Reasons for skipping a DOCX.
 const (
-	docxEncryptedReason = "skipped: the DOCX is password-protected (encrypted), or is an old binary Word file named .docx; " +
+	docxEncryptedReason = "the DOCX is password-protected (encrypted), or is an old binary Word file named .docx; " +
 		"save it as a .docx without a password to index it"
-	docxNoTextReason = "skipped: the DOCX has no text"
+	docxNoTextReason = "the DOCX has no text"
 )
 
 // errPartTooLarge ends the reading of a part that uncompresses to more than
@@ -502,10 +502,10 @@ func (p docxPackage) parseError(ctx context.Context, part string, err error) *pa
 		return &parseError{reason: ctx.Err().Error()} // cancelled: the walk ends
 	case errors.Is(err, errTextTooLarge):
 		return &parseError{reason: fmt.Sprintf(
-			"skipped: the text of the DOCX is over the limit of %s; set MAX_FILE_BYTES to a larger number of bytes to index it", formatBytes(p.maxText))}
+			"the text of the DOCX is over the limit of %s; set MAX_FILE_BYTES to a larger number of bytes to index it", formatBytes(p.maxText))}
 	case errors.Is(err, errPartTooLarge):
 		return &parseError{reason: fmt.Sprintf(
-			"skipped: %s in the DOCX uncompresses to more than %s; set MAX_FILE_BYTES to a larger number of bytes to index it",
+			"%s in the DOCX uncompresses to more than %s; set MAX_FILE_BYTES to a larger number of bytes to index it",
 			part, formatBytes(p.maxXML))}
 	}
 	return &parseError{reason: fmt.Sprintf("cannot parse the DOCX (%s: %s); the file may be damaged", part, briefError(err))}

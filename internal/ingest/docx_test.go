@@ -169,7 +169,7 @@ func TestDOCX(t *testing.T) {
 			title: "meeting notes", text: "Claim\n\nSource: survey."},
 		{name: "damaged footnotes", data: testDOCX(para("", "Claim"), map[string]string{"word/footnotes.xml": `<w:footnotes ` + wordNS + `><w:footnote>`}),
 			title: "meeting notes", text: "Claim",
-			problems: []string{w + "cannot read the footnotes of the DOCX (word/footnotes.xml: XML syntax error on line 1: unexpected EOF); some may be missing"}},
+			problems: []string{"I sample/meeting-notes.docx: cannot read the footnotes of the DOCX (word/footnotes.xml: XML syntax error on line 1: unexpected EOF); some may be missing"}},
 		{name: "strict Office Open XML", data: testDOCX("", map[string]string{"word/document.xml": `<w:document xmlns:w="http://purl.oclc.org/ooxml/wordprocessingml/main"><w:body>` +
 			`<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>Strict</w:t></w:r></w:p></w:body></w:document>`}), title: "Strict", text: "Strict"},
 		{name: "main part named by the relationships", data: testDOCX("", map[string]string{
@@ -178,7 +178,7 @@ func TestDOCX(t *testing.T) {
 			"word/document2.xml": `<w:document ` + wordNS + `><w:body>` + para("", "Elsewhere") + `</w:body></w:document>`}),
 			title: "meeting notes", text: "Elsewhere"},
 		{name: "no text", data: testDOCX(`<w:p/><w:p><w:r><w:t xml:space="preserve">  </w:t></w:r></w:p>`, map[string]string{"docProps/core.xml": coreXML("Empty", "")}),
-			noDoc: true, problems: []string{w + "skipped: the DOCX has no text"}},
+			noDoc: true, problems: []string{w + "the DOCX has no text"}},
 		{name: "not a zip", data: "This is plain text.", noDoc: true,
 			problems: []string{w + "cannot parse the DOCX (zip: not a valid zip file); the file may be damaged, or not a Word document"}},
 		{name: "zip that is not a DOCX", data: testDOCX("", map[string]string{"word/document.xml": "", "_rels/.rels": "", "readme.txt": "hi"}), noDoc: true,
@@ -188,7 +188,7 @@ func TestDOCX(t *testing.T) {
 		{name: "damaged XML", data: testDOCX("", map[string]string{"word/document.xml": `<w:document ` + wordNS + `><w:body><w:p><w:r><w:t>cut`}), noDoc: true,
 			problems: []string{w + "cannot parse the DOCX (word/document.xml: XML syntax error on line 1: unexpected EOF); the file may be damaged"}},
 		{name: "password-protected", data: oleMagic + strings.Repeat("\x00", 504), noDoc: true,
-			problems: []string{w + "skipped: the DOCX is password-protected (encrypted), or is an old binary Word file named .docx; " +
+			problems: []string{w + "the DOCX is password-protected (encrypted), or is an old binary Word file named .docx; " +
 				"save it as a .docx without a password to index it"}},
 	})
 }
@@ -203,7 +203,7 @@ func TestDOCXLimits(t *testing.T) {
 		problems []string
 	}{
 		{name: "text under the limit", max: 8 << 10, wantDoc: true},
-		{name: "text over the limit", max: 3 << 10, problems: []string{"W sample/big.docx: skipped: the text of the DOCX is over the limit of 3.0 KiB (3072 bytes); " +
+		{name: "text over the limit", max: 3 << 10, problems: []string{"W sample/big.docx: the text of the DOCX is over the limit of 3.0 KiB (3072 bytes); " +
 			"set MAX_FILE_BYTES to a larger number of bytes to index it"}},
 	}
 	for _, tt := range tests {
@@ -225,7 +225,7 @@ func TestDOCXLimits(t *testing.T) {
 func TestDOCXPartTooLarge(t *testing.T) {
 	markup := strings.Repeat(`<w:p w:rsidR="`+strings.Repeat("A", 100<<10)+`"/>`, 12) // 1.2 MiB of markup without text
 	_, _, perr := parseDOCX(t.Context(), []byte(testDOCX(markup+para("", "end"), nil)), "a.docx", 64<<10)
-	want := "skipped: word/document.xml in the DOCX uncompresses to more than 1.0 MiB (1048576 bytes); set MAX_FILE_BYTES to a larger number of bytes to index it"
+	want := "word/document.xml in the DOCX uncompresses to more than 1.0 MiB (1048576 bytes); set MAX_FILE_BYTES to a larger number of bytes to index it"
 	if perr == nil || perr.reason != want {
 		t.Errorf("got %+v, want %q", perr, want)
 	}

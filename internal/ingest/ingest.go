@@ -98,7 +98,11 @@ type Problem struct {
 	File   string // as store.SourceDocument.File
 	Line   int    // 1-based line of a JSON Lines record, 0 otherwise
 	Reason string // lower-case sentence for a person: what was wrong and, where useful, what to do
-	Error  bool   // true: an error (the run will exit non-zero); false: skipped with a warning
+	Error  bool   // true: an error (the run will exit non-zero); false: a warning
+	// Indexed is true for a warning about a file or record that was
+	// indexed all the same, such as front matter it ignored; false for one
+	// that was skipped.
+	Indexed bool
 }
 
 // String formats the problem as `NAME/FILE[:LINE]: REASON`, where NAME is the

@@ -36,8 +36,8 @@ const pdfSpaceGap = 0.15
 
 // Reasons for skipping a PDF.
 const (
-	pdfNoTextReason   = "skipped: the PDF has no text layer (scanned images?); run OCR first to index it"
-	pdfPasswordReason = "skipped: the PDF is encrypted (password-protected); save a copy without a password to index it"
+	pdfNoTextReason   = "the PDF has no text layer (scanned images?); run OCR first to index it"
+	pdfPasswordReason = "the PDF is encrypted (password-protected); save a copy without a password to index it"
 )
 
 // parsePDF reads the text layer of a PDF: the text of each page in the
@@ -69,7 +69,7 @@ func parsePDF(ctx context.Context, data []byte, name string, maxText int64) (pd 
 	}
 	pages := pdfPages(r.Trailer().Key("Root").Key("Pages"))
 	if len(pages) == 0 {
-		return pd, nil, &parseError{reason: "skipped: the PDF has no pages"}
+		return pd, nil, &parseError{reason: "the PDF has no pages"}
 	}
 	x := pdfExtractor{ctx: ctx, max: maxText}
 	var texts []string
@@ -149,7 +149,7 @@ func pdfOpenReason(err error, data []byte) string {
 // pdfEncryptionReason says that the PDF is encrypted with a method (how)
 // that the PDF library cannot decrypt.
 func pdfEncryptionReason(how string) string {
-	return fmt.Sprintf("skipped: the PDF is encrypted with a method not supported here (%s); save a copy without encryption to index it", how)
+	return fmt.Sprintf("the PDF is encrypted with a method not supported here (%s); save a copy without encryption to index it", how)
 }
 
 // pdfWeakRC4 reports whether the PDF is encrypted with RC4 and a key under
@@ -177,7 +177,7 @@ func pdfPanicError(v any, maxText int64) *parseError {
 	switch {
 	case ok && errors.Is(a.err, errTextTooLarge):
 		return &parseError{reason: fmt.Sprintf(
-			"skipped: the text of the PDF is over the limit of %s; set MAX_FILE_BYTES to a larger number of bytes to index it", formatBytes(maxText))}
+			"the text of the PDF is over the limit of %s; set MAX_FILE_BYTES to a larger number of bytes to index it", formatBytes(maxText))}
 	case ok:
 		return &parseError{reason: a.err.Error()} // cancelled: the walk ends
 	}

@@ -288,17 +288,17 @@ func TestPDF(t *testing.T) {
 			title: "Secret Plan", text: twoPagesText},
 		{name: "damaged page", data: string(writePDF(testPDF{badPage: 2, pages: []string{pdfLines("One"), pdfLines("Two"), pdfLines("Three")}})),
 			title: "One", text: "One\n\nThree", meta: map[string]string{"pages": "3"},
-			problems: []string{w + "cannot read all of the PDF (page 2: unknown filter LZWDecode); the rest of that page is missing"}},
+			problems: []string{"I sample/annual-report.pdf: cannot read all of the PDF (page 2: unknown filter LZWDecode); the rest of that page is missing"}},
 		{name: "no text layer", data: string(writePDF(testPDF{info: map[string]string{"Title": "Scan"}, pages: []string{noText, noText}})), noDoc: true,
-			problems: []string{w + "skipped: the PDF has no text layer (scanned images?); run OCR first to index it"}},
+			problems: []string{w + "the PDF has no text layer (scanned images?); run OCR first to index it"}},
 		{name: "password-protected", data: string(writePDF(testPDF{encrypt: 128, userPW: "secret", pages: twoPages})), noDoc: true,
-			problems: []string{w + "skipped: the PDF is encrypted (password-protected); save a copy without a password to index it"}},
+			problems: []string{w + "the PDF is encrypted (password-protected); save a copy without a password to index it"}},
 		{name: "password-protected, 40-bit", data: string(writePDF(testPDF{encrypt: 40, userPW: "secret", pages: twoPages})), noDoc: true,
-			problems: []string{w + "skipped: the PDF is encrypted (password-protected); save a copy without a password to index it"}},
+			problems: []string{w + "the PDF is encrypted (password-protected); save a copy without a password to index it"}},
 		{name: "40-bit RC4 without a password to open", data: string(writePDF(testPDF{encrypt: 40, pages: twoPages})), noDoc: true,
-			problems: []string{w + "skipped: the PDF is encrypted with a method not supported here (40-bit RC4); save a copy without encryption to index it"}},
+			problems: []string{w + "the PDF is encrypted with a method not supported here (40-bit RC4); save a copy without encryption to index it"}},
 		{name: "AES-256", data: string(writePDF(testPDF{aes256: true, pages: twoPages})), noDoc: true,
-			problems: []string{w + "skipped: the PDF is encrypted with a method not supported here (such as AES-256); save a copy without encryption to index it"}},
+			problems: []string{w + "the PDF is encrypted with a method not supported here (such as AES-256); save a copy without encryption to index it"}},
 		{name: "truncated", data: string(valid[:len(valid)/2]), noDoc: true,
 			problems: []string{w + "cannot parse the PDF (not a PDF file: missing %%EOF); the file may be damaged or incomplete"}},
 		{name: "not a PDF", data: "<html>not found</html>", noDoc: true,
@@ -342,7 +342,7 @@ func TestPDFLimits(t *testing.T) {
 		problems []string
 	}{
 		{name: "text under the limit", max: 8 << 10, wantDoc: true},
-		{name: "text over the limit", max: 2 << 10, problems: []string{"W sample/big.pdf: skipped: the text of the PDF is over the limit of 2.0 KiB (2048 bytes); " +
+		{name: "text over the limit", max: 2 << 10, problems: []string{"W sample/big.pdf: the text of the PDF is over the limit of 2.0 KiB (2048 bytes); " +
 			"set MAX_FILE_BYTES to a larger number of bytes to index it"}},
 		{name: "file over the limit", max: 1 << 10, problems: []string{fmt.Sprintf("W sample/big.pdf: file is %s, over the limit of 1.0 KiB (1024 bytes); "+
 			"set MAX_FILE_BYTES to a larger number of bytes to index it", formatBytes(int64(len(data))))}},

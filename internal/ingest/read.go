@@ -141,7 +141,9 @@ func (r *reader) read(c candidate) error {
 		return nil
 	}
 	for _, w := range warnings {
-		r.problem(c.problem(0, false, w))
+		p := c.problem(0, false, w)
+		p.Indexed = true
+		r.problem(p)
 	}
 	id := c.root.Name // a single-file root
 	switch {

@@ -49,7 +49,7 @@ func (rr *recordReader) readJSONL() error {
 		}
 		if over {
 			rr.records++
-			rr.problem(rr.c.problem(n, false, fmt.Sprintf("line is over %s; skipped (MAX_FILE_BYTES sets the limit on a record's text)", formatBytes(limit))))
+			rr.problem(rr.c.problem(n, false, fmt.Sprintf("line is over %s (MAX_FILE_BYTES sets the limit on a record's text)", formatBytes(limit))))
 		} else if line = bytes.TrimSpace(line); len(line) > 0 {
 			rr.records++
 			if err := rr.line(n, line); err != nil {
@@ -167,7 +167,7 @@ func (rr *recordReader) readJSON() error {
 		if !looksLikeRecord(fields) {
 			// A configuration file such as package.json in a folder of
 			// documents: not for the index, and not an error.
-			rr.problem(rr.c.problem(0, false, `skipped: a JSON object without "id"/"_id" or text is not a document record`))
+			rr.problem(rr.c.problem(0, false, `a JSON object without "id"/"_id" or text is not a document record`))
 			return nil
 		}
 		if err := rr.record(fields, 0, ""); err != nil {
@@ -240,6 +240,11 @@ func recordKey(k string) bool {
 // names the record in reasons where there is no line number.
 func (rr *recordReader) record(fields map[string]json.RawMessage, line int, prefix string) error {
 	report := func(isErr bool, reason string) { rr.problem(rr.c.problem(line, isErr, prefix+reason)) }
+	warn := func(reason string) { // the record is indexed all the same
+		p := rr.c.problem(line, false, prefix+reason)
+		p.Indexed = true
+		rr.problem(p)
+	}
 	id, reason := recordID(fields)
 	if reason != "" {
 		report(true, reason)
@@ -254,10 +259,10 @@ func (rr *recordReader) record(fields map[string]json.RawMessage, line int, pref
 	}
 	switch {
 	case title == "" && text == "":
-		report(false, fmt.Sprintf(`record %q has no "title" and no text ("text", "content" or "body"); skipped`, id))
+		report(false, fmt.Sprintf(`record %q has no "title" and no text ("text", "content" or "body")`, id))
 		return nil
 	case int64(len(text)) > rr.max:
-		report(false, fmt.Sprintf("record %q skipped: %s", id, tooLargeReason("its text", int64(len(text)), rr.max)))
+		report(false, fmt.Sprintf("record %q: %s", id, tooLargeReason("its text", int64(len(text)), rr.max)))
 		return nil
 	case title == "":
 		title = titleFromText(text)
@@ -269,9 +274,9 @@ func (rr *recordReader) record(fields map[string]json.RawMessage, line int, pref
 		case docurl.IsCitable(u):
 			url = u
 		case raw[0] != '"':
-			report(false, fmt.Sprintf("record %q: url ignored: it is not a string; the record is indexed without one", id))
+			warn(fmt.Sprintf("record %q: url ignored: it is not a string; the record is indexed without one", id))
 		case u != "":
-			report(false, fmt.Sprintf("record %q: url %q ignored: it is not an absolute http(s) URL; the record is indexed without one", id, u))
+			warn(fmt.Sprintf("record %q: url %q ignored: it is not an absolute http(s) URL; the record is indexed without one", id, u))
 		}
 	}
 	meta := map[string]string{}

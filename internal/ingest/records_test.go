@@ -56,16 +56,16 @@ func TestRecords(t *testing.T) {
 				text: strings.Repeat("lorem ipsum ", 10) + "\nsecond line"}}},
 		{name: "neither title nor text", data: `{"id":1,"title":"","text":""}` + "\n" + `{"id":2,"url":"https://x.test"}`,
 			problems: []string{
-				`W sample/r.jsonl:1: record "1" has no "title" and no text ("text", "content" or "body"); skipped`,
-				`W sample/r.jsonl:2: record "2" has no "title" and no text ("text", "content" or "body"); skipped`,
+				`W sample/r.jsonl:1: record "1" has no "title" and no text ("text", "content" or "body")`,
+				`W sample/r.jsonl:2: record "2" has no "title" and no text ("text", "content" or "body")`,
 			}},
 		{name: "urls", data: `{"id":1,"text":"x","url":"https://example.com/1"}` + "\n" + `{"id":2,"text":"x","url":"/relative"}` + "\n" +
 			`{"id":3,"text":"x","url":42}` + "\n" + `{"id":4,"text":"x","url":""}` + "\n" + `{"id":5,"text":"x","url":null}`,
 			docs: []recordDoc{{id: "1", title: "x", text: "x", url: "https://example.com/1"}, {id: "2", title: "x", text: "x"},
 				{id: "3", title: "x", text: "x"}, {id: "4", title: "x", text: "x"}, {id: "5", title: "x", text: "x"}},
 			problems: []string{
-				`W sample/r.jsonl:2: record "2": url "/relative" ignored: it is not an absolute http(s) URL; the record is indexed without one`,
-				`W sample/r.jsonl:3: record "3": url ignored: it is not a string; the record is indexed without one`,
+				`I sample/r.jsonl:2: record "2": url "/relative" ignored: it is not an absolute http(s) URL; the record is indexed without one`,
+				`I sample/r.jsonl:3: record "3": url ignored: it is not a string; the record is indexed without one`,
 			}},
 		{name: "metadata", data: `{"id":1,"text":"x","lang":"en","year":2024,"score":0.5,"ok":true,"none":null,"tags":["a", "b"],` +
 			`"obj":{"k": [1, 2]},"metadata":{"author":"Ann","lang":"fr","id":"no","text":"no","nested":{"x":1}},"_id":"ignored","body":"b","content":"c"}`,
@@ -90,11 +90,11 @@ func TestRecords(t *testing.T) {
 		{name: "record text over the limit", opts: Options{MaxFileBytes: 10},
 			data:     `{"id":"big","text":"0123456789a"}` + "\n" + `{"id":"small","text":"0123456789"}`,
 			docs:     []recordDoc{{id: "small", title: "0123456789", text: "0123456789"}},
-			problems: []string{`W sample/r.jsonl:1: record "big" skipped: its text is 11 bytes, over the limit of 10 bytes; set MAX_FILE_BYTES to a larger number of bytes to index it`}},
+			problems: []string{`W sample/r.jsonl:1: record "big": its text is 11 bytes, over the limit of 10 bytes; set MAX_FILE_BYTES to a larger number of bytes to index it`}},
 		{name: "line over the line limit", opts: Options{MaxFileBytes: 1},
 			data:     `{"id":"big","text":"` + strings.Repeat("x", 2<<20) + `"}` + "\n" + `{"id":"s","text":"y"}`,
 			docs:     []recordDoc{{id: "s", title: "y", text: "y"}},
-			problems: []string{"W sample/r.jsonl:1: line is over 1.0 MiB (1048580 bytes); skipped (MAX_FILE_BYTES sets the limit on a record's text)"}},
+			problems: []string{"W sample/r.jsonl:1: line is over 1.0 MiB (1048580 bytes) (MAX_FILE_BYTES sets the limit on a record's text)"}},
 
 		{name: "json array", file: "r.json", data: "\uFEFF [\n {\"id\":\"a\",\"text\":\"x\"},\n {\"_id\":2,\"title\":\"T\",\"body\":\"y\"}\n]\n",
 			docs: []recordDoc{{id: "a", title: "x", text: "x"}, {id: "2", title: "T", text: "y"}}},
@@ -105,7 +105,7 @@ func TestRecords(t *testing.T) {
 			problems: []string{
 				`E sample/r.json: record 2: not a JSON object; the array must hold records like {"id": ..., "text": ...}`,
 				`E sample/r.json: record 3: record has no "id" or "_id"`,
-				`W sample/r.json: record 4: record "b": url "x" ignored: it is not an absolute http(s) URL; the record is indexed without one`,
+				`I sample/r.json: record 4: record "b": url "x" ignored: it is not an absolute http(s) URL; the record is indexed without one`,
 			}},
 		{name: "json malformed midway", file: "r.json", data: `[{"id":"a","text":"x"}, {"id":"b","text":"y"} {"id":"c"}]`,
 			docs:     []recordDoc{{id: "a", title: "x", text: "x"}, {id: "b", title: "y", text: "y"}},
@@ -120,7 +120,7 @@ func TestRecords(t *testing.T) {
 			docs:     []recordDoc{{id: "a", title: "x", text: "x"}},
 			problems: []string{"E sample/r.json: not valid JSON (unexpected data after the end of the JSON value) after 1 records; fix the file and index it again"}},
 		{name: "json configuration object", file: "package.json", data: `{"name":"site","version":"1.0.0","scripts":{}}`,
-			problems: []string{`W sample/package.json: skipped: a JSON object without "id"/"_id" or text is not a document record`}},
+			problems: []string{`W sample/package.json: a JSON object without "id"/"_id" or text is not a document record`}},
 		{name: "json object with text but no id", file: "r.json", data: `{"text":"orphan"}`,
 			problems: []string{`E sample/r.json: record has no "id" or "_id"`}},
 		{name: "json scalar", file: "r.json", data: `"just a string"`,

@@ -85,7 +85,7 @@ type walker struct {
 // BEIR collections hold these files; only corpusFile is indexed.
 const (
 	corpusFile  = "corpus.jsonl"
-	beirSkipped = "skipped: part of a BEIR collection; only corpus.jsonl is indexed"
+	beirSkipped = "part of a BEIR collection; only corpus.jsonl is indexed"
 )
 
 func (w *walker) run() error {
@@ -173,7 +173,7 @@ func (w *walker) dir(fsPath, rel string, isRoot bool) error {
 // file checks the file at fsPath and visits it when a walk should read it.
 func (w *walker) file(fsPath, rel string, info fs.FileInfo, single bool) error {
 	if !info.Mode().IsRegular() {
-		w.report(rel, false, "not a regular file (a device, pipe or socket); skipped")
+		w.report(rel, false, "not a regular file (a device, pipe or socket)")
 		return nil
 	}
 	f, ok := formatOf(rel)

@@ -109,13 +109,17 @@ func (f *failFile) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// problemStrings formats problems as "W|E file:line: reason" for comparison.
+// problemStrings formats problems as "W|I|E file:line: reason" for
+// comparison: W skipped with a warning, I indexed with a warning, E error.
 func problemStrings(problems []Problem) []string {
 	out := make([]string, 0, len(problems))
 	for _, p := range problems {
 		kind := "W"
-		if p.Error {
+		switch {
+		case p.Error:
 			kind = "E"
+		case p.Indexed:
+			kind = "I"
 		}
 		out = append(out, kind+" "+p.String())
 	}
@@ -710,7 +714,7 @@ func TestWalkPDFAndDOCX(t *testing.T) {
 		fmt.Sprintf("W docs/big.pdf: file is %s, over the limit of 2.0 KiB (2048 bytes); set MAX_FILE_BYTES to a larger number of bytes to index it",
 			formatBytes(int64(len(files["big.pdf"])))),
 		"W docs/broken.docx: cannot parse the DOCX (zip: not a valid zip file); the file may be damaged, or not a Word document",
-		"W docs/scan.pdf: skipped: the PDF has no text layer (scanned images?); run OCR first to index it",
+		"W docs/scan.pdf: the PDF has no text layer (scanned images?); run OCR first to index it",
 	}
 	if got := problemStrings(problems); !slices.Equal(got, wantProblems) {
 		t.Errorf("got problems\n%q\nwant\n%q", got, wantProblems)
