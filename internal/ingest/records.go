@@ -246,8 +246,8 @@ func (rr *recordReader) record(fields map[string]json.RawMessage, line int, pref
 		rr.problem(p)
 	}
 	id, reason := recordID(fields)
-	if reason != "" {
-		report(true, reason)
+	if reason != "" { // like a record with no text: skipped with a warning
+		report(false, reason)
 		return nil
 	}
 	title := collapse(jsonString(fields["title"]))

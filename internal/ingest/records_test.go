@@ -40,12 +40,12 @@ func TestRecords(t *testing.T) {
 			`{"id":"","text":"x"}` + "\n" + `{"id":{"a":1},"text":"x"}` + "\n" + `{"id":1e3,"text":"x"}` + "\n" + `{"id":"ok","text":"x"}`,
 			docs: []recordDoc{{id: "ok", title: "x", text: "x"}},
 			problems: []string{
-				`E sample/r.jsonl:1: record has no "id" or "_id"`,
-				`E sample/r.jsonl:2: record "id" must be a string or an integer, not 1.5`,
-				`E sample/r.jsonl:3: record "_id" must be a string or an integer, not true`,
-				`E sample/r.jsonl:4: record has an empty "id"`,
-				`E sample/r.jsonl:5: record "id" must be a string or an integer, not {"a":1}`,
-				`E sample/r.jsonl:6: record "id" must be a string or an integer, not 1e3`,
+				`W sample/r.jsonl:1: record has no "id" or "_id"`,
+				`W sample/r.jsonl:2: record "id" must be a string or an integer, not 1.5`,
+				`W sample/r.jsonl:3: record "_id" must be a string or an integer, not true`,
+				`W sample/r.jsonl:4: record has an empty "id"`,
+				`W sample/r.jsonl:5: record "id" must be a string or an integer, not {"a":1}`,
+				`W sample/r.jsonl:6: record "id" must be a string or an integer, not 1e3`,
 			}},
 		{name: "text from content or body", data: `{"id":1,"title":"T","text":"","content":"from content"}` + "\n" +
 			`{"id":2,"title":"T","text":"  ","content":null,"body":"from body"}` + "\n" + `{"id":3,"title":"T","text":5,"body":"b"}`,
@@ -58,6 +58,12 @@ func TestRecords(t *testing.T) {
 			problems: []string{
 				`W sample/r.jsonl:1: record "1" has no "title" and no text ("text", "content" or "body")`,
 				`W sample/r.jsonl:2: record "2" has no "title" and no text ("text", "content" or "body")`,
+			}},
+		{name: "no id and no text are treated alike", data: `{"text":"x"}` + "\n" + `{"id":"a"}` + "\n" + `{"id":"b","text":"y"}`,
+			docs: []recordDoc{{id: "b", title: "y", text: "y"}},
+			problems: []string{
+				`W sample/r.jsonl:1: record has no "id" or "_id"`,
+				`W sample/r.jsonl:2: record "a" has no "title" and no text ("text", "content" or "body")`,
 			}},
 		{name: "urls", data: `{"id":1,"text":"x","url":"https://example.com/1"}` + "\n" + `{"id":2,"text":"x","url":"/relative"}` + "\n" +
 			`{"id":3,"text":"x","url":42}` + "\n" + `{"id":4,"text":"x","url":""}` + "\n" + `{"id":5,"text":"x","url":null}`,
@@ -104,7 +110,7 @@ func TestRecords(t *testing.T) {
 			docs: []recordDoc{{id: "a", title: "x", text: "x"}, {id: "b", title: "y", text: "y"}},
 			problems: []string{
 				`E sample/r.json: record 2: not a JSON object; the array must hold records like {"id": ..., "text": ...}`,
-				`E sample/r.json: record 3: record has no "id" or "_id"`,
+				`W sample/r.json: record 3: record has no "id" or "_id"`,
 				`I sample/r.json: record 4: record "b": url "x" ignored: it is not an absolute http(s) URL; the record is indexed without one`,
 			}},
 		{name: "json malformed midway", file: "r.json", data: `[{"id":"a","text":"x"}, {"id":"b","text":"y"} {"id":"c"}]`,
@@ -122,7 +128,7 @@ func TestRecords(t *testing.T) {
 		{name: "json configuration object", file: "package.json", data: `{"name":"site","version":"1.0.0","scripts":{}}`,
 			problems: []string{`W sample/package.json: a JSON object without "id"/"_id" or text is not a document record`}},
 		{name: "json object with text but no id", file: "r.json", data: `{"text":"orphan"}`,
-			problems: []string{`E sample/r.json: record has no "id" or "_id"`}},
+			problems: []string{`W sample/r.json: record has no "id" or "_id"`}},
 		{name: "json scalar", file: "r.json", data: `"just a string"`,
 			problems: []string{`E sample/r.json: not a JSON array of records or a record object; the file must hold [{"id": ..., "text": ...}, ...] or one such object`}},
 		{name: "json empty file", file: "r.json", data: " \n", problems: []string{"W sample/r.json: no records: the file is empty"}},
