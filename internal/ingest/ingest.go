@@ -15,11 +15,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/connectorhq/connector/internal/store"
 )
 
 // DefaultMaxFileBytes is the file size limit used when Options.MaxFileBytes is 0.
@@ -109,34 +109,11 @@ type Problem struct {
 // last element of the root's key, e.g. `docs/a.jsonl:12: record has no "id" or "_id"`.
 // A problem with a single-file root shows just the file name.
 func (p Problem) String() string {
-	where := problemPlace(p.Root, p.File)
-	if p.Line > 0 {
-		where += ":" + strconv.Itoa(p.Line)
-	}
+	where := store.Place(p.Root, p.File, p.Line)
 	if where == "" {
 		return p.Reason
 	}
 	return where + ": " + p.Reason
-}
-
-// problemPlace names a file of a root for a person: the root's base name and
-// the file's path below it.
-func problemPlace(root, file string) string {
-	base := ""
-	if root != "" {
-		base = path.Base(filepath.ToSlash(root))
-		if base == "/" || base == "." {
-			base = ""
-		}
-	}
-	switch {
-	case file == "":
-		return base
-	case base == "" || base == file:
-		return file
-	default:
-		return base + "/" + file
-	}
 }
 
 // Progress counts what a walk has read so far; safe to read from another goroutine.

@@ -286,7 +286,9 @@ func (rr *recordReader) record(fields map[string]json.RawMessage, line int, pref
 	}
 	addMetadata(meta, fields)
 	doc := store.Document{ID: id, Title: title, URL: url, Text: text, Metadata: meta}
-	return rr.emit(newDocument(rr.c, doc))
+	sd := newDocument(rr.c, doc)
+	sd.Line = line
+	return rr.emit(sd)
 }
 
 // addMetadata sets meta from the fields that are not record keys: strings

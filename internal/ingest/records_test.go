@@ -26,6 +26,7 @@ func TestRecords(t *testing.T) {
 		data     string
 		opts     Options
 		docs     []recordDoc
+		lines    []int // of the documents, when checked
 		problems []string
 	}{
 		{name: "string id, title, text", data: `{"id":"doc-1","title":" A  Title ","text":"  body  "}`,
@@ -81,7 +82,7 @@ func TestRecords(t *testing.T) {
 			}}}},
 		{name: "non-object metadata is ignored", data: `{"id":1,"text":"x","metadata":"plain"}`,
 			docs: []recordDoc{{id: "1", title: "x", text: "x", meta: map[string]string{}}}},
-		{name: "bad lines go on", data: "\n{\"id\":1,\"text\":\"a\"}\r\n  \nnot json\n[1,2]\n\"str\"\n{\"id\":2,\"text\":\"b\"} trailing\n{\"id\":3,\"text\":\"c\"}\n\n",
+		{name: "bad lines go on", lines: []int{2, 8}, data: "\n{\"id\":1,\"text\":\"a\"}\r\n  \nnot json\n[1,2]\n\"str\"\n{\"id\":2,\"text\":\"b\"} trailing\n{\"id\":3,\"text\":\"c\"}\n\n",
 			docs: []recordDoc{{id: "1", title: "a", text: "a"}, {id: "3", title: "c", text: "c"}},
 			problems: []string{
 				"E sample/r.jsonl:4: line is not valid JSON (invalid character 'o' in literal null (expecting 'u')); fix or remove the line",
@@ -148,12 +149,20 @@ func TestRecords(t *testing.T) {
 			if len(docs) != len(tt.docs) {
 				t.Fatalf("got %d documents %q, want %d", len(docs), docIDs(docs), len(tt.docs))
 			}
+			for i, line := range tt.lines {
+				if docs[i].Line != line {
+					t.Errorf("document %d is on line %d, want %d", i, docs[i].Line, line)
+				}
+			}
 			format := "jsonl"
 			if strings.HasSuffix(file, ".json") {
 				format = "json"
 			}
 			for i, want := range tt.docs {
 				d := docs[i]
+				if format == "jsonl" && (d.Line < 1 || d.Place() != fmt.Sprintf("sample/%s:%d", file, d.Line)) {
+					t.Errorf("document %d: line %d, place %q", i, d.Line, d.Place())
+				}
 				if d.ID != want.id || d.Title != want.title || d.URL != want.url || d.Text != want.text || d.File != file {
 					t.Errorf("document %d = {%q %q %q %q %q}, want {%q %q %q %q %q}", i,
 						d.ID, d.Title, d.URL, d.Text, d.File, want.id, want.title, want.url, want.text, file)

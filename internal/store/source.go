@@ -3,7 +3,10 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"path"
+	"path/filepath"
 	"slices"
+	"strconv"
 )
 
 // SourceDocument is a document as an index run hands it to a store: the
@@ -16,6 +19,39 @@ type SourceDocument struct {
 	// File is the slash-separated path of its file relative to the root
 	// directory; the base name for a single-file root.
 	File string
+	// Line is the 1-based line of a JSON Lines record, 0 otherwise. It
+	// names the document in messages and is not part of ContentHash.
+	Line int
+}
+
+// Place names the document's source for a person, as Place does.
+func (d SourceDocument) Place() string { return Place(d.Root, d.File, d.Line) }
+
+// Place names a file of a root, and a line when line > 0, for a person:
+// the root's base name, the file's path below it and the line, e.g.
+// "docs/a.jsonl:12" for root "/home/u/docs". A single-file root (whose
+// base name is the file) shows just the file name.
+func Place(root, file string, line int) string {
+	base := ""
+	if root != "" {
+		base = path.Base(filepath.ToSlash(root))
+		if base == "/" || base == "." {
+			base = ""
+		}
+	}
+	var where string
+	switch {
+	case file == "":
+		where = base
+	case base == "" || base == file:
+		where = file
+	default:
+		where = base + "/" + file
+	}
+	if line > 0 {
+		where += ":" + strconv.Itoa(line)
+	}
+	return where
 }
 
 // ContentHash identifies a document's content and source (id, title, URL,
