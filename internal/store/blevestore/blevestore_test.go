@@ -254,14 +254,80 @@ func TestDuplicateIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Abort()
-	if _, err := s.Add(t.Context(), doc("a", "one")); err != nil {
+	first := doc("a", "one")
+	first.Root, first.File, first.Line = "/home/u/docs", "a.jsonl", 3
+	if _, err := s.Add(t.Context(), first); err != nil {
 		t.Fatal(err)
 	}
 	second := doc("a", "two")
-	second.File = "other.jsonl"
+	second.Root, second.File, second.Line = "/home/u/docs", "b.jsonl", 7
 	_, err = s.Add(t.Context(), second)
-	if !errors.Is(err, ErrDuplicateID) || !strings.Contains(err.Error(), "a.md") {
-		t.Fatalf("err = %v, want ErrDuplicateID naming the first source", err)
+	want := `docs/b.jsonl:7: id "a" is also used by a document from docs/a.jsonl:3, which keeps it`
+	if !errors.Is(err, ErrDuplicateID) || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %v, want ErrDuplicateID starting %q", err, want)
+	}
+}
+
+// TestIDCollisionAcrossRuns: an id indexed before from another source is
+// taken only by a document that moved (its old source is read by this run,
+// or pruned); otherwise the new document is rejected and the old one stays.
+func TestIDCollisionAcrossRuns(t *testing.T) {
+	at := func(root, file string, line int, text string) store.SourceDocument {
+		d := doc("a", text)
+		d.Root, d.File, d.Line = root, file, line
+		return d
+	}
+	old := at("/u/old", "a.jsonl", 2, "old text")
+	tests := []struct {
+		name    string
+		opts    SyncOptions
+		docs    []store.SourceDocument
+		wantErr string // prefix of the error of the last document; "": none
+		text    string // of "a" after the run
+	}{
+		{name: "other root not read", opts: SyncOptions{Roots: []string{"/u/new"}},
+			docs:    []store.SourceDocument{at("/u/new", "b.jsonl", 5, "new text")},
+			wantErr: `new/b.jsonl:5: id "a" is already indexed from old/a.jsonl, which this run does not read`, text: "old text"},
+		{name: "other root read and still there", opts: SyncOptions{Roots: []string{"/u/old", "/u/new"}},
+			docs:    []store.SourceDocument{at("/u/old", "a.jsonl", 2, "old text"), at("/u/new", "b.jsonl", 5, "new text")},
+			wantErr: `new/b.jsonl:5: id "a" is also used by a document from old/a.jsonl:2`, text: "old text"},
+		{name: "moved to another file of the root", opts: SyncOptions{Roots: []string{"/u/old"}},
+			docs: []store.SourceDocument{at("/u/old", "b.jsonl", 1, "moved")}, text: "moved"},
+		{name: "moved to another root read in the same run", opts: SyncOptions{Roots: []string{"/u/old", "/u/new"}},
+			docs: []store.SourceDocument{at("/u/new", "a.jsonl", 2, "moved")}, text: "moved"},
+		{name: "moved to another root with prune", opts: SyncOptions{Roots: []string{"/u/new"}, Prune: true},
+			docs: []store.SourceDocument{at("/u/new", "a.jsonl", 2, "moved")}, text: "moved"},
+		{name: "same file again", opts: SyncOptions{Roots: []string{"/u/new"}},
+			docs: []store.SourceDocument{at("/u/old", "a.jsonl", 9, "changed")}, text: "changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mustSync(t, dir, SyncOptions{Roots: []string{"/u/old"}}, []store.SourceDocument{old})
+			s, err := NewSyncer(t.Context(), dir, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range tt.docs {
+				_, err = s.Add(t.Context(), d)
+				if i < len(tt.docs)-1 && err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Add: %v", err)
+			case tt.wantErr != "" && (!errors.Is(err, ErrDuplicateID) || !strings.HasPrefix(err.Error(), tt.wantErr)):
+				t.Errorf("Add: %v, want ErrDuplicateID starting %q", err, tt.wantErr)
+			}
+			if _, err := s.Commit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := mustOpen(t, dir).Fetch(t.Context(), "a")
+			if err != nil || got.Text != tt.text {
+				t.Errorf("Fetch a = %+v, %v; want text %q", got, err, tt.text)
+			}
+		})
 	}
 }
 

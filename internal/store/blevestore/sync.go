@@ -38,8 +38,10 @@ const (
 // ErrLocked is returned by NewSyncer when another index run holds the folder.
 var ErrLocked = errors.New("another `connector index` run is using this index; wait for it to finish")
 
-// ErrDuplicateID is returned, wrapped, by Add for a second document with an
-// id already seen in this run. It wraps store.ErrRejected: the run goes on.
+// ErrDuplicateID is returned, wrapped, by Add for a document whose id is
+// already used by a document from another source: one added earlier in this
+// run, or one indexed before from a root this run does not read (see Add).
+// It wraps store.ErrRejected: the run goes on, and the earlier document stays.
 var ErrDuplicateID = fmt.Errorf("duplicate id (%w)", store.ErrRejected)
 
 // Outcome says what Add did with a document.
@@ -118,6 +120,7 @@ type entry struct {
 	sha      [sha256Len]byte
 	file     uint32
 	passages uint32 // passage records the index holds for it
+	line     uint32 // of a JSON Lines record added by this run; 0 otherwise
 	inBase   bool   // present in the previous generation
 	seen     bool   // added by this run
 }
@@ -347,13 +350,30 @@ func (s *Syncer) file(root, path string) uint32 {
 	return i
 }
 
-// origin names a file for messages.
-func (s *Syncer) origin(file uint32) string {
-	f := s.files[file]
-	return filepath.Join(s.roots[f.Root], filepath.FromSlash(f.Path))
+// origin names a document's source for messages, as ingest problems do.
+func (s *Syncer) origin(e *entry) string {
+	f := s.files[e.file]
+	return store.Place(s.roots[f.Root], f.Path, int(e.line))
+}
+
+// inScope reports whether a document indexed before from root is deleted
+// at Commit unless this run adds it again.
+func (s *Syncer) inScope(root uint32) bool {
+	return s.opts.Prune || slices.Contains(s.opts.Roots, s.roots[root])
 }
 
 // Add indexes a document unless the index already holds it unchanged.
+//
+// An id belongs to one source (root and file). Add rejects, with an error
+// wrapping ErrDuplicateID that names both sources, a document whose id is
+// already used by a document from another source that
+//   - this run added (the first one read keeps the id), or
+//   - was indexed before from a root outside this run (SyncOptions.Roots,
+//     unless Prune): that document stays, so the id is not taken from it.
+//
+// A document indexed before from another file of this run's roots is
+// replaced: it moved there, as its old file no longer yields it (if the
+// old file still does, that later Add is the duplicate).
 func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) (Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -363,8 +383,15 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) (Outcome, erro
 	}
 	file := s.file(d.Root, d.File)
 	e := s.docs[d.ID]
-	if e != nil && e.seen {
-		return 0, fmt.Errorf("id %q is also used by a document from %s: %w", d.ID, s.origin(e.file), ErrDuplicateID)
+	switch {
+	case e == nil:
+	case e.seen:
+		return 0, fmt.Errorf("%s: id %q is also used by a document from %s, which keeps it: %w",
+			d.Place(), d.ID, s.origin(e), ErrDuplicateID)
+	case e.file != file && !s.inScope(s.files[e.file].Root):
+		return 0, fmt.Errorf("%s: id %q is already indexed from %s, which this run does not read and which keeps it "+
+			"(to move the document, index both paths in one run, or use --prune): %w",
+			d.Place(), d.ID, s.origin(e), ErrDuplicateID)
 	}
 	sha := d.ContentHash()
 	outcome := Added
@@ -377,7 +404,7 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) (Outcome, erro
 			outcome = Unchanged
 		}
 	}
-	e.sha, e.file, e.seen = sha, file, true
+	e.sha, e.file, e.line, e.seen = sha, file, uint32(max(d.Line, 0)), true
 	switch outcome {
 	case Added:
 		s.sum.Added++
