@@ -139,9 +139,9 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 	var res indexResult
 	emit := func(d store.SourceDocument) error {
 		err := sink.Add(ctx, d)
-		if errors.Is(err, store.ErrRejected) {
+		if errors.Is(err, store.ErrRejected) { // the error names the document's source
 			res.errors++
-			rep.problem(slog.LevelError, "document skipped", "file", d.File, "err", err)
+			rep.problem(slog.LevelError, "could not index", "problem", err.Error())
 			return nil
 		}
 		return err

@@ -110,3 +110,33 @@ func TestIndexCountsWarningsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexRejectsIDFromAnotherSource: a record whose id a document from
+// another folder already has is an error naming both; the earlier stays.
+func TestIndexRejectsIDFromAnotherSource(t *testing.T) {
+	work := t.TempDir()
+	writeFiles(t, work, map[string]string{
+		"old/a.jsonl": `{"id":"x","text":"the earlier record"}` + "\n",
+		"new/b.jsonl": "\n" + `{"id":"x","text":"a record reusing its id"}` + "\n",
+	})
+	var logs lockedBuffer
+	c := command{cfg: config{Store: "bleve", IndexDir: filepath.Join(work, "index"), MaxFileBytes: 1 << 20},
+		logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	var res indexResult
+	for _, dir := range []string{"old", "new"} {
+		root, err := ingest.OSRoot(filepath.Join(work, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err = c.runIndex(t.Context(), []ingest.Root{root}, indexOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := res.summary; res.errors != 1 || s.Added+s.Updated+s.Deleted != 0 || s.Documents != 1 {
+		t.Errorf("second run: %s", res.summaryLine())
+	}
+	out := logs.String()
+	if !strings.Contains(out, `new/b.jsonl:2: id \"x\" is already indexed from old/a.jsonl`) {
+		t.Errorf("log does not name both sources:\n%s", out)
+	}
+}

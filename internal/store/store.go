@@ -13,7 +13,8 @@ var ErrNotFound = errors.New("document not found")
 
 // ErrRejected is returned, wrapped, by an index run for a document it cannot
 // take (a duplicate id, an id the store cannot hold). The run goes on
-// without it and reports it as an error.
+// without it and reports it as an error. The error's message starts with
+// the document's Place.
 var ErrRejected = errors.New("document rejected")
 
 // Document is one document of the collection, as fetch returns it.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +21,10 @@ import (
 	"github.com/connectorhq/connector/internal/store"
 )
 
-// ErrDuplicateID is returned, wrapped, by Add for a second document with an
-// id already seen in this run. It wraps store.ErrRejected: the run goes on.
+// ErrDuplicateID is returned, wrapped, by Add for a document whose id is
+// already used by a document from another source: one added earlier in this
+// run, or one uploaded before from a root this run does not read (see Add).
+// It wraps store.ErrRejected: the run goes on, and the earlier document stays.
 var ErrDuplicateID = fmt.Errorf("duplicate id (%w)", store.ErrRejected)
 
 // SyncOptions configure an index run into a vector store.
@@ -95,6 +98,7 @@ type Syncer struct {
 
 type remoteFile struct {
 	fileID, sha, root, file string
+	source                  string // for messages: the "source" metadata, else file
 	completed               bool
 }
 
@@ -162,6 +166,7 @@ func (s *Syncer) open(ctx context.Context) error {
 		}
 		s.remote[id] = append(s.remote[id], remoteFile{
 			fileID: f.ID, sha: attrs[attrSHA], root: attrs[attrRoot], file: attrs[attrFile],
+			source:    cmp.Or(attrs["source"], attrs[attrFile]),
 			completed: f.Status == openai.VectorStoreFileStatusCompleted,
 		})
 	}
@@ -179,6 +184,17 @@ func (s *Syncer) VectorStoreID() string { return s.cfg.VectorStoreID }
 
 // Add uploads the document unless the vector store holds it unchanged. The
 // upload runs in the background; failures reach OnFailure and the Summary.
+//
+// An id belongs to one source (root and file). Add rejects, with an error
+// wrapping ErrDuplicateID that names both sources, a document whose id is
+// already used by a document from another source that
+//   - this run added (the first one read keeps the id), or
+//   - was uploaded before from a root outside this run (SyncOptions.Roots,
+//     unless Prune): that document stays, so the id is not taken from it.
+//
+// A document uploaded before from another file of this run's roots is
+// replaced: it moved there, as its old file no longer yields it (if the
+// old file still does, that later Add is the duplicate).
 func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -187,17 +203,22 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) error {
 	case d.ID == "":
 		return errors.New("document has an empty id")
 	case len([]rune(d.ID)) > maxAttributeValue:
-		return fmt.Errorf("id %q…: longer than %d characters, which a vector store attribute cannot hold (%w)",
-			truncateRunes(d.ID, 40), maxAttributeValue, store.ErrRejected)
+		return fmt.Errorf("%s: id %q…: longer than %d characters, which a vector store attribute cannot hold (%w)",
+			d.Place(), truncateRunes(d.ID, 40), maxAttributeValue, store.ErrRejected)
 	}
-	source := path.Join(path.Base(d.Root), d.File)
 	if first, dup := s.seen[d.ID]; dup {
-		return fmt.Errorf("id %q is also used by a document from %s: %w", d.ID, first, ErrDuplicateID)
+		return fmt.Errorf("%s: id %q is also used by a document from %s, which keeps it: %w",
+			d.Place(), d.ID, first, ErrDuplicateID)
 	}
-	s.seen[d.ID] = source
+	old := s.remote[d.ID]
+	if other, ok := s.elsewhere(d, old); ok {
+		return fmt.Errorf("%s: id %q is already uploaded from %s, which this run does not read and which keeps it "+
+			"(to move the document, index both paths in one run, or use --prune): %w",
+			d.Place(), d.ID, other.source, ErrDuplicateID)
+	}
+	s.seen[d.ID] = d.Place()
 	sum := d.ContentHash()
 	sha := hex.EncodeToString(sum[:])
-	old := s.remote[d.ID]
 	for i, f := range old {
 		if f.sha == sha && f.completed {
 			s.stale = append(s.stale, old[:i]...)
@@ -219,6 +240,25 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) error {
 	case <-s.ctx.Done():
 		return s.ctx.Err()
 	}
+}
+
+// elsewhere returns the file of an earlier version of d, from another source
+// outside this run's scope, whose id d must not take. Files without a
+// source_root attribute have an unknown source and never collide.
+func (s *Syncer) elsewhere(d store.SourceDocument, old []remoteFile) (remoteFile, bool) {
+	if len(old) == 0 || s.opts.Prune {
+		return remoteFile{}, false
+	}
+	root, file := rootHash(d.Root), truncateRunes(d.File, maxAttributeValue)
+	for _, f := range old {
+		if f.root == "" || (f.root == root && f.file == file) {
+			return remoteFile{}, false
+		}
+	}
+	if slices.ContainsFunc(s.opts.Roots, func(r string) bool { return rootHash(r) == old[0].root }) {
+		return remoteFile{}, false // its old source is read by this run: a move
+	}
+	return old[0], true
 }
 
 // Keep marks a source file or folder (slash-separated, relative to the
@@ -261,7 +301,7 @@ func (s *Syncer) work() {
 		done, queued := s.done, s.queued
 		s.mu.Unlock()
 		if err != nil && s.opts.OnFailure != nil && s.ctx.Err() == nil {
-			s.opts.OnFailure(j.doc.ID, path.Join(path.Base(j.doc.Root), j.doc.File), err)
+			s.opts.OnFailure(j.doc.ID, j.doc.Place(), err)
 		}
 		if s.opts.OnProgress != nil {
 			s.opts.OnProgress(done, queued)

@@ -3,6 +3,7 @@ package openaistore_test
 import (
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -279,5 +280,75 @@ func TestSyncNeedsTheStore(t *testing.T) {
 	var u *store.Unavailable
 	if !errors.As(err, &u) || u.Class != "store_missing" {
 		t.Fatalf("err = %v, want store_missing", err)
+	}
+}
+
+// TestSyncIDCollisionAcrossRuns: an id uploaded before from another source
+// is taken only by a document that moved (its old source is read by this
+// run, or pruned); otherwise the new document is rejected and the old one
+// stays.
+func TestSyncIDCollisionAcrossRuns(t *testing.T) {
+	at := func(root, file string, line int, text string) store.SourceDocument {
+		d := doc(root, file, "a", text)
+		d.Line = line
+		d.Metadata = map[string]string{"source": path.Base(root) + "/" + file}
+		return d
+	}
+	tests := []struct {
+		name    string
+		opts    openaistore.SyncOptions
+		docs    []store.SourceDocument
+		wantErr string // prefix of the error of the last document; "": none
+		text    string // of "a" after the run
+	}{
+		{name: "other root not read", opts: openaistore.SyncOptions{Roots: []string{"/u/new"}},
+			docs:    []store.SourceDocument{at("/u/new", "b.jsonl", 5, "new text")},
+			wantErr: `new/b.jsonl:5: id "a" is already uploaded from old/a.jsonl, which this run does not read`, text: "old text"},
+		{name: "other root read and still there", opts: openaistore.SyncOptions{Roots: []string{"/u/old", "/u/new"}},
+			docs:    []store.SourceDocument{at("/u/old", "a.jsonl", 2, "old text"), at("/u/new", "b.jsonl", 5, "new text")},
+			wantErr: `new/b.jsonl:5: id "a" is also used by a document from old/a.jsonl:2`, text: "old text"},
+		{name: "moved to another file of the root", opts: openaistore.SyncOptions{Roots: []string{"/u/old"}},
+			docs: []store.SourceDocument{at("/u/old", "b.jsonl", 1, "moved")}, text: "moved"},
+		{name: "moved to another root read in the same run", opts: openaistore.SyncOptions{Roots: []string{"/u/old", "/u/new"}},
+			docs: []store.SourceDocument{at("/u/new", "a.jsonl", 2, "moved")}, text: "moved"},
+		{name: "moved to another root with prune", opts: openaistore.SyncOptions{Roots: []string{"/u/new"}, Prune: true},
+			docs: []store.SourceDocument{at("/u/new", "a.jsonl", 2, "moved")}, text: "moved"},
+		{name: "same file again", opts: openaistore.SyncOptions{Roots: []string{"/u/new"}},
+			docs: []store.SourceDocument{at("/u/old", "a.jsonl", 9, "changed")}, text: "changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := openaitest.NewServer(t, key)
+			vs := syncRun(t, srv, "", openaistore.SyncOptions{Roots: []string{"/u/old"}},
+				[]store.SourceDocument{at("/u/old", "a.jsonl", 2, "old text")}).sum.VectorStoreID
+			opts := tt.opts
+			opts.PollInterval = time.Millisecond
+			s, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL(), VectorStoreID: vs}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range tt.docs {
+				err = s.Add(t.Context(), d)
+				if i < len(tt.docs)-1 && err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Add: %v", err)
+			case tt.wantErr != "" && (!errors.Is(err, openaistore.ErrDuplicateID) || !strings.HasPrefix(err.Error(), tt.wantErr)):
+				t.Errorf("Add: %v, want ErrDuplicateID starting %q", err, tt.wantErr)
+			}
+			if _, err := s.Commit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			var texts []string
+			for _, f := range srv.Files(vs) {
+				texts = append(texts, strings.TrimPrefix(f.Text, "Title a\n\n"))
+			}
+			if !slices.Equal(texts, []string{tt.text}) {
+				t.Errorf("texts of a = %q, want %q", texts, tt.text)
+			}
+		})
 	}
 }
