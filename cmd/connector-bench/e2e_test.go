@@ -37,7 +37,8 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--client", "curl", "--synthetic", "10"}, `--client "curl"`},
 		{[]string{"--plot", plot, "--synthetic", "10"}, "--plot"},
 		{[]string{"--synthetic", "10", "extra"}, "give one BEIR folder"},
-		{[]string{filepath.Join(dir, "nowhere")}, "nowhere"},
+		{[]string{filepath.Join(dir, "nowhere")}, "nowhere: the folder does not exist"},
+		{[]string{filepath.Join(dir, "nowhere")}, "BEIR/datasets/scifact.zip"},
 		{[]string{"--log-level", "loud", "--synthetic", "10"}, "--log-level"},
 		{[]string{"--env-file", filepath.Join(dir, "none.env"), "--synthetic", "10"}, "none.env"},
 	} {
@@ -90,5 +91,21 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if info, err := os.Stat(profile); err != nil || info.Size() < 100 {
 		t.Errorf("CPU profile not written: %v", err)
+	}
+}
+
+// TestBenchWritesNothingByDefault: without --plot, --keep-index or
+// --cpuprofile a run leaves nothing behind, in the working folder (a clone,
+// usually) or in the temporary folder it indexes in.
+func TestBenchWritesNothingByDefault(t *testing.T) {
+	work, tmp := t.TempDir(), t.TempDir()
+	_, stderr, code := runCLI(t, work, []string{"TMPDIR=" + tmp}, "--synthetic", "200", "--duration", "100ms")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, dir := range []string{work, tmp} {
+		if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+			t.Errorf("%s holds %v after the run (%v), want nothing", dir, entries, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,16 @@ func TestSyntheticIsDeterministic(t *testing.T) {
 	words := len(strings.Fields(strings.Join(da, " "))) / 50
 	if words < 100 || words > 200 {
 		t.Errorf("documents average %d words, want about 150", words)
+	}
+}
+
+// TestLoadBEIRMissing: a folder that is not there is named as missing, with
+// where collections come from.
+func TestLoadBEIRMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scifact")
+	_, err := LoadBEIR(dir)
+	if err == nil || !strings.Contains(err.Error(), dir+": the folder does not exist") ||
+		!strings.Contains(err.Error(), "BEIR/datasets/scifact.zip") || !strings.Contains(err.Error(), "--synthetic") {
+		t.Errorf("LoadBEIR(%s) = %v, want the folder named missing and where BEIR collections come from", dir, err)
 	}
 }

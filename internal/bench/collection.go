@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -34,9 +36,19 @@ type Collection struct {
 	Documents int
 }
 
+// beirSource says where collections come from, for a folder that is missing.
+const beirSource = "collections are not part of the repository: download one from the BEIR benchmark " +
+	"(e.g. https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/scifact.zip), unzip it and give " +
+	"its folder, or run with --synthetic N"
+
 // LoadBEIR reads a collection in BEIR layout: corpus.jsonl, queries.jsonl
 // and qrels.tsv (or qrels/test.tsv). Only judged queries are kept.
 func LoadBEIR(dir string) (*Collection, error) {
+	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("BEIR collection %s: the folder does not exist; %s", dir, beirSource)
+	} else if err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("BEIR collection %s: not a folder; %s", dir, beirSource)
+	}
 	qrels, err := readQrels(dir)
 	if err != nil {
 		return nil, err
