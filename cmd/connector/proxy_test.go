@@ -487,20 +487,61 @@ func TestNginxExampleIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
 	cert, key := selfSignedCert(t, dir)
 	site := strings.ReplaceAll(string(raw), "/etc/letsencrypt/live/"+publicHost+"/fullchain.pem", cert)
 	site = strings.ReplaceAll(site, "/etc/letsencrypt/live/"+publicHost+"/privkey.pem", key)
+	out, err := nginxTest(t, nginx, dir, site)
+	if err != nil || !strings.Contains(out, "test is successful") {
+		t.Fatalf("nginx -t on %s: %v\n%s", nginxExample, err, out)
+	}
+	if strings.Contains(out, "[warn]") {
+		t.Errorf("nginx -t warns about %s:\n%s", nginxExample, out)
+	}
+}
+
+// nginxTest runs `nginx -t` on site wrapped in http {} as nginx's
+// sites-enabled include does, with every other path under a new folder.
+func nginxTest(t *testing.T, nginx, dir, site string) (string, error) {
+	t.Helper()
+	os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
 	file := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(file, []byte(nginxPrelude(dir)+site+"}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(nginx, "-t", "-p", dir, "-c", file, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "test is successful") {
-		t.Fatalf("nginx -t on %s: %v\n%s", nginxExample, err, out)
+	return string(out), err
+}
+
+// TestNginxFirstStep follows deploy/nginx.conf's documented order: step 1,
+// deploy/nginx-http.conf, passes `nginx -t` while no certificate exists
+// (nginx.conf itself does not, which is why there is a step 1), and it
+// serves the same port-80 block that nginx.conf keeps for renewals.
+func TestNginxFirstStep(t *testing.T) {
+	nginx := requireTool(t, "nginx")
+	conf := readRepoFile(t, "deploy/nginx.conf")
+	first := readRepoFile(t, "deploy/nginx-http.conf")
+	if a, b := nginxBlock(t, conf, "http"), nginxBlock(t, first, "http"); a != b {
+		t.Errorf("the port-80 blocks of deploy/nginx.conf and deploy/nginx-http.conf differ:\n%s\n---\n%s", a, b)
 	}
-	if strings.Contains(string(out), "[warn]") {
-		t.Errorf("nginx -t warns about %s:\n%s", nginxExample, out)
+	if strings.Contains(first, "ssl") || strings.Contains(first, "443") {
+		t.Error("deploy/nginx-http.conf mentions TLS: step 1 must work without a certificate")
+	}
+	// The header of nginx.conf gives the steps in the order that works.
+	step1, step2 := strings.Index(conf, "deploy/nginx-http.conf"), strings.Index(conf, "certbot certonly --webroot -w /var/www/html")
+	step3 := strings.Index(conf, "cp deploy/nginx.conf")
+	if step1 < 0 || step2 < step1 || step3 < step2 {
+		t.Errorf("deploy/nginx.conf's header does not give nginx-http.conf, certbot, then nginx.conf (at %d, %d, %d)", step1, step2, step3)
+	}
+
+	out, err := nginxTest(t, nginx, t.TempDir(), first)
+	if err != nil || !strings.Contains(out, "test is successful") || strings.Contains(out, "[warn]") {
+		t.Errorf("step 1: nginx -t on deploy/nginx-http.conf with no certificate: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "letsencrypt", "live", publicHost)
+	out, err = nginxTest(t, nginx, dir, strings.ReplaceAll(conf, "/etc/letsencrypt/live/"+publicHost, missing))
+	if err == nil || !strings.Contains(out, "certificate") {
+		t.Errorf("nginx -t accepts deploy/nginx.conf before its certificate exists, so step 1 is not needed: %v\n%s", err, out)
 	}
 }
 
