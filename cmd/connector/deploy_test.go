@@ -497,6 +497,15 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("Deployment selector %s=%v does not match the pod labels %v", k, v, podLabels)
 		}
 	}
+	// One replica: a legacy SSE session (the /sse/ URL README gives ChatGPT)
+	// lives in one process, and cookie affinity pins only clients that keep
+	// cookies. More replicas are a documented choice, not the default.
+	if r := at(dep, "spec", "replicas"); r != nil && r != 1 {
+		t.Errorf("Deployment replicas %v: want 1, as SSE sessions live in one pod (README, Scaling)", r)
+	}
+	if doc := readRepoFile(t, "deploy/kubernetes/README.md"); !strings.Contains(doc, "one replica") || !strings.Contains(doc, "/mcp") {
+		t.Error("deploy/kubernetes/README.md does not say why one replica, and that /mcp scales")
+	}
 	pod := at(dep, "spec", "template", "spec")
 	checkPodSecurity(t, "Deployment", pod)
 	c := at(pod, "containers", 0)
