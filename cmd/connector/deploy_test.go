@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectorhq/connector/internal/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"gopkg.in/yaml.v3"
 )
@@ -544,9 +545,14 @@ func TestKubernetesManifests(t *testing.T) {
 	if secretName := str(at(c, "envFrom", 0, "secretRef", "name")); secretName != str(at(secret, "metadata", "name")) {
 		t.Errorf("Deployment envFrom secret %q, the example Secret is %q", secretName, at(secret, "metadata", "name"))
 	}
-	for k := range at(secret, "stringData").(map[string]any) {
+	for k, v := range at(secret, "stringData").(map[string]any) {
 		if !knownSetting(k) {
 			t.Errorf("Secret key %s is not a setting of config.go", k)
+		}
+		if k == "API_KEYS" {
+			if err := auth.CheckAPIKeys(strings.Split(str(v), ",")); err != nil {
+				t.Errorf("Secret API_KEYS example: %v", err)
+			}
 		}
 	}
 
