@@ -100,6 +100,9 @@ func TestToolsContract(t *testing.T) {
 		if strings.Contains(string(out), `"format"`) {
 			t.Errorf("%s output schema declares a format; an empty url must validate: %s", tool.Name, out)
 		}
+		if strings.Contains(string(out), `"null"`) {
+			t.Errorf("%s output schema allows null somewhere; the tools always send values (e.g. results: []): %s", tool.Name, out)
+		}
 		if d := strings.ToLower(tool.Description); !strings.Contains(d, "search tool") && !strings.Contains(d, "fetch tool") || !strings.Contains(d, `"id"`) {
 			t.Errorf("%s description does not tell the model how ids flow: %q", tool.Name, tool.Description)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/connectorhq/connector/internal/docurl"
@@ -54,6 +55,18 @@ type Output struct {
 	Results []Result `json:"results" jsonschema:"Matching documents, best first; empty when nothing matches"`
 }
 
+// outputSchema is Output's schema with "results" a plain array: jsonschema-go
+// lets every slice be null (["null", "array"]), and the tool always sends [].
+func outputSchema() *jsonschema.Schema {
+	s, err := jsonschema.For[Output](nil)
+	if err != nil {
+		panic(fmt.Sprintf("schema of search.Output: %v", err)) // a build mistake
+	}
+	results := s.Properties["results"]
+	results.Types, results.Type = nil, "array"
+	return s
+}
+
 // Result is one matching document.
 type Result struct {
 	ID    string `json:"id" jsonschema:"Document id: pass it to fetch to read the full text"`
@@ -76,10 +89,11 @@ func Register(srv *mcp.Server, s Searcher, opts Options) {
 	}
 	h := handler{store: s, opts: opts, logger: opts.Logger.With("tool", Name)}
 	toolcall.AddTool(srv, &mcp.Tool{
-		Name:        Name,
-		Title:       "Search documents",
-		Description: description,
-		Annotations: toolcall.ReadOnly("Search documents"),
+		Name:         Name,
+		Title:        "Search documents",
+		Description:  description,
+		Annotations:  toolcall.ReadOnly("Search documents"),
+		OutputSchema: outputSchema(),
 	}, toolcall.Options{
 		About:   map[string]string{"query": "keywords or a question"},
 		Example: `{"query": "refund policy for annual plans"}`,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/connectorhq/connector/internal/docurl"
@@ -166,6 +167,37 @@ func TestSearch(t *testing.T) {
 				t.Errorf("ids = %q, want %q", got, tt.wantIDs)
 			}
 		})
+	}
+}
+
+// TestOutputSchemaResultsNotNull: the listed schema makes "results" an
+// array that null does not satisfy, and a search that finds nothing (or has
+// nothing to look for) sends [] and validates.
+func TestOutputSchemaResultsNotNull(t *testing.T) {
+	cs := connect(t, &storetest.Fake{Docs: docs}, search.Options{})
+	list, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(list.Tools[0].OutputSchema)
+	var schema jsonschema.Schema
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	if r := schema.Properties["results"]; r == nil || r.Type != "array" || len(r.Types) != 0 {
+		t.Fatalf("results schema %+v, want type array alone", r)
+	}
+	resolved, err := schema.Resolve(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resolved.Validate(map[string]any{"results": nil}); err == nil {
+		t.Error(`{"results": null} validates against the output schema`)
+	}
+	for _, args := range []map[string]any{{"query": "zebra"}, {"query": "  "}} {
+		if res, text := call(t, cs, args); res.IsError || text != `{"results":[]}` {
+			t.Errorf("%v: IsError=%v %s, want {\"results\":[]}", args, res.IsError, text)
+		}
 	}
 }
 

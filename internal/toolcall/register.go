@@ -39,6 +39,8 @@ type Options struct {
 // with an error in JSON terms that says what to send, where the SDK's
 // validator shows Go values ("<invalid reflect.Value>" for null).
 //
+// t.OutputSchema, when set, is used instead of Out's, as mcp.AddTool does.
+//
 // And the work happens elsewhere. mcp.AddTool keeps the schemas as
 // structures that the SDK marshals again on every call (for its parameter
 // header checks), and validates each result against the output schema by
@@ -49,8 +51,16 @@ type Options struct {
 func AddTool[In, Out any](srv *mcp.Server, t *mcp.Tool, opts Options, h mcp.ToolHandlerFor[In, Out]) {
 	tool := *t
 	inRaw, inSchema, inResolved := schemaFor[In]()
-	outRaw, _, _ := schemaFor[Out]()
-	tool.InputSchema, tool.OutputSchema = inRaw, outRaw
+	tool.InputSchema = inRaw
+	if t.OutputSchema == nil {
+		tool.OutputSchema, _, _ = schemaFor[Out]()
+	} else { // as mcp.AddTool: a schema the tool gives wins over Out's
+		raw, err := json.Marshal(t.OutputSchema)
+		if err != nil {
+			panic(fmt.Sprintf("marshal output schema of %s: %v", t.Name, err))
+		}
+		tool.OutputSchema = json.RawMessage(raw)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -98,6 +99,31 @@ func TestAddToolMatchesSDK(t *testing.T) {
 		if a, b := call(sdk), call(ours); a != b {
 			t.Errorf("arguments %s:\nmcp.AddTool:      %s\ntoolcall.AddTool: %s", args, a, b)
 		}
+	}
+}
+
+// TestAddToolGivenOutputSchema: a tool that brings its own output schema
+// lists that one, as with mcp.AddTool.
+func TestAddToolGivenOutputSchema(t *testing.T) {
+	schema, err := jsonschema.For[echoOut](nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema.Properties["words"].Types, schema.Properties["words"].Type = nil, "array"
+	tool := &mcp.Tool{Name: "echo", Description: "Echo a word.", OutputSchema: schema}
+	sdk := connect(t, func(s *mcp.Server) { mcp.AddTool(s, tool, echo) })
+	ours := connect(t, func(s *mcp.Server) { toolcall.AddTool(s, tool, echoArgs, echo) })
+	list := func(cs *mcp.ClientSession) string {
+		res, err := cs.ListTools(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(res.Tools[0].OutputSchema)
+		return string(b)
+	}
+	a, b := list(sdk), list(ours)
+	if a != b || strings.Contains(b, `"null"`) {
+		t.Errorf("output schema:\nmcp.AddTool:      %s\ntoolcall.AddTool: %s\nwant words a plain array", a, b)
 	}
 }
 
