@@ -55,14 +55,7 @@ type bleveRanking struct {
 //
 //	go test ./internal/store/blevestore/ -run BleveRankingExperiments -v -timeout 30m -args -tuning
 func TestBleveRankingExperiments(t *testing.T) {
-	if !*tuning {
-		t.Skip("relevance experiments run with -args -tuning")
-	}
-	data, _ := filepath.Abs("../../../../shared/data")
-	qrels, _ := filepath.Glob(filepath.Join(data, "*", "qrels.tsv"))
-	if len(qrels) == 0 {
-		t.Skip("no collections in " + data)
-	}
+	colls := judgedCollections(t)
 	rankings := []bleveRanking{
 		{name: "text clauses only"},
 		{name: "+ title clauses 0.25 in the coordination", titleBoost: 0.25, titleInCoord: true},
@@ -87,11 +80,7 @@ func TestBleveRankingExperiments(t *testing.T) {
 		{name: "  b 0.5, feedback 0.2", b: 0.5, titleBoost: 0.25, fuzzy: true, phraseBoost: 0.5, feedback: 5, feedbackW: 0.2, feedbackDocs: 2},
 		{name: "idf once: title should, feedback 0.35", oneIDF: true, titleBoost: 0.25, fuzzy: true, feedback: 5, feedbackW: 0.35, feedbackDocs: 2},
 	}
-	for _, q := range qrels {
-		c, err := bench.LoadBEIR(filepath.Dir(q))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range colls {
 		idx := indexWithPositions(t, c)
 		for _, r := range rankings {
 			start := time.Now()

@@ -28,22 +28,7 @@ var tuning = flag.Bool("tuning", false, "run the relevance experiments on the co
 //
 //	go test ./internal/store/blevestore/ -run RelevanceExperiments -v -timeout 30m -args -tuning
 func TestRelevanceExperiments(t *testing.T) {
-	if !*tuning {
-		t.Skip("relevance experiments run with -args -tuning")
-	}
-	data, _ := filepath.Abs("../../../../shared/data")
-	qrels, _ := filepath.Glob(filepath.Join(data, "*", "qrels.tsv"))
-	if len(qrels) == 0 {
-		t.Skip("no collections in " + data)
-	}
-	var colls []*bench.Collection
-	for _, q := range qrels {
-		c, err := bench.LoadBEIR(filepath.Dir(q))
-		if err != nil {
-			t.Fatal(err)
-		}
-		colls = append(colls, c)
-	}
+	colls := judgedCollections(t)
 	d := blevestore.DefaultRanking
 	termsOnly := blevestore.Ranking{LengthScale: 1}
 	withTitle := termsOnly
@@ -140,4 +125,27 @@ func TestRelevanceExperiments(t *testing.T) {
 		}
 		t.Log(row)
 	}
+}
+
+// judgedCollections loads every judged collection in ../shared/data, or
+// skips t when the experiments were not asked for (-args -tuning) or there
+// are none.
+func judgedCollections(t *testing.T) []*bench.Collection {
+	if !*tuning {
+		t.Skip("relevance experiments run with -args -tuning")
+	}
+	data, _ := filepath.Abs("../../../../shared/data")
+	qrels, _ := filepath.Glob(filepath.Join(data, "*", "qrels.tsv"))
+	if len(qrels) == 0 {
+		t.Skip("no collections in " + data)
+	}
+	var colls []*bench.Collection
+	for _, q := range qrels {
+		c, err := bench.LoadBEIR(filepath.Dir(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		colls = append(colls, c)
+	}
+	return colls
 }
