@@ -567,3 +567,38 @@ func TestDamagedRankingFile(t *testing.T) {
 		t.Fatalf("search after rebuild = %v, %v", hits, err)
 	}
 }
+
+// TestSyncReportsCommitPhases: Commit reports its steps in order, and a run
+// that changed nothing stops after the batches.
+func TestSyncReportsCommitPhases(t *testing.T) {
+	dir := t.TempDir()
+	var phases []string
+	opts := SyncOptions{Roots: []string{"r"}, batchRecords: 4, OnPhase: func(p string) { phases = append(phases, p) }}
+	var docs []store.SourceDocument
+	for i := range 10 { // five batches of four records
+		docs = append(docs, doc(fmt.Sprintf("d%d", i), "some text"))
+	}
+	s, err := NewSyncer(t.Context(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if _, err := s.Add(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(phases) != 0 {
+		t.Fatalf("phases reported before Commit: %q", phases)
+	}
+	if _, err := s.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"batches", "ranking file", "checksums"}; !slices.Equal(phases, want) {
+		t.Errorf("first run: phases %q, want %q", phases, want)
+	}
+	phases = nil
+	mustSync(t, dir, opts, docs)
+	if want := []string{"batches"}; !slices.Equal(phases, want) {
+		t.Errorf("unchanged run: phases %q, want %q", phases, want)
+	}
+}

@@ -63,6 +63,11 @@ type SyncOptions struct {
 	Prune bool
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
+	// OnPhase, if set, is called as Commit enters each of its steps, in
+	// this order: "batches" (waiting for the batches being written and
+	// writing the last), "ranking file", "checksums". A run that changed
+	// nothing stops after "batches".
+	OnPhase func(phase string)
 
 	tokenFilters []string // another analysis chain, for the relevance experiments
 	termVectors  bool     // keep term positions, for the relevance experiments
@@ -579,6 +584,7 @@ func (s *Syncer) Commit(ctx context.Context) (Summary, error) {
 }
 
 func (s *Syncer) commit(ctx context.Context) (Summary, error) {
+	s.phase("batches")
 	scoped := map[uint32]bool{}
 	for _, r := range s.opts.Roots {
 		scoped[s.root(r)] = true
@@ -649,6 +655,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	if err := s.roomFor(dirBytes(s.genPath)); err != nil {
 		return Summary{}, err
 	}
+	s.phase("ranking file")
 	start := time.Now()
 	stems := analyzerStemmer(s.idx.Mapping().AnalyzerNamed(analyzerName))
 	closeIndex := func() error {
@@ -666,6 +673,7 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	if err := writeManifest(s.genPath, m); err != nil {
 		return Summary{}, err
 	}
+	s.phase("checksums")
 	if err := writeChecksums(ctx, s.genPath); err != nil {
 		return Summary{}, err
 	}
@@ -683,6 +691,13 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	s.finish()
 	s.removeOldGenerations(s.base)
 	return s.sum, nil
+}
+
+// phase reports a step of Commit to SyncOptions.OnPhase.
+func (s *Syncer) phase(name string) {
+	if s.opts.OnPhase != nil {
+		s.opts.OnPhase(name)
+	}
 }
 
 func (s *Syncer) deleteDoc(ctx context.Context, id string, passages uint32) error {
