@@ -177,9 +177,10 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 }
 
 // reporter shows indexing progress: a bar on a terminal, a log line every
-// few seconds otherwise; and logs problems without garbling the bar. A run
-// reads files (counted in bytes), then, for a vector store, waits for its
-// uploads (counted in documents).
+// few seconds and at each change of phase otherwise; and logs problems
+// without garbling the bar. A run reads files (counted in bytes), then, for
+// a vector store, waits for its uploads (counted in documents), or, for the
+// bleve index, writes the index (a spinner naming the store's step).
 type reporter struct {
 	logger   *slog.Logger
 	opts     indexOptions
@@ -188,10 +189,12 @@ type reporter struct {
 
 	walkDone              atomic.Bool
 	uploadsDone, uploadsQ atomic.Int64
+	step                  atomic.Pointer[string] // the store's step of writing the index; nil while reading
 
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar
-	barKind string // "reading" or "uploading"
+	barKind string // "reading", "uploading" or "writing the index"
+	barDesc string // the bar's description, e.g. "writing the index: ranking file"
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -209,6 +212,23 @@ func (r *reporter) uploaded(done, queued int) {
 // walked records that every file has been read.
 func (r *reporter) walked() { r.walkDone.Store(true) }
 
+// writing records the store's step of writing the index (the bleve
+// index's OnPhase), e.g. "ranking file".
+func (r *reporter) writing(step string) { r.step.Store(&step) }
+
+// phase names what the run is doing now, and the store's step when it is
+// writing the index.
+func (r *reporter) phase() (phase, step string) {
+	switch s := r.step.Load(); {
+	case s != nil:
+		return "writing the index", *s
+	case r.walkDone.Load() && r.uploadsQ.Load() > r.uploadsDone.Load():
+		return "uploading", ""
+	default:
+		return "reading", ""
+	}
+}
+
 func (r *reporter) start(ctx context.Context, files, bytes int64) {
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.stopped = make(chan struct{})
@@ -216,11 +236,9 @@ func (r *reporter) start(ctx context.Context, files, bytes int64) {
 	go func() {
 		defer close(r.stopped)
 		begin := time.Now()
-		interval := r.logEvery
-		if terminal {
-			interval = 200 * time.Millisecond
-		}
-		t := time.NewTicker(interval)
+		var logged time.Time   // when the last progress line was logged
+		var loggedPhase string // and its phase and step
+		t := time.NewTicker(min(r.logEvery, 200*time.Millisecond))
 		defer t.Stop()
 		for {
 			select {
@@ -229,54 +247,78 @@ func (r *reporter) start(ctx context.Context, files, bytes int64) {
 				return
 			case <-t.C:
 			}
-			uploading := r.walkDone.Load() && r.uploadsQ.Load() > r.uploadsDone.Load()
+			phase, step := r.phase()
 			if !terminal {
-				if uploading {
-					r.logger.Info("uploading", "documents_done", r.uploadsDone.Load(), "documents_queued", r.uploadsQ.Load(),
-						"elapsed", time.Since(begin).Round(time.Second).String())
-				} else {
-					r.logger.Info("indexing", "files_read", r.progress.Files.Load(), "files_total", files,
-						"bytes_read", r.progress.Bytes.Load(), "bytes_total", bytes, "elapsed", time.Since(begin).Round(time.Second).String())
+				// A line every logEvery once the run has lasted that long,
+				// and one as soon as the phase changes after that.
+				changed := !logged.IsZero() && phase+step != loggedPhase
+				if time.Since(begin) < r.logEvery || !changed && time.Since(logged) < r.logEvery {
+					continue
+				}
+				logged, loggedPhase = time.Now(), phase+step
+				elapsed := time.Since(begin).Round(time.Second).String()
+				switch phase {
+				case "writing the index":
+					r.logger.Info(phase, "step", step, "elapsed", elapsed)
+				case "uploading":
+					r.logger.Info(phase, "documents_done", r.uploadsDone.Load(), "documents_queued", r.uploadsQ.Load(), "elapsed", elapsed)
+				default:
+					r.logger.Info(phase, "files_read", r.progress.Files.Load(), "files_total", files,
+						"bytes_read", r.progress.Bytes.Load(), "bytes_total", bytes, "elapsed", elapsed)
 				}
 				continue
 			}
 			if time.Since(begin) < time.Second { // short runs need no bar
 				continue
 			}
-			if uploading {
-				r.show("uploading", r.uploadsQ.Load(), r.uploadsDone.Load(), false)
-			} else {
-				r.show("reading", bytes, min(r.progress.Bytes.Load(), bytes), true)
+			switch phase {
+			case "writing the index":
+				r.show(phase, phase+": "+step, -1, 0, false)
+			case "uploading":
+				r.show(phase, phase, r.uploadsQ.Load(), r.uploadsDone.Load(), false)
+			default:
+				r.show(phase, phase, bytes, min(r.progress.Bytes.Load(), bytes), true)
 			}
 		}
 	}()
 }
 
-// show draws the bar of a phase, replacing the other phase's bar.
-func (r *reporter) show(kind string, total, done int64, bytes bool) {
+// show draws the bar of a phase, replacing the other phase's bar; a total
+// of -1 draws a spinner with the time the phase has taken.
+func (r *reporter) show(kind, desc string, total, done int64, bytes bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.bar != nil && (r.barKind != kind || r.bar.GetMax64() != total) {
-		if r.barKind != kind {
-			_ = r.bar.Finish()
-			r.bar = nil
-		} else {
-			r.bar.ChangeMax64(total)
-		}
+	if r.bar != nil && r.barKind != kind {
+		_ = r.bar.Finish()
+		r.bar = nil
 	}
 	if r.bar == nil {
-		r.barKind = kind
-		r.bar = progressbar.NewOptions64(total,
+		r.barKind, r.barDesc = kind, desc
+		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(r.opts.progress),
-			progressbar.OptionSetDescription(kind),
-			progressbar.OptionShowBytes(bytes),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetDescription(desc),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionFullWidth(),
-			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionThrottle(100 * time.Millisecond),
 			progressbar.OptionClearOnFinish(),
-		)
+		}
+		if total < 0 {
+			opts = append(opts, progressbar.OptionSpinnerType(14))
+		} else {
+			opts = append(opts, progressbar.OptionShowBytes(bytes), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
+		}
+		r.bar = progressbar.NewOptions64(total, opts...)
+	}
+	if desc != r.barDesc {
+		r.barDesc = desc
+		r.bar.Describe(desc)
+	}
+	if total < 0 {
+		_ = r.bar.Add64(0) // starts the spinner, which then turns by itself
+		return
+	}
+	if r.bar.GetMax64() != total {
+		r.bar.ChangeMax64(total)
 	}
 	_ = r.bar.Set64(done)
 }

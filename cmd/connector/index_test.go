@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +34,9 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestProgressLinesWhenNotATerminal: a long run that is not on a terminal
-// (CI, a pipe, a log file) reports progress as log lines.
+// (CI, a pipe, a log file) reports progress as log lines: reading, then
+// writing the index, a line at each of the store's steps, and nothing once
+// the reporter stops (the summary line comes next).
 func TestProgressLinesWhenNotATerminal(t *testing.T) {
 	var logs lockedBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
@@ -44,12 +48,38 @@ func TestProgressLinesWhenNotATerminal(t *testing.T) {
 	p.Bytes.Add(400)
 	time.Sleep(100 * time.Millisecond)
 	rep.problem(slog.LevelWarn, "skipped", "problem", "x.bin: binary file")
+	rep.walked()
+	for _, step := range []string{"batches", "ranking file", "checksums"} {
+		rep.writing(step) // as the bleve index's OnPhase does
+		time.Sleep(60 * time.Millisecond)
+	}
 	rep.stop()
 	out := logs.String()
-	for _, want := range []string{`"msg":"indexing"`, `"files_read":4`, `"files_total":10`, `"bytes_read":400`, `"bytes_total":1000`, `"msg":"skipped"`} {
+	for _, want := range []string{`"msg":"reading"`, `"files_read":4`, `"files_total":10`, `"bytes_read":400`, `"bytes_total":1000`, `"msg":"skipped"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}
+	}
+	var phases []string // each phase and step once, in the order logged
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var l struct{ Msg, Step string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Msg == "skipped" {
+			continue
+		}
+		if ph := strings.TrimSuffix(l.Msg+": "+l.Step, ": "); len(phases) == 0 || phases[len(phases)-1] != ph {
+			phases = append(phases, ph)
+		}
+	}
+	want := []string{"reading", "writing the index: batches", "writing the index: ranking file", "writing the index: checksums"}
+	if !slices.Equal(phases, want) {
+		t.Errorf("phases logged %q, want %q:\n%s", phases, want, out)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if logs.String() != out {
+		t.Errorf("progress logged after the reporter stopped:\n%s", strings.TrimPrefix(logs.String(), out))
 	}
 }
 

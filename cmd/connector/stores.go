@@ -109,7 +109,8 @@ func (c command) newSink(ctx context.Context, roots []string, opts indexOptions,
 		}
 		return openaiSink{s}, nil
 	case "bleve":
-		s, err := blevestore.NewSyncer(ctx, c.cfg.IndexDir, blevestore.SyncOptions{Roots: roots, Prune: opts.prune, Logger: c.logger})
+		s, err := blevestore.NewSyncer(ctx, c.cfg.IndexDir, blevestore.SyncOptions{Roots: roots, Prune: opts.prune, Logger: c.logger,
+			OnPhase: rep.writing})
 		if err != nil {
 			return nil, err
 		}
