@@ -210,6 +210,48 @@ func TestSyncScopesDeletesToItsRoots(t *testing.T) {
 	}
 }
 
+// TestSyncReplacesRoots: Roots names the roots an index holds documents
+// from, and Replace drops a root the run does not read, whose ids the
+// run's documents may then take.
+func TestSyncReplacesRoots(t *testing.T) {
+	dir := t.TempDir()
+	inRoot := func(root, id string) store.SourceDocument {
+		d := doc(id, "text of "+id)
+		d.Root = root
+		return d
+	}
+	mustSync(t, dir, SyncOptions{Roots: []string{"demo"}}, []store.SourceDocument{inRoot("demo", "a"), inRoot("demo", "b")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"other"}}, []store.SourceDocument{inRoot("other", "x")})
+	mustSync(t, dir, SyncOptions{Roots: []string{"other"}}, nil) // "other" keeps no document, only its manifest entry
+
+	s, err := NewSyncer(t.Context(), dir, SyncOptions{Roots: []string{"mine"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if got := s.Roots(); !slices.Equal(got, []string{"demo"}) {
+		t.Fatalf("Roots() = %v, want [demo]", got)
+	}
+	s.Replace("demo")
+	for _, d := range []store.SourceDocument{inRoot("mine", "b"), inRoot("mine", "c")} {
+		if _, err := s.Add(t.Context(), d); err != nil {
+			t.Fatalf("add %s: %v", d.ID, err)
+		}
+	}
+	sum, err := s.Commit(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Deleted != 1 || sum.Updated != 1 || sum.Added != 1 || sum.Documents != 2 {
+		t.Errorf("summary %+v, want a deleted, b taken over, c added", sum)
+	}
+	st := mustOpen(t, dir)
+	defer st.Close()
+	if got := allIDs(t, st); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("ids %v, want b c", got)
+	}
+}
+
 func TestSyncKeepsDocumentsOfFailedFiles(t *testing.T) {
 	dir := t.TempDir()
 	opts := SyncOptions{Roots: []string{"r"}}

@@ -367,6 +367,30 @@ func (s *Syncer) inScope(root uint32) bool {
 	return s.opts.Prune || slices.Contains(s.opts.Roots, s.roots[root])
 }
 
+// Roots returns, sorted, the keys of the roots that the documents of the
+// index this run starts from were read from. Call it before Add.
+func (s *Syncer) Roots() []string {
+	seen := map[uint32]bool{}
+	for _, e := range s.docs {
+		if e.inBase {
+			seen[s.files[e.file].Root] = true
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for r := range seen {
+		keys = append(keys, s.roots[r])
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Replace adds roots to the run's scope, as if listed in SyncOptions.Roots:
+// the documents indexed from them before that this run does not add are
+// deleted at Commit, and their ids may be taken by this run's documents.
+func (s *Syncer) Replace(roots ...string) {
+	s.opts.Roots = append(slices.Clip(s.opts.Roots), roots...)
+}
+
 // Add indexes a document unless the index already holds it unchanged.
 //
 // An id belongs to one source (root and file). Add rejects, with an error
