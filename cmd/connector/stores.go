@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/connectorhq/connector/internal/ingest"
@@ -41,7 +42,11 @@ func (c command) openStore(ctx context.Context, serving bool) (store.Store, erro
 		}
 		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to index your own documents",
 			"index_dir", c.cfg.IndexDir)
-		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot("sample", "sample", sample.FS())}, indexOptions{quiet: true})
+		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot(sampleRoot, "sample", sample.FS())}, indexOptions{quiet: true})
+		if errors.Is(err, errHoldsYours) { // an index run committed meanwhile: serve it
+			c.logger.Info("not building the sample index: the index now holds your documents", "index_dir", c.cfg.IndexDir)
+			return blevestore.Open(c.cfg.IndexDir, c.logger)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("build the sample index: %w", err)
 		}
@@ -114,10 +119,40 @@ func (c command) newSink(ctx context.Context, roots []string, opts indexOptions,
 		if err != nil {
 			return nil, err
 		}
+		if err := c.keepSampleApart(s, roots); err != nil {
+			s.Abort()
+			return nil, err
+		}
 		return bleveSink{s: s, dir: c.cfg.IndexDir}, nil
 	default:
 		return nil, fmt.Errorf("STORE=%q: want bleve or openai", c.cfg.Store)
 	}
+}
+
+// sampleRoot is the root key of the bundled sample corpus in an index's
+// manifest. The keys of the user's paths are absolute, so never this one.
+const sampleRoot = "sample"
+
+// errHoldsYours refuses a run of the sample into an index that holds the
+// user's documents.
+var errHoldsYours = errors.New("the index holds your documents: the bundled sample is not added to them")
+
+// keepSampleApart keeps the bundled sample, a demo, out of an index of the
+// user's documents: a run of the user's paths replaces the sample's
+// documents (as --prune would), and a run of the sample into an index that
+// holds the user's documents is refused.
+func (c command) keepSampleApart(s *blevestore.Syncer, roots []string) error {
+	held := s.Roots()
+	switch {
+	case slices.Contains(roots, sampleRoot):
+		if slices.ContainsFunc(held, func(r string) bool { return r != sampleRoot }) {
+			return fmt.Errorf("index %s: %w", c.cfg.IndexDir, errHoldsYours)
+		}
+	case slices.Contains(held, sampleRoot):
+		c.logger.Info("replacing the sample documents with yours", "index_dir", c.cfg.IndexDir)
+		s.Replace(sampleRoot)
+	}
+	return nil
 }
 
 type bleveSink struct {
