@@ -656,3 +656,84 @@ func TestCLIAddressChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestNewcomerPath is a newcomer's first hour: the server answers from the
+// sample at once; after `connector index` of their own notes it answers
+// from those only, never from the sample.
+func TestNewcomerPath(t *testing.T) {
+	work := t.TempDir()
+	writeFiles(t, work, map[string]string{
+		"notes/vpn.md":     "# Office VPN\n\nThe VPN tunnel to the office opens with the blue token.",
+		"notes/cellar.md":  "# Wine cellar\n\nThe cellar tunnel floods in spring; keep the door shut.",
+		"notes/parking.md": "# Parking\n\nVisitors park on level two, past the tunnel exit.",
+	})
+	search := func(p *proc, query string) []string {
+		t.Helper()
+		cs := connectClient(t, &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"})
+		var found searchOut
+		if isErr, text := callJSON(t, cs, "search", map[string]any{"query": query}, &found); isErr {
+			t.Fatalf("search %q: %s", query, text)
+		}
+		ids := make([]string, len(found.Results))
+		for i, r := range found.Results {
+			ids[i] = r.ID
+		}
+		return ids
+	}
+	const sampleDoc = "sample/guides/tunnels.md"
+
+	// First start: no index, so the server builds the sample's.
+	p := serve(t, work)
+	if ids := search(p, "tunnel"); !slices.Contains(ids, sampleDoc) {
+		t.Fatalf("first start: search tunnel = %v, want %s among them", ids, sampleDoc)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("stop: %v\n%s", err, p.log())
+		}
+		p.done <- nil // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not stop on SIGTERM")
+	}
+
+	stdout, stderr, code := runCLI(t, work, []string{"LOG_FORMAT=text"}, "index", "notes")
+	if code != exitOK {
+		t.Fatalf("index: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stderr, "replacing the sample documents with yours"); n != 1 {
+		t.Errorf("index stderr says %d times that the sample is replaced, want once:\n%s", n, stderr)
+	}
+	if !strings.Contains(stdout, "3 documents (3 added") {
+		t.Errorf("summary: %s", stdout)
+	}
+
+	p = serve(t, work)
+	ids := search(p, "tunnel")
+	slices.Sort(ids)
+	if want := []string{"notes/cellar.md", "notes/parking.md", "notes/vpn.md"}; !slices.Equal(ids, want) {
+		t.Errorf("after indexing your notes: search tunnel = %v, want exactly %v", ids, want)
+	}
+	cs := connectClient(t, &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"})
+	if isErr, text := callJSON(t, cs, "fetch", map[string]any{"id": sampleDoc}, nil); !isErr || !strings.Contains(text, "no document has id") {
+		t.Errorf("fetch %s: %s, want a not-found error", sampleDoc, text)
+	}
+	if strings.Contains(p.log(), "sample index built") {
+		t.Errorf("the second start built the sample again:\n%s", p.log())
+	}
+
+	stdout, stderr, code = runCLI(t, work, nil, "--help")
+	for _, cmd := range []string{"serve", "index", "search", "fetch", "version", "help"} {
+		if !strings.Contains(stdout+stderr, "connector "+cmd) && !strings.Contains(stdout+stderr, "connector ["+cmd+"]") {
+			t.Errorf("--help does not list %s:\n%s%s", cmd, stdout, stderr)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("--help: exit %d", code)
+	}
+	_, stderr, code = runCLI(t, work, nil, "index", "--nope")
+	if code != exitUsage || !strings.Contains(stderr, "-nope") || !strings.Contains(stderr, "Usage: connector index") {
+		t.Errorf("index --nope: exit %d, want %d and a message naming the flag and the usage:\n%s", code, exitUsage, stderr)
+	}
+}
