@@ -40,7 +40,7 @@ func (c command) openStore(ctx context.Context, serving bool) (store.Store, erro
 		if !c.cfg.SampleCorpus {
 			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` first, or point INDEX_DIR at an index", c.cfg.IndexDir)
 		}
-		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to index your own documents",
+		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to replace it with your own documents",
 			"index_dir", c.cfg.IndexDir)
 		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot(sampleRoot, "sample", sample.FS())}, indexOptions{quiet: true})
 		if errors.Is(err, errHoldsYours) { // an index run committed meanwhile: serve it
