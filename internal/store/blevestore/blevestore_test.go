@@ -504,6 +504,9 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if old := mustOpen(t, dir); !old.Outdated() {
+		t.Error("a store over the older version's index does not say it is outdated")
+	}
 	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{a})
 	if !sum.Rebuilt || sum.Documents != 2 {
 		t.Fatalf("summary %+v, want a rebuild keeping 2 documents", sum)
@@ -513,7 +516,7 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 	if err != nil || got.URL != x.URL || got.Metadata["k"] != "v" || got.Text != x.Text {
 		t.Fatalf("carried-over document = %+v, %v", got, err)
 	}
-	if s, _ := st.Ready(t.Context()); s.Detail["warning"] != "" {
+	if s, _ := st.Ready(t.Context()); s.Detail["warning"] != "" || st.Outdated() {
 		t.Errorf("rebuilt index still warns: %v", s.Detail)
 	}
 	// The next run is incremental again.
@@ -642,5 +645,43 @@ func TestSyncReportsCommitPhases(t *testing.T) {
 	mustSync(t, dir, opts, docs)
 	if want := []string{"batches"}; !slices.Equal(phases, want) {
 		t.Errorf("unchanged run: phases %q, want %q", phases, want)
+	}
+}
+
+// Accented words match their plain spelling and the other way round, in
+// ranking and in the snippet's choice of passage.
+func TestAccentsFold(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("Filler words about nothing in particular. ", 120)
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []store.SourceDocument{
+		doc("menu", long+"The Crêpes of the Café Noir are served with crème fraîche."),
+		doc("plain", "A cafe menu without accents lists crepes and creme."),
+		doc("other", "Nothing about food here at all."),
+	})
+	st := mustOpen(t, dir)
+	for _, tc := range []struct{ query, snippet string }{
+		{"crepes", "Crêpes"},
+		{"café", "Café"},
+		{"CRÈME FRAICHE", "fraîche"},
+	} {
+		hits, err := st.Search(t.Context(), tc.query, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		var menu string
+		for _, h := range hits {
+			ids = append(ids, h.ID)
+			if h.ID == "menu" {
+				menu = h.Snippet
+			}
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"menu", "plain"}) {
+			t.Errorf("%q: ids %v, want menu and plain", tc.query, ids)
+		}
+		if !strings.Contains(menu, tc.snippet) {
+			t.Errorf("%q: snippet of menu %q does not show %q", tc.query, menu, tc.snippet)
+		}
 	}
 }

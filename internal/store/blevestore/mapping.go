@@ -5,6 +5,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
@@ -15,7 +16,7 @@ import (
 // schemaVersion names the index layout this code writes and reads. An index
 // generation with another version is rebuilt, not patched, by the next
 // `connector index` run.
-const schemaVersion = "5"
+const schemaVersion = "6"
 
 // Internal keys stored in each generation.
 var (
@@ -23,8 +24,9 @@ var (
 	internalDocumentsKey = []byte("connector.documents") // number of documents (not passages)
 )
 
-// analyzerName is the English analysis of searchable text: Unicode word
-// tokens, possessives dropped, lower case, English stop words removed, and
+// analyzerName is the English analysis of searchable text: accents folded
+// ("crêpes" matches "crepes"), Unicode word tokens, possessives dropped,
+// lower case, English stop words removed, and
 // Snowball (Porter2) stemming. The relevance experiments in
 // tuning_test.go chose it.
 const analyzerName = "connector_en"
@@ -75,6 +77,7 @@ func newMapping(filters []string, termVectors bool) (mapping.IndexMapping, error
 	m := bleve.NewIndexMapping()
 	if err := m.AddCustomAnalyzer(analyzerName, map[string]any{
 		"type":          custom.Name,
+		"char_filters":  []any{asciifolding.Name},
 		"tokenizer":     unicode.Name,
 		"token_filters": chain,
 	}); err != nil {

@@ -461,8 +461,8 @@ func (m *termMatcher) mayMatch(c byte) bool {
 }
 
 // opens reports whether an ASCII-led word begins, in any case, with one of
-// the terms' openings: only then can it match, and it is worth lowering and
-// stemming.
+// the terms' openings, or has an accent where it could: only then can it
+// match, and it is worth lowering and stemming.
 func (m *termMatcher) opens(word string) bool {
 	c := asciiLower[word[0]]
 	for _, open := range m.openings[m.from[c]:m.from[int(c)+1]] {
@@ -473,7 +473,7 @@ func (m *termMatcher) opens(word string) bool {
 		for i < len(open) && asciiLower[word[i]] == open[i] {
 			i++
 		}
-		if i == len(open) {
+		if i == len(open) || word[i] >= utf8.RuneSelf { // an accent: folding may make it match
 			return true
 		}
 	}
@@ -485,6 +485,7 @@ func (m *termMatcher) match(lower []byte) (int, bool) {
 	if len(lower) == 0 {
 		return 0, false
 	}
+	lower = fold(lower) // as the index folded it
 	c := lower[0]
 	for _, open := range m.openings[m.from[c]:m.from[int(c)+1]] {
 		if len(lower) >= len(open) && string(lower[:len(open)]) == open {

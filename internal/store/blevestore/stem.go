@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/english"
@@ -80,7 +81,7 @@ type stemmed struct {
 // stemOf is stem for a word in a caller's buffer; it does not allocate for
 // a word it has seen.
 func (s *stemmer) stemOf(lower []byte) string {
-	if len(lower) == 0 || stopWords[string(lower)] {
+	if len(lower) == 0 || stopWords[string(fold(lower))] {
 		return ""
 	}
 	return s.lookup(lower).str
@@ -102,7 +103,7 @@ func (s *stemmer) lookup(word []byte) stemmed {
 		return st
 	}
 	key := string(word)
-	env := snowballstem.NewEnv(key)
+	env := snowballstem.NewEnv(string(fold(word)))
 	english.Stem(env)
 	str := env.Current()
 	st = stemmed{str: str, bytes: []byte(str)}
@@ -113,6 +114,18 @@ func (s *stemmer) lookup(word []byte) stemmed {
 	sh.stems[key] = st
 	sh.mu.Unlock()
 	return st
+}
+
+// fold returns word with its accents removed, as the analyzer's
+// asciifolding character filter does to indexed text: "crêpes" becomes
+// "crepes". An ASCII word is returned as it is.
+func fold(word []byte) []byte {
+	for _, c := range word {
+		if c >= utf8.RuneSelf {
+			return asciifolding.New().Filter(word)
+		}
+	}
+	return word
 }
 
 // lowerInto returns word in lower case, in buf when word is ASCII and fits
