@@ -31,33 +31,45 @@ func (c command) openStore(ctx context.Context, serving bool) (store.Store, erro
 		return openaistore.New(cfg)
 	case "bleve":
 		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
-		if !errors.Is(err, blevestore.ErrNoIndex) {
+		switch {
+		case err == nil && serving && c.cfg.SampleCorpus && st.Outdated():
+			// Built by an earlier version: if it is the sample, build it
+			// again rather than serve nothing until someone runs index.
+			st.Close()
+			c.logger.Info("the index was built by an earlier version: building the sample index again, unless it holds your documents",
+				"index_dir", c.cfg.IndexDir)
+			return c.buildSample(ctx)
+		case !errors.Is(err, blevestore.ErrNoIndex):
 			return st, err
-		}
-		if !serving {
+		case !serving:
 			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` (or `connector serve`, which builds the sample index) first", c.cfg.IndexDir)
-		}
-		if !c.cfg.SampleCorpus {
+		case !c.cfg.SampleCorpus:
 			return nil, fmt.Errorf("no index in %s: run `connector index PATH...` first, or point INDEX_DIR at an index", c.cfg.IndexDir)
 		}
 		c.logger.Info("no index yet: building one from the bundled sample corpus; run `connector index PATH...` to replace it with your own documents",
 			"index_dir", c.cfg.IndexDir)
-		res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot(sampleRoot, "sample", sample.FS())}, indexOptions{quiet: true})
-		if errors.Is(err, errHoldsYours) { // an index run committed meanwhile: serve it
-			c.logger.Info("not building the sample index: the index now holds your documents", "index_dir", c.cfg.IndexDir)
-			return blevestore.Open(c.cfg.IndexDir, c.logger)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("build the sample index: %w", err)
-		}
-		if res.errors > 0 {
-			return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
-		}
-		c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
-		return blevestore.Open(c.cfg.IndexDir, c.logger)
+		return c.buildSample(ctx)
 	default:
 		return nil, fmt.Errorf("STORE=%q: want bleve or openai", c.cfg.Store)
 	}
+}
+
+// buildSample indexes the bundled sample corpus into the local index and
+// opens it. An index that holds the user's documents is opened as it is.
+func (c command) buildSample(ctx context.Context) (store.Store, error) {
+	res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot(sampleRoot, "sample", sample.FS())}, indexOptions{quiet: true})
+	if errors.Is(err, errHoldsYours) { // your documents: serve them as they are
+		c.logger.Info("not building the sample index: the index holds your documents", "index_dir", c.cfg.IndexDir)
+		return blevestore.Open(c.cfg.IndexDir, c.logger)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build the sample index: %w", err)
+	}
+	if res.errors > 0 {
+		return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
+	}
+	c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
+	return blevestore.Open(c.cfg.IndexDir, c.logger)
 }
 
 func (c command) openaiConfig() openaistore.Config {

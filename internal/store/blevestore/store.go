@@ -148,6 +148,15 @@ func (g *generation) load(path string) error {
 	return nil
 }
 
+// Outdated reports whether the generation served was built by another
+// version of connector, whose index layout this one cannot search: the
+// next index run rebuilds it.
+func (s *Store) Outdated() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen != nil && s.gen.schema != schemaVersion
+}
+
 // Generation returns the name of the generation being served.
 func (s *Store) Generation() string {
 	s.mu.RLock()
