@@ -33,6 +33,13 @@ func doc(id, text string) store.SourceDocument {
 	return store.SourceDocument{Document: store.Document{ID: id, Title: "Title " + id, Text: text}, Root: "r", File: id + ".md"}
 }
 
+// inRoot is a document of the root with the key root.
+func inRoot(root, id string) store.SourceDocument {
+	d := doc(id, "text of "+id)
+	d.Root = root
+	return d
+}
+
 func mustSync(t *testing.T, dir string, opts SyncOptions, docs []store.SourceDocument, keep ...string) Summary {
 	t.Helper()
 	s, err := NewSyncer(t.Context(), dir, opts)
@@ -185,11 +192,6 @@ func TestSyncManyBatches(t *testing.T) {
 
 func TestSyncScopesDeletesToItsRoots(t *testing.T) {
 	dir := t.TempDir()
-	inRoot := func(root, id string) store.SourceDocument {
-		d := doc(id, "text of "+id)
-		d.Root = root
-		return d
-	}
 	mustSync(t, dir, SyncOptions{Roots: []string{"r1"}}, []store.SourceDocument{inRoot("r1", "a"), inRoot("r1", "b")})
 	mustSync(t, dir, SyncOptions{Roots: []string{"r2"}}, []store.SourceDocument{inRoot("r2", "c")})
 	st := mustOpen(t, dir)
@@ -215,11 +217,6 @@ func TestSyncScopesDeletesToItsRoots(t *testing.T) {
 // run's documents may then take.
 func TestSyncReplacesRoots(t *testing.T) {
 	dir := t.TempDir()
-	inRoot := func(root, id string) store.SourceDocument {
-		d := doc(id, "text of "+id)
-		d.Root = root
-		return d
-	}
 	mustSync(t, dir, SyncOptions{Roots: []string{"demo"}}, []store.SourceDocument{inRoot("demo", "a"), inRoot("demo", "b")})
 	mustSync(t, dir, SyncOptions{Roots: []string{"other"}}, []store.SourceDocument{inRoot("other", "x")})
 	mustSync(t, dir, SyncOptions{Roots: []string{"other"}}, nil) // "other" keeps no document, only its manifest entry

@@ -40,10 +40,6 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // differ from what the index run that wrote them recorded.
 var ErrDamaged = errors.New("index is damaged")
 
-// errNoChecksums is returned, wrapped, by verifyGeneration for a generation
-// written before generations carried checksums.
-var errNoChecksums = errors.New("no checksums recorded")
-
 // damaged wraps err, a failure to read generation gen of the index in dir
 // (gen is "" when CURRENT itself is unreadable), with ErrDamaged and the
 // way out.
