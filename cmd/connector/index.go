@@ -194,7 +194,7 @@ type reporter struct {
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar
 	barKind string // "reading", "uploading" or "writing the index"
-	barDesc string // the bar's description, e.g. "writing the index: ranking file"
+	barDesc string // the bar's description, e.g. "writing the index: checksums"
 	cancel  context.CancelFunc
 	stopped chan struct{}
 }
@@ -213,7 +213,7 @@ func (r *reporter) uploaded(done, queued int) {
 func (r *reporter) walked() { r.walkDone.Store(true) }
 
 // writing records the store's step of writing the index (the bleve
-// index's OnPhase), e.g. "ranking file".
+// index's OnPhase), e.g. "checksums".
 func (r *reporter) writing(step string) { r.step.Store(&step) }
 
 // phase names what the run is doing now, and the store's step when it is

@@ -578,40 +578,6 @@ func TestSnippets(t *testing.T) {
 	}
 }
 
-func TestDamagedRankingFile(t *testing.T) {
-	dir := t.TempDir()
-	opts := SyncOptions{Roots: []string{"r"}}
-	docs := []store.SourceDocument{doc("a", "alpha"), doc("b", "bravo")}
-	mustSync(t, dir, opts, docs)
-	cur, _ := readCurrent(dir)
-	path := filepath.Join(dir, cur, rankFileName)
-	if err := os.WriteFile(path, []byte("not a ranking file at all, just some bytes"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	// Serving refuses it with the way out, rather than answering wrongly.
-	damaged := mustOpen(t, dir)
-	if _, err := damaged.Ready(t.Context()); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "connector index") {
-		t.Fatalf("Ready = %v, want a damaged-file error that says to run connector index", err)
-	}
-	if _, err := damaged.Search(t.Context(), "bravo", 10); !errors.Is(err, ErrDamaged) {
-		t.Fatalf("Search = %v, want ErrDamaged", err)
-	}
-
-	// The next index run, even with nothing changed, rebuilds it.
-	sum := mustSync(t, dir, opts, docs)
-	if !sum.Rebuilt || sum.Documents != 2 {
-		t.Fatalf("summary %+v, want a rebuild keeping 2 documents", sum)
-	}
-	st := mustOpen(t, dir)
-	hits, err := st.Search(t.Context(), "bravo", 10)
-	if err != nil || len(hits) != 1 || hits[0].ID != "b" {
-		t.Fatalf("search after rebuild = %v, %v", hits, err)
-	}
-}
-
-// TestSyncReportsCommitPhases: Commit reports its steps in order, and a run
-// that changed nothing stops after the batches.
 func TestSyncReportsCommitPhases(t *testing.T) {
 	dir := t.TempDir()
 	var phases []string
@@ -635,7 +601,7 @@ func TestSyncReportsCommitPhases(t *testing.T) {
 	if _, err := s.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"batches", "ranking file", "checksums"}; !slices.Equal(phases, want) {
+	if want := []string{"batches", "checksums"}; !slices.Equal(phases, want) {
 		t.Errorf("first run: phases %q, want %q", phases, want)
 	}
 	phases = nil

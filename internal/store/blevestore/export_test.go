@@ -20,10 +20,3 @@ func WithTokenFilters(opts SyncOptions, filters []string) SyncOptions {
 	opts.tokenFilters = filters
 	return opts
 }
-
-// WithTermVectors returns opts building an index that keeps term
-// positions, which phrase queries need, for the relevance experiments.
-func WithTermVectors(opts SyncOptions) SyncOptions {
-	opts.termVectors = true
-	return opts
-}

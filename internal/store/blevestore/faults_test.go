@@ -136,7 +136,6 @@ func TestDamageIsDetectedNotServed(t *testing.T) {
 		{"segment byte flipped", func(t *testing.T, g string) { flipByte(t, segments(t, g)[0]) }},
 		{"segment truncated", func(t *testing.T, g string) { truncateHalf(t, segments(t, g)[0]) }},
 		{"manifest byte flipped", func(t *testing.T, g string) { flipByte(t, filepath.Join(g, manifestFile)) }},
-		{"ranking file byte flipped", func(t *testing.T, g string) { flipByte(t, filepath.Join(g, rankFileName)) }},
 		{"bolt file byte flipped", func(t *testing.T, g string) { flipByte(t, filepath.Join(g, "store", "root.bolt")) }},
 		{"index_meta.json truncated", func(t *testing.T, g string) { truncateHalf(t, filepath.Join(g, "index_meta.json")) }},
 		{"checksum file byte flipped", func(t *testing.T, g string) { flipByte(t, filepath.Join(g, checksumFile)) }},

@@ -141,7 +141,7 @@ func cloneIndex(src, dst string) error {
 		switch {
 		case d.IsDir():
 			return os.MkdirAll(target, 0o755)
-		case !d.Type().IsRegular(), d.Name() == rankFileName: // the new generation derives its own
+		case !d.Type().IsRegular():
 			return nil
 		case strings.HasSuffix(d.Name(), ".zap"):
 			if err := os.Link(path, target); err == nil {

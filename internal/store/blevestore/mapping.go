@@ -2,7 +2,6 @@ package blevestore
 
 import (
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
@@ -16,7 +15,7 @@ import (
 // schemaVersion names the index layout this code writes and reads. An index
 // generation with another version is rebuilt, not patched, by the next
 // `connector index` run.
-const schemaVersion = "6"
+const schemaVersion = "7"
 
 // Internal keys stored in each generation.
 var (
@@ -24,49 +23,43 @@ var (
 	internalDocumentsKey = []byte("connector.documents") // number of documents (not passages)
 )
 
-// analyzerName is the English analysis of searchable text: accents folded
-// ("crêpes" matches "crepes"), Unicode word tokens, possessives dropped,
-// lower case, English stop words removed, and
-// Snowball (Porter2) stemming. The relevance experiments in
-// tuning_test.go chose it.
+// analyzerName is the English analysis of searchable text, built from
+// bleve's own parts: accents folded ("crêpes" matches "crepes"), Unicode
+// word tokens, possessives dropped, lower case, English stop words removed,
+// and Snowball (Porter2) stemming.
 const analyzerName = "connector_en"
 
-// A document is stored as one document record, which fetch reads, and one
-// or more passage records, which search matches: short documents have one
-// passage, long ones overlapping passages of about passageWords words.
+// A document is stored as one document record, which says what the
+// document is, and one or more passage records, which search matches:
+// short documents have one passage, long ones overlapping passages of about
+// passageWords words. The text is stored once, in the passages, and fetch
+// puts it together again.
 //
 // Document record fields:
 const (
 	fieldURL      = "url"    // keyword, stored: the document's own URL, for LookupURL
 	fieldDocTitle = "dtitle" // stored only
-	fieldText     = "text"   // stored only; absent when the single passage holds the whole text
 	fieldMeta     = "meta"   // stored only: metadata as a JSON object of strings
 	fieldPassages = "np"     // stored only: the number of passages
+	// fieldText held the whole text of a document of several passages
+	// before schema 7; read only to rebuild such an index.
+	fieldText = "text"
 )
 
 // Passage record fields:
 const (
-	fieldContent = "content" // analysed, with positions: title and passage text, what search matches
+	fieldContent = "content" // analysed, with term vectors: title and passage text, what search matches
 	fieldTitle   = "title"   // analysed: the title alone, for the title clauses of a query
-	fieldBody    = "body"    // stored only: the passage text, for snippets (and fetch, for one-passage documents)
-	fieldPTitle  = "ptitle"  // stored only: the document's title
-	fieldPURL    = "purl"    // stored only: the document's own URL
-	fieldPMeta   = "pmeta"   // stored only, in a document's only passage: its metadata as fieldMeta, or noMetadata
+	fieldBody    = "body"    // stored only: the passage's text, for snippets and fetch
+	fieldAt      = "at"      // stored only: where the passage starts in its document's text, when not at 0
 )
 
-// noMetadata is fieldPMeta of a document without metadata. A passage
-// without the field was written before it existed (a generation cloned from
-// an older one keeps such records), and fetch then reads the document
-// record, which is the only one to know its metadata.
-const noMetadata = "{}"
-
 // tokenFilters is the analysis chain after the Unicode tokenizer.
-var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, stemFilterName}
+var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName}
 
-// newMapping returns the index mapping; filters replace tokenFilters, and
-// termVectors keeps the analysed fields' term positions, in the relevance
-// experiments.
-func newMapping(filters []string, termVectors bool) (mapping.IndexMapping, error) {
+// newMapping returns the index mapping; filters replace tokenFilters in
+// the relevance experiments.
+func newMapping(filters []string) (mapping.IndexMapping, error) {
 	if filters == nil {
 		filters = tokenFilters
 	}
@@ -83,12 +76,12 @@ func newMapping(filters []string, termVectors bool) (mapping.IndexMapping, error
 	}); err != nil {
 		return nil, err
 	}
-	analysed := func() *mapping.FieldMapping {
+	analysed := func(termVectors bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzerName
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = termVectors // the ranking file keeps frequencies and lengths; search reads no positions
+		f.IncludeTermVectors = termVectors // positions for phrase clauses, offsets for snippets
 		f.DocValues = false
 		return f
 	}
@@ -109,10 +102,10 @@ func newMapping(filters []string, termVectors bool) (mapping.IndexMapping, error
 	url.DocValues = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt(fieldContent, analysed())
-	doc.AddFieldMappingsAt(fieldTitle, analysed())
+	doc.AddFieldMappingsAt(fieldContent, analysed(true))
+	doc.AddFieldMappingsAt(fieldTitle, analysed(false))
 	doc.AddFieldMappingsAt(fieldURL, url)
-	for _, name := range []string{fieldDocTitle, fieldText, fieldMeta, fieldPassages, fieldBody, fieldPTitle, fieldPURL, fieldPMeta} {
+	for _, name := range []string{fieldDocTitle, fieldMeta, fieldPassages, fieldBody, fieldAt} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	m.DefaultMapping = doc
@@ -123,10 +116,3 @@ func newMapping(filters []string, termVectors bool) (mapping.IndexMapping, error
 	m.DocValuesDynamic = false
 	return m, nil
 }
-
-// stopWords are the analyzer's stop words, for stemmer.
-var stopWords = func() analysis.TokenMap {
-	m := analysis.NewTokenMap()
-	_ = m.LoadBytes(en.EnglishStopWords) // a fixed list that parses
-	return m
-}()

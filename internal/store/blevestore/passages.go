@@ -28,26 +28,48 @@ func parentID(id string) string {
 	return id
 }
 
+// span is a passage: text[start:end] of its document's text.
+type span struct{ start, end int }
+
 // splitPassages cuts text into overlapping passages on word boundaries,
 // preferring to end a passage at the end of a sentence or paragraph near
-// its nominal end. A short text is one passage.
-func splitPassages(text string) []string {
+// its nominal end. A short text is one passage. The first passage starts
+// at 0 and the last ends at len(text), and each starts before the previous
+// one ends, so that the passages hold the whole text (joinPassages).
+func splitPassages(text string) []span {
 	starts := wordStarts(text)
 	if len(starts) <= maxSingleWords {
-		return []string{text}
+		return []span{{0, len(text)}}
 	}
-	var out []string
+	var out []span
 	for first := 0; first < len(starts); {
+		from := starts[first]
+		if first == 0 {
+			from = 0
+		}
 		last := first + passageWords // word index one past the passage
 		if last >= len(starts)-overlapWords/2 {
-			out = append(out, strings.TrimSpace(text[starts[first]:]))
+			out = append(out, span{from, len(text)})
 			break
 		}
 		last = sentenceEnd(text, starts, last)
-		out = append(out, strings.TrimSpace(text[starts[first]:starts[last]]))
+		out = append(out, span{from, starts[last]})
 		first = last - overlapWords
 	}
 	return out
+}
+
+// joinPassages puts a text together again from its passages, given in
+// order with where each starts in it.
+func joinPassages(bodies []string, at []int) string {
+	var b strings.Builder
+	for i, body := range bodies {
+		if i+1 < len(bodies) {
+			body = body[:min(len(body), max(0, at[i+1]-at[i]))]
+		}
+		b.WriteString(body)
+	}
+	return b.String()
 }
 
 // wordStarts returns the byte offsets where words start.

@@ -24,7 +24,6 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 
-	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -45,7 +44,6 @@ type Store struct {
 	failed string
 
 	ranking ranking
-	stems   stemmer
 	timings searchTimings
 }
 
@@ -55,19 +53,19 @@ type generation struct {
 	idx       bleve.Index
 	schema    string
 	analyzer  analysis.Analyzer
-	documents int64       // documents, not passages
-	ranks     *bm25.Index // the passages' ranking file
+	documents int64  // documents
+	passages  uint64 // and their passages
 }
 
-// close closes the generation's index and ranking file.
-func (g *generation) close() error {
-	err := g.idx.Close()
-	if g.ranks != nil {
-		if cerr := g.ranks.Close(); err == nil {
-			err = cerr
-		}
+func (g *generation) close() error { return g.idx.Close() }
+
+// reader returns a reader of the generation's index, for term statistics.
+func (g *generation) reader() (index.IndexReader, error) {
+	adv, err := g.idx.Advanced()
+	if err != nil {
+		return nil, err
 	}
-	return err
+	return adv.Reader()
 }
 
 // Open opens the index in dir for serving. It returns an error wrapping
@@ -81,6 +79,7 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	useLengthNorm()
 	s := &Store{dir: dir, logger: logger, ranking: defaultRanking}
 	name, err := readCurrent(dir)
 	if err != nil && !errors.Is(err, errBadPointer) {
@@ -135,9 +134,11 @@ func (g *generation) load(path string) error {
 		return err
 	}
 	g.documents, _ = strconv.ParseInt(string(docs), 10, 64)
-	if g.ranks, err = bm25.Open(filepath.Join(path, rankFileName)); err != nil {
-		return fmt.Errorf("%w; run `connector index` again to rebuild the index", err)
+	records, err := g.idx.DocCount()
+	if err != nil {
+		return err
 	}
+	g.passages = records - uint64(max(g.documents, 0))
 	im, ok := g.idx.Mapping().(*mapping.IndexMappingImpl)
 	if !ok {
 		return errors.New("unexpected index mapping")
@@ -323,136 +324,37 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
 	}
 	start := time.Now()
-	hits, terms, err := s.rank(ctx, gen, q, limit)
+	ranked, err := s.rank(ctx, gen, q, limit)
 	if err != nil {
 		return nil, err
 	}
-	ranked := time.Now()
-	out := make([]store.Hit, 0, len(hits))
-	matcher := newTermMatcher(&s.stems, terms)
-	for _, h := range hits {
-		hit, err := s.hit(gen, h, matcher)
+	rankedAt := time.Now()
+	out := make([]store.Hit, 0, len(ranked))
+	for _, p := range ranked {
+		hit, err := s.hit(gen, p)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, hit)
 	}
-	s.timings.add(ranked.Sub(start), time.Since(ranked))
+	s.timings.add(rankedAt.Sub(start), time.Since(rankedAt))
 	return out, nil
 }
 
-// rank returns the best passage of each of the top documents and the
-// query terms to highlight.
-func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, map[string]bool, error) {
-	terms := analyzeQuery(gen.analyzer, q)
-	if len(terms) == 0 {
-		return nil, nil, ctx.Err() // only stop words: nothing to match
-	}
-	ranks := gen.ranks
-	df := func(term string) uint32 { return ranks.DocFreq(rankContent, term) }
-	highlight := map[string]bool{}
-	for i, t := range terms {
-		highlight[t.text] = true
-		if df(t.text) > 0 || !misspellable(t.text) || s.ranking.FuzzyEdits < 0 {
-			continue
-		}
-		// Found nowhere: a misspelling, perhaps. Search its near spellings.
-		terms[i].fuzzy = fuzzyTerms(ranks, t.text, s.ranking.FuzzyEdits)
-		for _, n := range terms[i].fuzzy {
-			highlight[n] = true
-		}
-	}
-
-	r := s.ranking
-	query, err := ranks.NewQuery(ctx, bm25.Params{LengthScale: r.LengthScale, K1: r.K1})
+// hit turns a ranked passage into a search hit, with a snippet of the
+// passage around the words that matched.
+func (s *Store) hit(gen *generation, p rankedPassage) (store.Hit, error) {
+	id := parentID(p.id)
+	d, err := readRecord(gen.idx, id)
 	if err != nil {
-		return nil, nil, err
+		return store.Hit{}, err
 	}
-	defer query.Close()
-	if err := query.Add(ctx, clauses(terms, r.TitleBoost)); err != nil {
-		return nil, nil, err
+	body, _, err := readPassage(gen.idx, p.id)
+	if err != nil {
+		return store.Hit{}, err
 	}
-	if r.Feedback {
-		more := r.feedback(ranks, query.Top(feedbackDocs), terms)
-		if err := query.Add(ctx, clauses(more, r.TitleBoost)); err != nil {
-			return nil, nil, err
-		}
-	}
-	// Enough passages to fill limit documents.
-	matches := query.Top(max(3*limit, 30))
-	seen := map[string]bool{}
-	var best []rankedPassage
-	for _, m := range matches {
-		id := ranks.ID(m.Passage)
-		doc := parentID(id)
-		if seen[doc] {
-			continue
-		}
-		seen[doc] = true
-		best = append(best, rankedPassage{id: id, ord: m.Passage, score: m.Score})
-		if len(best) == limit {
-			break
-		}
-	}
-	return best, highlight, nil
-}
-
-// rankedPassage is a passage search ranked, by id.
-type rankedPassage struct {
-	id    string
-	ord   uint32 // in the ranking file
-	score float64
-}
-
-// storedPassage is what a passage record keeps for display.
-type storedPassage struct {
-	title, body, url string
-	meta             string // its document's metadata, in a document's only passage
-}
-
-// passage reads a passage record's stored fields.
-func (s *Store) passage(gen *generation, id string) (storedPassage, error) {
-	var p storedPassage
-	d, err := gen.idx.Document(id)
-	if err != nil || d == nil {
-		return p, fmt.Errorf("load passage %q: %v", id, err)
-	}
-	d.VisitFields(func(f index.Field) { p.set(f) })
-	return p, nil
-}
-
-// set keeps f when it is one of the fields a passage shows.
-func (p *storedPassage) set(f index.Field) {
-	switch f.Name() {
-	case fieldBody:
-		p.body = string(f.Value())
-	case fieldPTitle:
-		p.title = string(f.Value())
-	case fieldPURL:
-		p.url = string(f.Value())
-	case fieldPMeta:
-		p.meta = string(f.Value())
-	}
-}
-
-// hit turns a ranked passage into a search hit with its snippet. It reads
-// the passage from the ranking file, or from its record when the ranking
-// file does not have it.
-func (s *Store) hit(gen *generation, h rankedPassage, matcher *termMatcher) (store.Hit, error) {
-	var p storedPassage
-	var words string
-	if v := gen.ranks.Stored(h.ord); len(v) > storedURL { // files before storedMeta have three values
-		p = storedPassage{title: v[storedTitle], body: v[storedBody], url: v[storedURL]}
-		if len(v) > storedWords { // and before storedWords, four
-			words = v[storedWords]
-		}
-	} else {
-		var err error
-		if p, err = s.passage(gen, h.id); err != nil {
-			return store.Hit{}, err
-		}
-	}
-	return store.Hit{ID: parentID(h.id), Title: p.title, URL: p.url, Snippet: snippet(matcher, p.body, words), Score: h.score}, nil
+	snip := snippet(body, bodyMatches(p.locations, d.title, body))
+	return store.Hit{ID: id, Title: d.title, URL: d.url, Snippet: snip, Score: p.score}, nil
 }
 
 // SearchTimings reports how many searches ran and the time they spent
@@ -493,87 +395,84 @@ func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
 	}
 	defer s.mu.RUnlock()
 
-	if doc, ok, err := fetchOnePassage(gen, id); ok || err != nil {
-		return doc, err
-	}
-	return fetchRecord(gen, id)
+	return fetchDocument(gen.idx, id)
 }
 
-// fetchRecord reads a document from its bleve record, and its text from
-// its first passage's record when the document is that passage.
-func fetchRecord(gen *generation, id string) (*store.Document, error) {
-	d, err := gen.idx.Document(id)
+// record is what a document record holds.
+type record struct {
+	title, url, meta string
+	text             string // before schema 7, the text of a document of several passages
+	hasText          bool
+	passages         int
+}
+
+// readRecord reads a document's record.
+func readRecord(idx bleve.Index, id string) (record, error) {
+	var r record
+	d, err := idx.Document(id)
 	if err != nil {
-		return nil, fmt.Errorf("load document %q: %w", id, err)
+		return r, fmt.Errorf("load document %q: %w", id, err)
 	}
 	if d == nil || strings.Contains(id, passageSep) {
-		return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound)
+		return r, fmt.Errorf("id %q: %w", id, store.ErrNotFound)
 	}
-	doc := &store.Document{ID: id}
-	var meta string
-	hasText := false
 	d.VisitFields(func(f index.Field) {
 		switch f.Name() {
-		case fieldDocTitle:
-			doc.Title = string(f.Value())
-		case fieldText:
-			doc.Text, hasText = string(f.Value()), true
+		case fieldDocTitle, "title": // "title" in schema 1
+			r.title = string(f.Value())
 		case fieldURL:
-			doc.URL = string(f.Value())
+			r.url = string(f.Value())
 		case fieldMeta:
-			meta = string(f.Value())
+			r.meta = string(f.Value())
+		case fieldText:
+			r.text, r.hasText = string(f.Value()), true
+		case fieldPassages:
+			r.passages, _ = strconv.Atoi(string(f.Value()))
 		}
 	})
-	if !hasText { // one passage holds the whole text
-		p, err := gen.idx.Document(passageID(id, 0))
-		if err != nil || p == nil {
-			return nil, fmt.Errorf("load document %q: text missing (%v)", id, err)
-		}
-		p.VisitFields(func(f index.Field) {
-			if f.Name() == fieldBody {
-				doc.Text = string(f.Value())
-			}
-		})
+	return r, nil
+}
+
+// readPassage reads a passage's text and where it starts in its document's.
+func readPassage(idx bleve.Index, id string) (body string, at int, err error) {
+	d, err := idx.Document(id)
+	if err != nil || d == nil {
+		return "", 0, fmt.Errorf("load passage %q: %v", id, err)
 	}
-	if meta != "" {
-		if err := json.Unmarshal([]byte(meta), &doc.Metadata); err != nil {
+	d.VisitFields(func(f index.Field) {
+		switch f.Name() {
+		case fieldBody:
+			body = string(f.Value())
+		case fieldAt:
+			at, _ = strconv.Atoi(string(f.Value()))
+		}
+	})
+	return body, at, nil
+}
+
+// fetchDocument reads a document: its record, and its text from its
+// passages.
+func fetchDocument(idx bleve.Index, id string) (*store.Document, error) {
+	r, err := readRecord(idx, id)
+	if err != nil {
+		return nil, err
+	}
+	doc := &store.Document{ID: id, Title: r.title, URL: r.url, Text: r.text}
+	if !r.hasText {
+		bodies, at := make([]string, max(r.passages, 1)), make([]int, max(r.passages, 1))
+		for n := range bodies {
+			if bodies[n], at[n], err = readPassage(idx, passageID(id, n)); err != nil {
+				return nil, fmt.Errorf("document %q: %w", id, err)
+			}
+		}
+		doc.Text = joinPassages(bodies, at)
+	}
+	if r.meta != "" {
+		if err := json.Unmarshal([]byte(r.meta), &doc.Metadata); err != nil {
 			return nil, fmt.Errorf("document %q: decode metadata: %w", id, err)
 		}
 	}
 	return doc, nil
-}
-
-// fetchOnePassage reads a document held whole in one passage from the
-// ranking file, without the two bleve records Fetch otherwise loads. It
-// reports false for any other document, and for a passage whose stored
-// values do not carry its document's metadata (written before they did).
-func fetchOnePassage(gen *generation, id string) (*store.Document, bool, error) {
-	if strings.Contains(id, passageSep) {
-		return nil, false, nil
-	}
-	ord, ok := gen.ranks.Ordinal(passageID(id, 0))
-	if !ok {
-		return nil, false, nil
-	}
-	if _, more := gen.ranks.Ordinal(passageID(id, 1)); more {
-		return nil, false, nil // the text is in the document record
-	}
-	return documentFromStored(id, gen.ranks.Stored(ord))
-}
-
-// documentFromStored makes the document of a one-passage document's stored
-// values; false when they do not say what its metadata is.
-func documentFromStored(id string, v []string) (*store.Document, bool, error) {
-	if len(v) <= storedMeta || v[storedMeta] == "" {
-		return nil, false, nil
-	}
-	doc := &store.Document{ID: id, Title: v[storedTitle], Text: v[storedBody], URL: v[storedURL]}
-	if meta := v[storedMeta]; meta != noMetadata {
-		if err := json.Unmarshal([]byte(meta), &doc.Metadata); err != nil {
-			return nil, false, fmt.Errorf("document %q: decode metadata: %w", id, err)
-		}
-	}
-	return doc, true, nil
 }
 
 // LookupURL implements store.Store.

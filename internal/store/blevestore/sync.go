@@ -12,14 +12,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	index "github.com/blevesearch/bleve_index_api"
 	"github.com/gofrs/flock"
 
-	"github.com/connectorhq/connector/internal/bm25"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -65,12 +62,11 @@ type SyncOptions struct {
 	Logger *slog.Logger
 	// OnPhase, if set, is called as Commit enters each of its steps, in
 	// this order: "batches" (waiting for the batches being written and
-	// writing the last), "ranking file", "checksums". A run that changed
-	// nothing stops after "batches".
+	// writing the last), "checksums". A run that changed nothing stops
+	// after "batches".
 	OnPhase func(phase string)
 
 	tokenFilters []string // another analysis chain, for the relevance experiments
-	termVectors  bool     // keep term positions, for the relevance experiments
 	batchRecords int      // records a batch holds; 0 means batchDocs (tests make it small)
 	minFree      int64    // free disk space kept in hand; 0 means minFreeBytes (tests make it small)
 	beforeBatch  func()   // called where each batch is written, for tests that make it fail
@@ -223,7 +219,7 @@ func (s *Syncer) prepare(ctx context.Context) error {
 		return err
 	}
 	if s.idx == nil {
-		m, err := newMapping(s.opts.tokenFilters, s.opts.termVectors)
+		m, err := newMapping(s.opts.tokenFilters)
 		if err != nil {
 			return fmt.Errorf("index mapping: %w", err)
 		}
@@ -242,7 +238,7 @@ func (s *Syncer) prepare(ctx context.Context) error {
 // damaged.
 func (s *Syncer) readBase(ctx context.Context) error {
 	basePath := filepath.Join(s.dir, s.base)
-	if err := verifyGeneration(ctx, basePath, rankFileName); err != nil {
+	if err := verifyGeneration(ctx, basePath); err != nil {
 		return err
 	}
 	m, err := readManifest(basePath)
@@ -257,11 +253,6 @@ func (s *Syncer) readBase(ctx context.Context) error {
 	s.rebuild = schema != schemaVersion
 	if schema != schemaVersion {
 		s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
-	} else if ranks, err := bm25.Open(filepath.Join(basePath, rankFileName)); err != nil {
-		s.logger.Warn("the index's ranking file is missing or damaged; rebuilding the index", "generation", s.base, "err", err)
-		s.rebuild = true
-	} else {
-		ranks.Close()
 	}
 	if s.rebuild {
 		s.baseIdx, err = bleve.OpenUsing(basePath, map[string]any{"read_only": true})
@@ -481,9 +472,6 @@ func (s *Syncer) isKept(f manifestSource) bool {
 func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text string, metadata map[string]string) error {
 	passages := splitPassages(text)
 	doc := map[string]any{fieldDocTitle: title, fieldPassages: strconv.Itoa(len(passages))}
-	if len(passages) > 1 {
-		doc[fieldText] = text
-	}
 	if url != "" {
 		doc[fieldURL] = url
 	}
@@ -494,24 +482,17 @@ func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text strin
 	if err := s.batch.Index(id, doc); err != nil {
 		return fmt.Errorf("index document %q: %w", id, err)
 	}
-	for n, body := range passages {
-		p := map[string]any{
+	for n, p := range passages {
+		body := text[p.start:p.end]
+		rec := map[string]any{
 			fieldContent: title + "\n" + body,
 			fieldTitle:   title,
 			fieldBody:    body,
-			fieldPTitle:  title,
 		}
-		if url != "" {
-			p[fieldPURL] = url
+		if p.start > 0 {
+			rec[fieldAt] = strconv.Itoa(p.start)
 		}
-		if len(passages) == 1 {
-			// So that fetch can read the document from the ranking file.
-			p[fieldPMeta] = noMetadata
-			if meta, ok := doc[fieldMeta]; ok {
-				p[fieldPMeta] = meta
-			}
-		}
-		if err := s.batch.Index(passageID(id, n), p); err != nil {
+		if err := s.batch.Index(passageID(id, n), rec); err != nil {
 			return fmt.Errorf("index document %q: %w", id, err)
 		}
 	}
@@ -664,9 +645,6 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		return Summary{}, fmt.Errorf("index holds %d records but the run expected %d; nothing was changed", n, records)
 	}
 	// The final batch, persisted, records what the generation holds.
-	// Segments are not force-merged: search reads only the ranking file,
-	// and bleve serves fetch and URL lookups, for which a few segments cost
-	// next to nothing.
 	s.batch.SetInternal(internalSchemaKey, []byte(schemaVersion))
 	s.batch.SetInternal(internalDocumentsKey, []byte(strconv.Itoa(len(m.Docs))))
 	final := s.batch
@@ -674,26 +652,11 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 		return Summary{}, fmt.Errorf("write index batch: %w", err)
 	}
 	s.batch = s.idx.NewBatch()
-	// The ranking file holds the passages' text again, compressed, and
-	// their postings: less than the index itself.
-	if err := s.roomFor(dirBytes(s.genPath)); err != nil {
-		return Summary{}, err
+	err = catch(s.idx.Close)
+	s.idx = nil
+	if err != nil {
+		return Summary{}, fmt.Errorf("close new index generation: %w", err)
 	}
-	s.phase("ranking file")
-	start := time.Now()
-	stems := analyzerStemmer(s.idx.Mapping().AnalyzerNamed(analyzerName))
-	closeIndex := func() error {
-		err := s.idx.Close()
-		s.idx = nil
-		if err != nil {
-			return fmt.Errorf("close new index generation: %w", err)
-		}
-		return nil
-	}
-	if err := catch(func() error { return writeRankFile(ctx, s.genPath, stems, closeIndex) }); err != nil {
-		return Summary{}, fmt.Errorf("write the ranking file: %w", err)
-	}
-	s.logger.Debug("ranking file written", "took", time.Since(start))
 	if err := writeManifest(s.genPath, m); err != nil {
 		return Summary{}, err
 	}
@@ -739,54 +702,15 @@ func (s *Syncer) deleteDoc(ctx context.Context, id string, passages uint32) erro
 // carryOver copies a document that this run did not touch from the previous
 // generation into the rebuilt one.
 func (s *Syncer) carryOver(ctx context.Context, e *entry, id string) error {
-	title, url, text, meta, err := readDocument(s.baseIdx, id)
-	if err != nil {
-		return err
+	d, err := fetchDocument(s.baseIdx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("document %q is listed but missing from the previous index; delete the index folder and index again", id)
 	}
-	var md map[string]string
-	if meta != "" {
-		if err := json.Unmarshal([]byte(meta), &md); err != nil {
-			return fmt.Errorf("document %q: decode metadata: %w", id, err)
-		}
+	if err != nil {
+		return fmt.Errorf("read document %q from the previous index: %w", id, err)
 	}
 	e.passages = 0 // the rebuilt generation holds none of its passages yet
-	return s.index(ctx, e, id, title, url, text, md)
-}
-
-// readDocument reads a document from a generation of either layout: schema
-// 1 kept one record per document ("title", "text"); schema 2 keeps a
-// document record ("dtitle", and "text" or passage 0's "body").
-func readDocument(idx bleve.Index, id string) (title, url, text, meta string, err error) {
-	d, err := idx.Document(id)
-	if err != nil {
-		return "", "", "", "", fmt.Errorf("read document %q from the previous index: %w", id, err)
-	}
-	if d == nil {
-		return "", "", "", "", fmt.Errorf("document %q is listed but missing from the previous index; delete the index folder and index again", id)
-	}
-	hasText := false
-	d.VisitFields(func(f index.Field) {
-		switch f.Name() {
-		case "title", fieldDocTitle:
-			title = string(f.Value())
-		case fieldURL:
-			url = string(f.Value())
-		case fieldText:
-			text, hasText = string(f.Value()), true
-		case fieldMeta:
-			meta = string(f.Value())
-		}
-	})
-	if !hasText {
-		if p, err := idx.Document(passageID(id, 0)); err == nil && p != nil {
-			p.VisitFields(func(f index.Field) {
-				if f.Name() == fieldBody {
-					text = string(f.Value())
-				}
-			})
-		}
-	}
-	return title, url, text, meta, nil
+	return s.index(ctx, e, id, d.Title, d.URL, d.Text, d.Metadata)
 }
 
 // Abort discards the new generation and releases the folder. It is safe to

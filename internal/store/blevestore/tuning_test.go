@@ -11,6 +11,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/search"
 
 	"github.com/connectorhq/connector/internal/bench"
 	"github.com/connectorhq/connector/internal/store"
@@ -30,11 +31,11 @@ var tuning = flag.Bool("tuning", false, "run the relevance experiments on the co
 func TestRelevanceExperiments(t *testing.T) {
 	colls := judgedCollections(t)
 	d := blevestore.DefaultRanking
-	termsOnly := blevestore.Ranking{LengthScale: 1}
+	termsOnly := blevestore.Ranking{}
 	withTitle := termsOnly
 	withTitle.TitleBoost = d.TitleBoost
-	withLengths := withTitle
-	withLengths.LengthScale = d.LengthScale
+	withPhrases := withTitle
+	withPhrases.PhraseBoost, withPhrases.PhraseMaxShare = d.PhraseBoost, d.PhraseMaxShare
 	variant := func(change func(r *blevestore.Ranking)) blevestore.Ranking {
 		r := d
 		change(&r)
@@ -48,26 +49,31 @@ func TestRelevanceExperiments(t *testing.T) {
 		name    string
 		filters []string // nil: the product's analysis
 		r       blevestore.Ranking
+		b       float64 // BM25 b, when not the product's
 	}{
-		{"analysis: Porter stemmer, terms only", porterChain, termsOnly},
-		{"analysis: plural stemmer only, terms only", pluralChain, termsOnly},
-		{"analysis: no stop words, terms only", noStopChain, termsOnly},
-		{"analysis: Snowball stemmer (kept), terms only", nil, termsOnly},
-		{"+ title clauses 0.25", nil, withTitle},
-		{"+ length normalisation scale 0.5", nil, withLengths},
-		{"+ feedback, 5 terms, weight 0.2 (the default)", nil, d},
-		{"  instead: title clauses 0.15", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.15 })},
-		{"  instead: title clauses 0.4", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.4 })},
-		{"  instead: length scale 0.35", nil, variant(func(r *blevestore.Ranking) { r.LengthScale = 0.35 })},
-		{"  instead: length scale 0.7", nil, variant(func(r *blevestore.Ranking) { r.LengthScale = 0.7 })},
-		{"  instead: BM25 k1 0.9", nil, variant(func(r *blevestore.Ranking) { r.K1 = 0.9 })},
-		{"  instead: BM25 k1 1.6", nil, variant(func(r *blevestore.Ranking) { r.K1 = 1.6 })},
-		{"  instead: 10 feedback terms", nil, variant(func(r *blevestore.Ranking) { r.FeedbackTerms = 10 })},
-		{"  instead: feedback weight 0.1", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.1 })},
-		{"  instead: feedback weight 0.3", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.3 })},
-		{"  instead: no feedback", nil, variant(func(r *blevestore.Ranking) { r.Feedback = false })},
-		{"  instead: fuzzy fallback of one edit at most", nil, variant(func(r *blevestore.Ranking) { r.FuzzyEdits = 1 })},
-		{"  instead: no fuzzy fallback", nil, variant(func(r *blevestore.Ranking) { r.FuzzyEdits = -1 })},
+		{"analysis: Porter stemmer, terms only", porterChain, termsOnly, 0},
+		{"analysis: plural stemmer only, terms only", pluralChain, termsOnly, 0},
+		{"analysis: no stop words, terms only", noStopChain, termsOnly, 0},
+		{"analysis: Snowball stemmer (kept), terms only", nil, termsOnly, 0},
+		{"+ title clauses 0.4", nil, withTitle, 0},
+		{"+ phrase clauses 0.5", nil, withPhrases, 0},
+		{"+ feedback, 5 terms, weight 0.35 (the product's)", nil, d, 0},
+		{"  instead: BM25 b 0.75 (bleve's)", nil, d, 0.75},
+		{"  instead: BM25 b 0.4", nil, d, 0.4},
+		{"  instead: title clauses 0.25", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.25 }), 0},
+		{"  instead: title clauses 0.3", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.3 }), 0},
+		{"  instead: title clauses 0.5", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.5 }), 0},
+		{"  instead: title clauses 0.6", nil, variant(func(r *blevestore.Ranking) { r.TitleBoost = 0.6 }), 0},
+		{"  instead: no phrase clauses", nil, variant(func(r *blevestore.Ranking) { r.PhraseBoost = 0 }), 0},
+		{"  instead: every phrase clause", nil, variant(func(r *blevestore.Ranking) { r.PhraseMaxShare = 0 }), 0},
+		{"  instead: phrase clauses up to share 0.02", nil, variant(func(r *blevestore.Ranking) { r.PhraseMaxShare = 0.02 }), 0},
+		{"  instead: phrase clauses up to share 0.1", nil, variant(func(r *blevestore.Ranking) { r.PhraseMaxShare = 0.1 }), 0},
+		{"  instead: 10 feedback terms", nil, variant(func(r *blevestore.Ranking) { r.FeedbackTerms = 10 }), 0},
+		{"  instead: feedback weight 0.2", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.2 }), 0},
+		{"  instead: feedback weight 0.5", nil, variant(func(r *blevestore.Ranking) { r.FeedbackWeight = 0.5 }), 0},
+		{"  instead: no feedback", nil, variant(func(r *blevestore.Ranking) { r.Feedback = false }), 0},
+		{"  instead: fuzzy fallback of one edit at most", nil, variant(func(r *blevestore.Ranking) { r.FuzzyEdits = 1 }), 0},
+		{"  instead: no fuzzy fallback", nil, variant(func(r *blevestore.Ranking) { r.FuzzyEdits = -1 }), 0},
 	}
 	ctx := context.Background()
 	indexes := map[string]map[string]*blevestore.Store{} // analysis → collection → store
@@ -103,6 +109,10 @@ func TestRelevanceExperiments(t *testing.T) {
 		for _, c := range colls {
 			st := open(e.filters, c)
 			st.SetRanking(e.r)
+			saved := search.BM25_b // bleve's, which Open set; the experiments run one at a time
+			if e.b != 0 {
+				search.BM25_b = e.b
+			}
 			rankings := map[string][]string{}
 			for _, q := range c.Queries {
 				hits, err := st.Search(ctx, q.Text, 100)
@@ -121,6 +131,7 @@ func TestRelevanceExperiments(t *testing.T) {
 				}
 			}
 			ms := float64(time.Since(start).Microseconds()) / 1000 / float64(len(c.Queries))
+			search.BM25_b = saved
 			row += fmt.Sprintf(" | %s nDCG@10 %.4f R@100 %.4f %5.2f ms", c.Name, ev.NDCG10, ev.Recall100, ms)
 		}
 		t.Log(row)
