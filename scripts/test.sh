@@ -24,6 +24,7 @@ go vet ./...
 
 step "client tools (npm)"
 scripts/install-client-tools.sh
+scripts/install-bench-baseline.sh
 
 step "reverse proxies (apt: nginx, caddy)"
 scripts/install-nginx.sh
