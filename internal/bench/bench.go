@@ -50,6 +50,11 @@ type Options struct {
 	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of the
 	// serving measurements: from the judged queries to the last load.
 	CPUProfile io.Writer
+	// Baseline is the folder of the TypeScript MiniSearch server
+	// (bench/minisearch, installed by scripts/install-bench-baseline.sh),
+	// whose search+fetch load then runs in turns with the others; "" runs
+	// none.
+	Baseline string
 }
 
 // Report is everything a run measured.
@@ -80,10 +85,15 @@ type Report struct {
 	SearchFetchLoad   []Load  `json:"search_fetch_load"`
 	ConstantFetchLoad []Load  `json:"constant_search_fetch_load"`
 	ThroughputRatio   float64 `json:"throughput_ratio_at_max_concurrency"`
-	ServingPeakRSSMiB float64 `json:"serving_peak_rss_mib"`
-	Targets           []Check `json:"targets"`
-	GoVersion         string  `json:"go_version"`
-	CPUs              int     `json:"cpus"`
+	// MiniSearchFetchLoad is the TypeScript MiniSearch baseline's
+	// search+fetch load, when it ran, and ThroughputVsMiniSearch ours over
+	// its at the highest concurrency.
+	MiniSearchFetchLoad    []Load  `json:"minisearch_search_fetch_load,omitempty"`
+	ThroughputVsMiniSearch float64 `json:"throughput_vs_minisearch,omitempty"`
+	ServingPeakRSSMiB      float64 `json:"serving_peak_rss_mib"`
+	Targets                []Check `json:"targets"`
+	GoVersion              string  `json:"go_version"`
+	CPUs                   int     `json:"cpus"`
 }
 
 // Check is a target and whether this run met it.
@@ -148,6 +158,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.IndexDocsPerSecond = float64(n) / rep.IndexSeconds
 	rep.IndexPeakRSSMiB = mem.PeakMiB()
 	rep.IndexSizeMiB = dirSizeMiB(dir)
+
+	// The baseline indexes in its own process before anything here is
+	// measured, so that the two never share the CPUs while timed.
+	var baseline *server
+	if opts.Baseline != "" {
+		opts.Stage("starting the TypeScript MiniSearch baseline from %s", opts.Baseline)
+		if baseline, err = startBaseline(ctx, opts.Baseline, c, opts.Logger); err != nil {
+			return nil, err
+		}
+		defer baseline.stop()
+	}
 
 	// Open, as a server starting with an existing index does.
 	runtime.GC()
@@ -236,16 +257,26 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	for _, n := range opts.Concurrency {
 		opts.Stage("throughput at concurrency %d", n)
-		// The three take turns, so that the machine's speed, which may
-		// change while it runs, does not favour one of them.
-		loads := runLoads(ctx, n, opts.Duration, loadRound, searchOp(speed), speed.searchFetch(query), constant.searchFetch(query))
+		// They take turns, so that the machine's speed, which may change
+		// while it runs, does not favour one of them.
+		ops := []func(context.Context, int) error{searchOp(speed), speed.searchFetch(query), constant.searchFetch(query)}
+		if baseline != nil {
+			ops = append(ops, baseline.searchFetch(query))
+		}
+		loads := runLoads(ctx, n, opts.Duration, loadRound, ops...)
 		rep.SearchLoad = append(rep.SearchLoad, loads[0])
 		rep.SearchFetchLoad = append(rep.SearchFetchLoad, loads[1])
 		rep.ConstantFetchLoad = append(rep.ConstantFetchLoad, loads[2])
+		if baseline != nil {
+			rep.MiniSearchFetchLoad = append(rep.MiniSearchFetchLoad, loads[3])
+		}
 	}
 	last := len(opts.Concurrency) - 1
 	if base := rep.ConstantFetchLoad[last].Throughput; base > 0 {
 		rep.ThroughputRatio = rep.SearchFetchLoad[last].Throughput / base
+	}
+	if baseline != nil && rep.MiniSearchFetchLoad[last].Throughput > 0 {
+		rep.ThroughputVsMiniSearch = rep.SearchFetchLoad[last].Throughput / rep.MiniSearchFetchLoad[last].Throughput
 	}
 	rep.ServingPeakRSSMiB = mem.PeakMiB()
 	rep.Targets = targets(rep)
@@ -286,12 +317,13 @@ func dirSizeMiB(dir string) float64 {
 	return float64(total) / (1 << 20)
 }
 
-// server is an in-process connector server on a loopback port, with a
-// client of it.
+// server is an in-process connector server on a loopback port, or the
+// baseline's child process, with a client of it.
 type server struct {
 	cancel context.CancelFunc
 	done   chan error
 	client caller
+	pid    int // the baseline's process; 0 in-process
 }
 
 func startServer(ctx context.Context, st store.Store, maxResults int, client string) (*server, error) {

@@ -34,7 +34,8 @@ type figure struct {
 }
 
 // WritePlot draws throughput and p50/p99 latency against concurrency, for
-// search, search+fetch, and search+fetch over the constant store, as SVG.
+// search, search+fetch, search+fetch over the constant store, and over the
+// TypeScript MiniSearch baseline when it ran, as SVG.
 func (r *Report) WritePlot(w io.Writer) error {
 	f, err := r.figure()
 	if err != nil {
@@ -55,6 +56,7 @@ func (r *Report) figure() (*figure, error) {
 		{"search", r.SearchLoad, color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}},
 		{"search+fetch", r.SearchFetchLoad, color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}},
 		{"search+fetch, constant store", r.ConstantFetchLoad, color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}},
+		{"search+fetch, TypeScript MiniSearch", r.MiniSearchFetchLoad, color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}},
 	}
 	f := &figure{throughput: plot.New(), latency: plot.New(), series: plot.NewLegend(), styles: plot.NewLegend()}
 	f.throughput.Title.Text = fmt.Sprintf("%s: throughput", r.Collection)
@@ -63,6 +65,9 @@ func (r *Report) figure() (*figure, error) {
 	f.latency.Y.Label.Text = "milliseconds"
 	var concurrencies []int
 	for _, s := range series {
+		if len(s.loads) == 0 {
+			continue // the baseline, when it did not run
+		}
 		tp, p50, p99 := plotter.XYs{}, plotter.XYs{}, plotter.XYs{}
 		for _, l := range s.loads {
 			c := float64(l.Concurrency)

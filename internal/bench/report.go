@@ -32,6 +32,19 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("search", r.SearchLoad)
 	row("search+fetch", r.SearchFetchLoad)
 	row("search+fetch, constant store", r.ConstantFetchLoad)
+	row("search+fetch, TypeScript MiniSearch", r.MiniSearchFetchLoad)
+	if n := len(r.SearchFetchLoad); n > 0 {
+		c := r.SearchFetchLoad[n-1].Concurrency
+		p("") // the ratios align among themselves, not with the loads
+		p("search+fetch vs constant store\t%.2f× at concurrency %d\t(what the MCP layer costs; not a target)", r.ThroughputRatio, c)
+		if m := len(r.MiniSearchFetchLoad); m > 0 {
+			note := ""
+			if errs := r.MiniSearchFetchLoad[m-1].Errors; errs > 0 {
+				note = fmt.Sprintf("\t(the baseline had %d errors)", errs)
+			}
+			p("search+fetch vs TypeScript MiniSearch\t%.1f× at concurrency %d%s", r.ThroughputVsMiniSearch, c, note)
+		}
+	}
 	p("")
 	p("target\tvalue\tgoal\tmet")
 	for _, c := range r.Targets {
@@ -50,7 +63,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Client == ClientSDK {
 		client = "go-sdk's client"
 	}
-	p("machine\t%d CPUs, %s; %s and the server share this process", r.CPUs, r.GoVersion, client)
+	baseline := ""
+	if len(r.MiniSearchFetchLoad) > 0 {
+		baseline = "; the MiniSearch baseline runs in its own node process"
+	}
+	p("machine\t%d CPUs, %s; %s and the server share this process%s", r.CPUs, r.GoVersion, client, baseline)
 	return tw.Flush()
 }
 
