@@ -2,10 +2,13 @@ package bench
 
 import "strings"
 
-// targets returns the goals that apply to the collection: the relevance
-// floors of the collections with published baselines, and the speed and
-// memory limits the product promises (stated for SciFact and for a million
-// synthetic documents).
+// targets returns the goals of issue 14 that apply to the run, each one a
+// user would notice: the relevance floors of the collections with published
+// baselines, search latency on SciFact, indexing and search at a million
+// documents, no errors under load, and throughput against a plain
+// TypeScript MCP server over MiniSearch when that baseline ran. The
+// constant store's ratio is reported, not judged: it shows what the MCP
+// layer costs.
 func targets(r *Report) []Check {
 	var out []Check
 	add := func(name string, value, goal float64, atMost bool) {
@@ -24,18 +27,17 @@ func targets(r *Report) []Check {
 	switch name := strings.ToLower(r.Collection); {
 	case name == "scifact":
 		add("nDCG@10", r.Quality.NDCG10, 0.69, false)
-		add("index build seconds", r.IndexSeconds, 3, true)
-		add("search p50 ms (MCP, concurrency 1)", r.Search.P50, 2, true)
-		add("search p99 ms (MCP, concurrency 1)", r.Search.P99, 5, true)
-		add("serving peak RSS MiB", r.ServingPeakRSSMiB, 150, true)
-		add("start-up ms", r.StartupMS, 1000, true)
+		add("search p99 ms (MCP, concurrency 1)", r.Search.P99, 20, true)
 	case name == "cranfield":
 		add("nDCG@10", r.Quality.NDCG10, 0.40, false)
 	case strings.HasPrefix(name, "synthetic-") && r.Documents >= 1_000_000:
 		add("index peak RSS MiB", r.IndexPeakRSSMiB, 2048, true)
-		add("search p99 ms (MCP, concurrency 1)", r.Search.P99, 50, true)
+		add("indexing docs/s", r.IndexDocsPerSecond, 2000, false)
+		add("search p99 ms (MCP, concurrency 1)", r.Search.P99, 100, true)
 	}
-	add("search+fetch throughput vs constant store", r.ThroughputRatio, 0.8, false)
 	add("errors under load", float64(errs), 0, true)
+	if len(r.MiniSearchFetchLoad) > 0 {
+		add("search+fetch throughput vs TypeScript MiniSearch", r.ThroughputVsMiniSearch, 10, false)
+	}
 	return out
 }
