@@ -41,6 +41,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{filepath.Join(dir, "nowhere")}, "BEIR/datasets/scifact.zip"},
 		{[]string{"--log-level", "loud", "--synthetic", "10"}, "--log-level"},
 		{[]string{"--env-file", filepath.Join(dir, "none.env"), "--synthetic", "10"}, "none.env"},
+		{[]string{"--minisearch", "--synthetic", "10"}, "--minisearch: bench/minisearch/server.ts is not in"},
 	} {
 		_, stderr, code := runCLI(t, dir, nil, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "indexing") {
@@ -53,7 +54,7 @@ func TestBenchFlags(t *testing.T) {
 // collector runs at.
 func TestBenchUsage(t *testing.T) {
 	_, stderr, code := runCLI(t, t.TempDir(), nil, "-h")
-	for _, want := range []string{"Usage: connector-bench", "-synthetic", "-log-level", "-env-file", "GOMEMLIMIT"} {
+	for _, want := range []string{"Usage: connector-bench", "-synthetic", "-log-level", "-env-file", "GOMEMLIMIT", "-minisearch", "scripts/install-bench-baseline.sh"} {
 		if code != 0 || !strings.Contains(stderr, want) {
 			t.Errorf("-h: exit %d, want 0 and %q in\n%s", code, want, stderr)
 		}
@@ -107,5 +108,40 @@ func TestBenchWritesNothingByDefault(t *testing.T) {
 		if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
 			t.Errorf("%s holds %v after the run (%v), want nothing", dir, entries, err)
 		}
+	}
+}
+
+// TestBenchMiniSearch runs connector-bench --minisearch from the repository,
+// as its usage says: the report has the baseline's load and the ratio, and
+// the run leaves nothing in the temporary folder (the baseline's corpus).
+func TestBenchMiniSearch(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("..", "..", "bench", "minisearch", "node_modules", "minisearch")); err != nil {
+		msg := "the TypeScript MiniSearch baseline is not installed; run scripts/install-bench-baseline.sh"
+		if os.Getenv("CONNECTOR_REQUIRE_CLIENTS") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + " (make test does)")
+	}
+	tmp := t.TempDir()
+	out, stderr, code := runCLI(t, ".", []string{"TMPDIR=" + tmp}, "--json", "--minisearch", "--synthetic", "200", "--duration", "200ms")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var rep struct {
+		Baseline []struct {
+			Throughput float64 `json:"ops_per_second"`
+			Errors     int
+		} `json:"minisearch_search_fetch_load"`
+		Ratio   float64 `json:"throughput_vs_minisearch"`
+		Targets []struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if len(rep.Baseline) == 0 || rep.Baseline[0].Throughput <= 0 || rep.Ratio <= 0 {
+		t.Errorf("report lacks the baseline's load or the ratio: %+v", rep)
+	}
+	if entries, err := os.ReadDir(tmp); err != nil || len(entries) != 0 {
+		t.Errorf("%s holds %v after the run (%v), want nothing", tmp, entries, err)
 	}
 }

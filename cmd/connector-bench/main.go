@@ -39,8 +39,20 @@ Builds the local index of a BEIR collection (corpus.jsonl, queries.jsonl,
 qrels.tsv), serves it, runs every judged query through the MCP search tool,
 and reports quality (nDCG@10, Recall@10/100, MRR@10), index build time and
 size, search latency, throughput at several concurrencies (search alone, and
-search then fetch of the top hit, beside a constant store), peak memory,
-and the targets met. --synthetic N generates N documents instead.
+search then fetch of the top hit, beside a constant store that shows what
+the MCP layer costs), peak memory, and the targets met. --synthetic N
+generates N documents instead.
+
+--minisearch also starts bench/minisearch, a plain TypeScript MCP server
+over an in-memory MiniSearch index of the same documents, and loads it in
+turns with the connector: the throughput target is 10 times its
+search+fetch throughput at the highest concurrency. Install it once with
+scripts/install-bench-baseline.sh (npm).
+
+Targets: nDCG@10 at least 0.69 on SciFact and 0.40 on Cranfield; search
+p99 at concurrency 1 at most 20 ms on SciFact; at a million synthetic
+documents or more, index peak RSS at most 2048 MiB, at least 2000 docs/s
+indexed and search p99 at most 100 ms; no errors under load in any run.
 
 The garbage collector runs as in connector: at Go's defaults unless GOGC or
 GOMEMLIMIT is set, so that the numbers are the server's.
@@ -58,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		duration  time.Duration
 		client    string
 		profile   string
+		baseline  bool
 	)
 	fs := flag.NewFlagSet("connector-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -70,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&keep, "keep-index", "", "build the index in this folder and keep it (default: a temporary folder)")
 	fs.DurationVar(&duration, "duration", 3*time.Second, "length of each throughput measurement")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the serving measurements to this file (read it with go tool pprof)")
+	fs.BoolVar(&baseline, "minisearch", false, "start the TypeScript MiniSearch server from "+bench.BaselineDir+" (a Node child process) and compare its search+fetch throughput; it needs scripts/install-bench-baseline.sh first")
 	fs.StringVar(&client, "client", bench.ClientHTTP, `MCP client that loads the server: "http" (a lean Streamable HTTP client, as remote clients are) or "sdk" (go-sdk's client, which shares the CPUs with the server)`)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -119,6 +133,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	opts := bench.Options{
 		Collection: coll, IndexDir: keep, Duration: duration, Logger: logger, Client: client,
 		Stage: func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
+	}
+	if baseline {
+		// Found and checked now, before the run indexes for minutes.
+		if opts.Baseline, err = bench.FindBaseline("."); err != nil {
+			return fail("--minisearch: %v", err)
+		}
+		if _, err := bench.CheckBaseline(ctx, opts.Baseline); err != nil {
+			return fail("--minisearch: %v", err)
+		}
 	}
 	if profile != "" {
 		f, err := os.Create(profile)
