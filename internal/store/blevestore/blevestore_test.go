@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2/search"
+
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
@@ -646,5 +648,24 @@ func TestAccentsFold(t *testing.T) {
 		if !strings.Contains(menu, tc.snippet) {
 			t.Errorf("%q: snippet of menu %q does not show %q", tc.query, menu, tc.snippet)
 		}
+	}
+}
+
+// Query words next to each other in a passage lift it over one holding
+// them apart, and bleve scores with the store's BM25 b.
+func TestPhrasesAndLengthNorm(t *testing.T) {
+	dir := t.TempDir()
+	filler := strings.Repeat("Other words about unrelated matters. ", 20)
+	mustSync(t, dir, SyncOptions{}, []store.SourceDocument{
+		doc("apart", "The gateway was slow. "+filler+"A timeout followed later."),
+		doc("together", filler+"The gateway timeout was raised to thirty seconds."),
+	})
+	st := mustOpen(t, dir)
+	if search.BM25_b != lengthNorm {
+		t.Errorf("bleve's BM25 b is %v after Open, want %v", search.BM25_b, lengthNorm)
+	}
+	hits, err := st.Search(t.Context(), "gateway timeout", 10)
+	if err != nil || len(hits) != 2 || hits[0].ID != "together" {
+		t.Fatalf("search = %+v, %v; want both, the adjacent words first", hits, err)
 	}
 }

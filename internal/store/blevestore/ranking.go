@@ -214,7 +214,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	}
 	text, optional := r.clauses(terms)
 	optional = append(optional, r.phrases(tokens, df, gen.passages)...)
-	query := text // the query's own text clauses, for snippets
+	own := text // the query's own text clauses, for snippets
 	if r.Feedback {
 		req := bleve.NewSearchRequestOptions(combine(text, optional), feedbackDocs, 0, false)
 		req.Fields = []string{fieldBody}
@@ -236,9 +236,10 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 		return nil, err
 	}
 	best := collapse(res, limit)
-	return best, s.locate(ctx, gen, best, query)
+	return best, locate(ctx, gen.idx, best, own)
 }
 
+// collapse keeps the best passage of each document, up to limit documents.
 func collapse(res *bleve.SearchResult, limit int) []rankedPassage {
 	seen := map[string]bool{}
 	var best []rankedPassage
@@ -260,7 +261,7 @@ func collapse(res *bleve.SearchResult, limit int) []rankedPassage {
 // their snippets: the same text clauses, matched against those passages
 // alone, with bleve's term locations (reading locations in the ranking
 // search itself would decode them for every passage it scores).
-func (s *Store) locate(ctx context.Context, gen *generation, best []rankedPassage, text []query.Query) error {
+func locate(ctx context.Context, idx bleve.Index, best []rankedPassage, text []query.Query) error {
 	if len(best) == 0 {
 		return nil
 	}
@@ -272,7 +273,7 @@ func (s *Store) locate(ctx context.Context, gen *generation, best []rankedPassag
 	q := bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), bleve.NewDisjunctionQuery(text...))
 	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
 	req.IncludeLocations = true
-	res, err := gen.idx.SearchInContext(ctx, req)
+	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return err
 	}
