@@ -31,7 +31,8 @@ async function load(path: string): Promise<MiniSearch<Doc>> {
   const index = new MiniSearch<Doc>({
     fields: ["title", "text"],
     storeFields: ["title", "text", "url"],
-    searchOptions: { boost: { title: 2 } }, // MiniSearch's defaults otherwise: whole words, no fuzzy matching
+    // Typo-tolerant, as the connector is (its fuzzy fallback) and as MiniSearch's documentation shows it.
+    searchOptions: { boost: { title: 2 }, prefix: false, fuzzy: 0.2 },
   });
   const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
   let n = 0;
