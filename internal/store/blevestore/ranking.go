@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -59,18 +58,6 @@ var defaultRanking = ranking{
 	FeedbackTerms:  5,
 	FeedbackWeight: 0.35,
 }
-
-// lengthNorm is BM25's b, how much a passage's length discounts its
-// matches: 0.5 rather than bleve's 0.75, as passages are already of
-// similar lengths (at 0.75 neither collection reached its goal in the
-// experiments). bleve keeps b in a package variable, search.BM25_b, which
-// Open sets once for the process; nothing else in connector uses bleve.
-const lengthNorm = 0.5
-
-var setLengthNorm sync.Once
-
-// useLengthNorm sets bleve's BM25 b to lengthNorm, once.
-func useLengthNorm() { setLengthNorm.Do(func() { search.BM25_b = lengthNorm }) }
 
 const (
 	feedbackDocs     = 2   // passages feedback terms come from

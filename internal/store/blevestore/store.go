@@ -79,7 +79,6 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	useLengthNorm()
 	s := &Store{dir: dir, logger: logger, ranking: defaultRanking}
 	name, err := readCurrent(dir)
 	if err != nil && !errors.Is(err, errBadPointer) {
