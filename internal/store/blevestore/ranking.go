@@ -16,15 +16,15 @@ import (
 
 // Ranking. bleve scores passages with BM25; a search is bleve queries, and
 // the choices below came from the relevance experiments in tuning_test.go
-// on two judged collections (SciFact and Cranfield), each kept only because
-// it helped on both.
+// on two judged collections (SciFact and Cranfield), each measured on both.
 //
 // A query is analysed like the documents. Each distinct term becomes a
 // clause on the passage text (title included); a passage must match one of
 // them, and bleve multiplies the sum of their scores by the share of
 // them it matches, so passages matching more of the query rank first.
 // Optional clauses add a little for the terms in the title and for two
-// query words found next to each other. A term found nowhere (a
+// query words found next to each other (unless both are common words:
+// see PhraseMaxShare). A term found nowhere (a
 // misspelling, perhaps) is searched with its near spellings instead.
 //
 // Pseudo-relevance feedback then adds the few terms that the two best
