@@ -1,0 +1,123 @@
+package access_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/connectorhq/connector/internal/access"
+)
+
+// payload decodes a token payload as a JWT library hands it over.
+func payload(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestClaimValues(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    any
+		want []string
+	}{
+		{"entra groups", payload(t, `{"groups":["5b2c1a7e-0f3d-4e8a-9c11-2f4b6d8e0a13","0c9d7e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5"]}`)["groups"],
+			[]string{"5b2c1a7e-0f3d-4e8a-9c11-2f4b6d8e0a13", "0c9d7e6f-1a2b-4c3d-8e9f-a0b1c2d3e4f5"}},
+		{"entra roles", payload(t, `{"roles":["Docs.Read"]}`)["roles"], []string{"Docs.Read"}},
+		{"okta groups", payload(t, `{"groups":["Everyone","Engineering"]}`)["groups"], []string{"Everyone", "Engineering"}},
+		{"keycloak groups", payload(t, `{"groups":["/eng","/eng/backend"]}`)["groups"], []string{"/eng", "/eng/backend"}},
+		{"auth0 namespaced", payload(t, `{"https://example.com/roles":["admin","reader"]}`)["https://example.com/roles"], []string{"admin", "reader"}},
+		{"google has none", payload(t, `{"sub":"1234","email":"a@example.com"}`)["groups"], nil},
+		{"space-separated", "eng  hr\tops", []string{"eng", "hr", "ops"}},
+		{"comma-separated", "eng, hr,,ops,", []string{"eng", "hr", "ops"}},
+		{"blank string", "  ", nil},
+		{"mixed []any", []any{"eng", 7.0, nil, true, " hr ", "", map[string]any{"x": "y"}}, []string{"eng", "hr"}},
+		{"numbers only", payload(t, `{"groups":[1,2]}`)["groups"], nil},
+		{"number", 42.0, nil},
+		{"[]string", []string{"a", " ", "b "}, []string{"a", "b"}},
+		{"raw array", json.RawMessage(`["eng","hr"]`), []string{"eng", "hr"}},
+		{"raw string", json.RawMessage(`"eng hr"`), []string{"eng", "hr"}},
+		{"raw garbage", json.RawMessage(`{`), nil},
+		{"nil", nil, nil},
+	} {
+		if got := access.ClaimValues(tc.v); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: ClaimValues(%#v) = %q, want %q", tc.name, tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestNewCaller(t *testing.T) {
+	c := access.NewCaller("sub-1", "Alice@Example.com", []string{"eng", "eng", "has space", ""}, []string{"admin"})
+	want := []access.Principal{"authenticated", "group:eng", "role:admin", "user:alice@example.com", "user:sub-1"}
+	if got := c.Principals(); !slices.Equal(got, want) {
+		t.Errorf("Principals() = %q, want %q", got, want)
+	}
+	if got := access.NewCaller("", "", nil, nil).Principals(); !slices.Equal(got, []access.Principal{"authenticated"}) {
+		t.Errorf("no claims: %q", got)
+	}
+	if c.IsEveryone() || !access.Everyone().IsEveryone() {
+		t.Error("IsEveryone wrong")
+	}
+}
+
+func TestMayRead(t *testing.T) {
+	alice := access.NewCaller("sub-alice", "alice@example.com", []string{"eng"}, []string{"reader"})
+	bob := access.NewCaller("sub-bob", "", nil, nil)
+	callers := map[string]access.Caller{
+		"everyone": access.Everyone(),
+		"alice":    alice,
+		"bob":      bob,
+		"zero":     {},
+	}
+	auth, none := access.DefaultAuthenticated, access.DefaultNone
+	for _, tc := range []struct {
+		list string
+		def  access.Default
+		may  string // callers that may read, space-separated
+	}{
+		{"", auth, "everyone alice bob"},
+		{"", none, "everyone"},
+		{"", 0, "everyone"}, // an unset Default fails closed
+		{"authenticated", none, "everyone alice bob"},
+		{"group:eng", auth, "everyone alice"},
+		{"group:Eng", auth, "everyone"}, // group names are case-sensitive
+		{"group:ops", auth, "everyone"},
+		{"user:sub-alice", none, "everyone alice"},
+		{"user:ALICE@example.com", none, "everyone alice"},
+		{"user:sub-bob,role:reader", none, "everyone alice bob"},
+		{"role:reader", auth, "everyone alice"},
+		{"group:reader", auth, "everyone"}, // kinds do not mix
+		{"none", auth, ""},
+	} {
+		l, err := access.ParseList(tc.list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, c := range callers {
+			want := slices.Contains(strings.Fields(tc.may), name)
+			if got := c.MayRead(l, tc.def); got != want {
+				t.Errorf("%s.MayRead(%q, %v) = %v, want %v", name, tc.list, tc.def, got, want)
+			}
+		}
+	}
+}
+
+func TestLogID(t *testing.T) {
+	a := access.NewCaller("sub-1", "a@example.com", []string{"x", "y"}, nil)
+	b := access.NewCaller("sub-1", "A@example.com", []string{"y", "x", "x"}, nil)
+	c := access.NewCaller("sub-2", "a@example.com", []string{"x", "y"}, nil)
+	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(a.LogID()) {
+		t.Errorf("LogID() = %q, want 12 hex digits", a.LogID())
+	}
+	if a.LogID() != b.LogID() || a.LogID() == c.LogID() {
+		t.Errorf("LogIDs %s %s %s: want first two equal, third different", a.LogID(), b.LogID(), c.LogID())
+	}
+	if strings.Contains(a.LogID(), "sub-1") || access.Everyone().LogID() != "everyone" {
+		t.Errorf("LogID leaks or Everyone wrong: %q %q", a.LogID(), access.Everyone().LogID())
+	}
+}
