@@ -45,8 +45,8 @@ func NewCaller(sub, email string, groups, roles []string) Caller {
 }
 
 // Everyone is the caller when AUTH_MODE=none: with no identity to check,
-// every document is public except those listed as None, which an admin
-// marked unreadable on purpose. DEFAULT_ACCESS does not apply.
+// every document is public, those listed as None too (README says so).
+// DEFAULT_ACCESS does not apply.
 func Everyone() Caller {
 	return Caller{everyone: true}
 }
@@ -63,10 +63,10 @@ func (c Caller) Principals() []Principal {
 // (no list given anywhere) falls to def.
 func (c Caller) MayRead(l List, def Default) bool {
 	switch {
-	case slices.Contains(l, None):
-		return false
 	case c.everyone:
 		return true
+	case slices.Contains(l, None):
+		return false
 	case len(l) == 0:
 		return def == DefaultAuthenticated && c.has(Authenticated)
 	}
