@@ -141,21 +141,29 @@ func (r ranking) phrases(tokens analysis.TokenStream, df func(string) uint64, pa
 		return nil
 	}
 	var out []query.Query
+	seen := map[string]*query.PhraseQuery{} // a pair the query repeats weighs more, as a repeated term does
 	for i := 0; i+1 < len(tokens); i++ {
 		gap := tokens[i+1].Position - tokens[i].Position - 1
 		if gap < 0 || gap > maxPhraseGap {
-			continue
-		}
-		n := min(df(string(tokens[i].Term)), df(string(tokens[i+1].Term)))
-		if n == 0 || r.PhraseMaxShare > 0 && float64(n) > r.PhraseMaxShare*float64(passages) {
 			continue
 		}
 		terms := []string{string(tokens[i].Term)}
 		for range gap {
 			terms = append(terms, "") // any word: a stop word the analyzer removed
 		}
-		q := bleve.NewPhraseQuery(append(terms, string(tokens[i+1].Term)), fieldContent)
+		terms = append(terms, string(tokens[i+1].Term))
+		key := strings.Join(terms, " ")
+		if q := seen[key]; q != nil {
+			q.SetBoost(q.Boost() + r.PhraseBoost)
+			continue
+		}
+		n := min(df(terms[0]), df(terms[len(terms)-1]))
+		if n == 0 || r.PhraseMaxShare > 0 && float64(n) > r.PhraseMaxShare*float64(passages) {
+			continue
+		}
+		q := bleve.NewPhraseQuery(terms, fieldContent)
 		q.SetBoost(r.PhraseBoost)
+		seen[key] = q
 		out = append(out, q)
 	}
 	return out
