@@ -1,10 +1,6 @@
 package blevestore
 
-import (
-	"fmt"
-	"io/fs"
-	"path/filepath"
-)
+import "fmt"
 
 // minFreeBytes is the free disk space an index run keeps in hand beyond
 // what it is about to write. bleve fails badly when a disk fills under it
@@ -28,17 +24,3 @@ func (s *Syncer) roomFor(need int64) error {
 }
 
 func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
-// dirBytes returns the total size of the files under dir.
-func dirBytes(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
-}
