@@ -526,16 +526,3 @@ func (s *Store) Close() error {
 	s.gen = nil
 	return err
 }
-
-// Exists reports whether dir holds a committed index.
-func Exists(dir string) (bool, error) {
-	_, err := readCurrent(dir)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, ErrNoIndex):
-		return false, nil
-	default:
-		return false, err
-	}
-}
