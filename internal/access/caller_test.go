@@ -92,7 +92,7 @@ func TestMayRead(t *testing.T) {
 		{"user:sub-bob,role:reader", none, "everyone alice bob"},
 		{"role:reader", auth, "everyone alice"},
 		{"group:reader", auth, "everyone"}, // kinds do not mix
-		{"none", auth, "everyone"}, // with auth off, everything is public
+		{"none", auth, "everyone"},         // with auth off, everything is public
 	} {
 		l, err := access.ParseList(tc.list)
 		if err != nil {
