@@ -22,6 +22,10 @@ type SourceDocument struct {
 	// Line is the 1-based line of a JSON Lines record, 0 otherwise. It
 	// names the document in messages and is not part of ContentHash.
 	Line int
+	// Access is the document's access list in canonical form (sorted,
+	// deduplicated principals, as access.List holds them); nil when none
+	// applies, and the serve-time default decides.
+	Access []string
 }
 
 // Place names the document's source for a person, as Place does.
@@ -54,10 +58,19 @@ func Place(root, file string, line int) string {
 	return where
 }
 
+// accessMarker starts the access list in ContentHash's input: above any
+// string length, so it cannot be read as the start of another string.
+const accessMarker = ^uint64(0)
+
 // ContentHash identifies a document's content and source (id, title, URL,
-// text, metadata, root and file): an index run compares it with the one
-// stored to skip documents that did not change. Its byte layout is pinned:
-// changing it re-indexes every existing index.
+// text, metadata, root, file and access list): an index run compares it
+// with the one stored to skip documents that did not change. Its byte
+// layout is pinned: changing it re-indexes every existing index.
+//
+// The layout is a sequence of length-prefixed strings. A non-empty access
+// list follows them after a marker that no length prefix can equal, so
+// documents without one hash as they did before access lists existed, and
+// no document without one hashes like a document with one.
 func (d SourceDocument) ContentHash() [sha256.Size]byte {
 	h := sha256.New()
 	write := func(s string) {
@@ -81,6 +94,16 @@ func (d SourceDocument) ContentHash() [sha256.Size]byte {
 	}
 	write(d.Root)
 	write(d.File)
+	if len(d.Access) > 0 {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], accessMarker)
+		h.Write(n[:])
+		binary.LittleEndian.PutUint64(n[:], uint64(len(d.Access)))
+		h.Write(n[:])
+		for _, p := range d.Access {
+			write(p)
+		}
+	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return sum

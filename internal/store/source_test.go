@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"testing"
 )
@@ -23,5 +25,55 @@ func TestContentHashPinned(t *testing.T) {
 		if got := fmt.Sprintf("%x", c.d.ContentHash()); got != c.want {
 			t.Errorf("ContentHash(%+v) = %s, want %s", c.d, got, c.want)
 		}
+	}
+}
+
+// TestContentHashAccess: an empty access list leaves the hash as it was
+// before access lists existed; a non-empty one changes it, follows the
+// pinned layout, and cannot be mimicked by a document without one whose
+// metadata, root and file hold the same strings.
+func TestContentHashAccess(t *testing.T) {
+	base := SourceDocument{Document: Document{ID: "a", Text: "alpha"}, Root: "r", File: "f.md"}
+	withAccess := func(d SourceDocument, l ...string) SourceDocument {
+		d.Access = l
+		return d
+	}
+	plain := base.ContentHash()
+	if withAccess(base).ContentHash() != plain || withAccess(base, []string{}...).ContentHash() != plain {
+		t.Error("an empty access list changes the hash")
+	}
+	eng := withAccess(base, "group:eng").ContentHash()
+	if eng == plain {
+		t.Error("an access list does not change the hash")
+	}
+	if withAccess(base, "group:eng", "group:ops").ContentHash() == eng {
+		t.Error("adding a principal does not change the hash")
+	}
+	if withAccess(base, "group:ops").ContentHash() == eng {
+		t.Error("changing the principal does not change the hash")
+	}
+
+	// The layout, written out: the strings, the marker, the count, the list.
+	h := sha256.New()
+	u64 := func(n uint64) { h.Write(binary.LittleEndian.AppendUint64(nil, n)) }
+	for _, s := range []string{"a", "", "", "alpha", "r", "f.md"} {
+		u64(uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	u64(^uint64(0))
+	u64(1)
+	u64(uint64(len("group:eng")))
+	h.Write([]byte("group:eng"))
+	if got, want := fmt.Sprintf("%x", eng), fmt.Sprintf("%x", h.Sum(nil)); got != want {
+		t.Errorf("hash with access = %s, want %s", got, want)
+	}
+
+	// Were the list written as more strings, say "access" and then each
+	// principal, this document would write the same bytes as base with
+	// its list.
+	mimic := SourceDocument{Document: Document{ID: "a", Text: "alpha", Metadata: map[string]string{"r": "f.md"}},
+		Root: "access", File: "group:eng"}
+	if mimic.ContentHash() == eng {
+		t.Error("a document without an access list hashes like one with")
 	}
 }
