@@ -3,13 +3,16 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 )
 
@@ -17,26 +20,36 @@ import (
 type frontMatter struct {
 	title, url string
 	meta       map[string]string
+	access     access.List // the "access" key; nil when not given
 }
 
+// accessLine finds a line that sets "access" at the top level of YAML
+// front matter, even when the YAML does not parse.
+var accessLine = regexp.MustCompile(`(?m)^access[ \t]*:`)
+
 // parseFrontMatter reads YAML front matter: "title", "url" (kept only when
-// citable) and any other key as metadata. It returns warnings about what it
-// ignored.
-func parseFrontMatter(src string) (frontMatter, []string) {
+// citable), "access" (the document's access list) and any other key as
+// metadata. It returns warnings about what it ignored, and an error when
+// the access list cannot be read: the document must then not be indexed,
+// lest it become readable by callers the list would exclude.
+func parseFrontMatter(src string) (frontMatter, []string, error) {
 	fm := frontMatter{meta: map[string]string{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		return fm, []string{fmt.Sprintf("front matter ignored: it is not valid YAML (%v)", err)}
+		if accessLine.MatchString(src) {
+			return fm, nil, fmt.Errorf("front matter is not valid YAML (%v), so its access list cannot be read; fix the YAML", err)
+		}
+		return fm, []string{fmt.Sprintf("front matter ignored: it is not valid YAML (%v)", err)}, nil
 	}
 	if len(doc.Content) == 0 {
-		return fm, nil
+		return fm, nil, nil
 	}
 	root := resolveAlias(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		if isNull(root) {
-			return fm, nil
+			return fm, nil, nil
 		}
-		return fm, []string{"front matter ignored: it is not a YAML mapping of keys to values"}
+		return fm, []string{"front matter ignored: it is not a YAML mapping of keys to values"}, nil
 	}
 	var warnings []string
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -60,6 +73,12 @@ func parseFrontMatter(src string) (frontMatter, []string) {
 				warnings = append(warnings, fmt.Sprintf(
 					"front matter url %q ignored: it is not an absolute http(s) URL; the document is indexed without one", u))
 			}
+		case "access":
+			l, err := yamlAccess(v)
+			if err != nil {
+				return fm, nil, fmt.Errorf("front matter access: %w", err)
+			}
+			fm.access = l
 		default:
 			if value, ok := yamlString(v); ok {
 				fm.meta[k.Value] = value
@@ -68,7 +87,26 @@ func parseFrontMatter(src string) (frontMatter, []string) {
 			}
 		}
 	}
-	return fm, warnings
+	return fm, warnings, nil
+}
+
+// yamlAccess parses an access list written as a YAML sequence of
+// principals or as one comma-separated string.
+func yamlAccess(n *yaml.Node) (access.List, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return access.ParseList(n.Value)
+	case yaml.SequenceNode:
+		items := make([]string, 0, len(n.Content))
+		for i, item := range n.Content {
+			if item = resolveAlias(item); item.Kind != yaml.ScalarNode || isNull(item) {
+				return nil, fmt.Errorf("entry %d is not a principal; write a list of principals like [group:eng, user:ann@example.com]", i+1)
+			}
+			items = append(items, item.Value)
+		}
+		return access.ParseListItems(items)
+	}
+	return nil, errors.New("write a list of principals like [group:eng, user:ann@example.com] or one string like \"group:eng, group:ops\"")
 }
 
 // resolveAlias follows YAML aliases to the node they stand for.

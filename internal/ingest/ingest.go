@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -132,6 +133,10 @@ type Options struct {
 	// with everything below them: the index folder itself, when it lies
 	// inside a folder being indexed.
 	Exclude []string
+	// Access is the run-wide access list (--access): it applies to the
+	// documents that have no list of their own and no .access file above
+	// them. nil: none; the serve-time default applies.
+	Access access.List
 }
 
 // excluded reports whether the OS path of a root's file or folder is in

@@ -13,15 +13,19 @@ import (
 // parseMarkdown reads a markdown file (valid UTF-8) with optional YAML front
 // matter. The title is the front matter's "title", else the first heading of
 // the body, else one made from the file name. It returns, besides the
-// document, warnings about front matter it ignored.
-func parseMarkdown(data []byte, name string) (parsed, []string) {
+// document, warnings about front matter it ignored, and an error when the
+// front matter's access list cannot be read.
+func parseMarkdown(data []byte, name string) (parsed, []string, error) {
 	src := strings.TrimPrefix(string(data), utf8BOM)
 	pd := parsed{meta: map[string]string{}}
 	var warnings []string
 	fmSrc, body, found := splitFrontMatter(src)
 	if found {
-		fm, ws := parseFrontMatter(fmSrc)
-		pd.title, pd.url, pd.meta = fm.title, fm.url, fm.meta
+		fm, ws, err := parseFrontMatter(fmSrc)
+		if err != nil {
+			return pd, nil, err
+		}
+		pd.title, pd.url, pd.meta, pd.access = fm.title, fm.url, fm.meta, fm.access
 		warnings = ws
 	}
 	pd.text = trimMarkdown(body)
@@ -31,7 +35,7 @@ func parseMarkdown(data []byte, name string) (parsed, []string) {
 	if pd.title == "" {
 		pd.title = titleFromName(name)
 	}
-	return pd, warnings
+	return pd, warnings, nil
 }
 
 // trimMarkdown removes leading blank lines and trailing white space from a

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -82,6 +83,7 @@ func (f format) binary() bool { return f == formatPDF || f == formatDOCX }
 type parsed struct {
 	title, url, text string
 	meta             map[string]string
+	access           access.List // the document's own access list, if any
 }
 
 // reader reads candidate files into documents for Walk.
@@ -153,7 +155,7 @@ func (r *reader) read(c candidate) error {
 		id += "/" + c.file
 	}
 	doc := store.Document{ID: id, Title: pd.title, URL: pd.url, Text: pd.text, Metadata: pd.meta}
-	return r.emit(newDocument(c, doc))
+	return r.emit(newDocument(c, doc, pd.access))
 }
 
 // parseError says why a file could not be parsed.
@@ -175,7 +177,10 @@ func parseFile(ctx context.Context, f format, data []byte, name string, maxText 
 	}()
 	switch f {
 	case formatMarkdown:
-		pd, warnings = parseMarkdown(data, name)
+		var err error
+		if pd, warnings, err = parseMarkdown(data, name); err != nil {
+			return pd, nil, &parseError{reason: err.Error() + "; the document was not indexed and keeps its previous state", isErr: true}
+		}
 	case formatText:
 		pd = parseText(data, name)
 	case formatHTML:
@@ -192,8 +197,9 @@ func parseFile(ctx context.Context, f format, data []byte, name string, maxText 
 }
 
 // newDocument completes a document read from the candidate's file: the
-// source and format metadata, and valid UTF-8 in every field.
-func newDocument(c candidate, doc store.Document) store.SourceDocument {
+// source and format metadata, valid UTF-8 in every field, and its access
+// list: own when given, else the one its folder or the run gives.
+func newDocument(c candidate, doc store.Document, own access.List) store.SourceDocument {
 	meta := make(map[string]string, len(doc.Metadata)+2)
 	for k, v := range doc.Metadata {
 		meta[validUTF8(k)] = validUTF8(v)
@@ -205,7 +211,15 @@ func newDocument(c candidate, doc store.Document) store.SourceDocument {
 	doc.URL = validUTF8(doc.URL)
 	doc.Text = validUTF8(doc.Text)
 	doc.Metadata = meta
-	return store.SourceDocument{Document: doc, Root: c.root.Key, File: c.file}
+	l := own
+	if len(l) == 0 {
+		l = c.access
+	}
+	var names []string
+	for _, p := range l {
+		names = append(names, string(p))
+	}
+	return store.SourceDocument{Document: doc, Root: c.root.Key, File: c.file, Access: names}
 }
 
 // source returns the Metadata "source" of the candidate's documents.

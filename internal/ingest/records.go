@@ -11,6 +11,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -230,7 +231,7 @@ func looksLikeRecord(fields map[string]json.RawMessage) bool {
 // recordKey reports whether k is a record field that never becomes Metadata.
 func recordKey(k string) bool {
 	switch k {
-	case "id", "_id", "title", "text", "content", "body", "url", "metadata":
+	case "id", "_id", "title", "text", "content", "body", "url", "metadata", "access":
 		return true
 	}
 	return false
@@ -248,6 +249,11 @@ func (rr *recordReader) record(fields map[string]json.RawMessage, line int, pref
 	id, reason := recordID(fields)
 	if reason != "" { // like a record with no text: skipped with a warning
 		report(false, reason)
+		return nil
+	}
+	own, err := jsonAccess(fields["access"])
+	if err != nil { // not indexed, lest it be readable by callers its list excludes
+		report(true, fmt.Sprintf("record %q: access: %v; the record was not indexed and keeps its previous state", id, err))
 		return nil
 	}
 	title := collapse(jsonString(fields["title"]))
@@ -286,9 +292,33 @@ func (rr *recordReader) record(fields map[string]json.RawMessage, line int, pref
 	}
 	addMetadata(meta, fields)
 	doc := store.Document{ID: id, Title: title, URL: url, Text: text, Metadata: meta}
-	sd := newDocument(rr.c, doc)
+	sd := newDocument(rr.c, doc, own)
 	sd.Line = line
 	return rr.emit(sd)
+}
+
+// jsonAccess parses a record's access list: an array of principals or one
+// comma-separated string; absent or null gives nil.
+func jsonAccess(raw json.RawMessage) (access.List, error) {
+	if len(raw) == 0 || isJSONNull(raw) {
+		return nil, nil
+	}
+	const want = `write an array of principals like ["group:eng", "user:ann@example.com"] or one string like "group:eng, group:ops"`
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return access.ParseList(s)
+	case '[':
+		var items []string
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, errors.New("the array holds something other than strings; " + want)
+		}
+		return access.ParseListItems(items)
+	}
+	return nil, errors.New(want)
 }
 
 // addMetadata sets meta from the fields that are not record keys: strings

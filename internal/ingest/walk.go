@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -63,6 +65,7 @@ type candidate struct {
 	single bool   // the root is this file
 	size   int64  // as the directory listing reported it
 	format format
+	access access.List // from the nearest .access file, else the run's; nil for none
 }
 
 // problem returns a Problem about the candidate's file.
@@ -80,7 +83,12 @@ type walker struct {
 	max     int64
 	problem func(Problem)
 	visit   func(candidate) error // an error ends the walk
+	tree    *access.Tree          // the .access lists read so far
 }
+
+// accessFile is the per-folder access list's file name; being hidden, it
+// is never indexed.
+const accessFile = ".access"
 
 // BEIR collections hold these files; only corpusFile is indexed.
 const (
@@ -92,6 +100,7 @@ func (w *walker) run() error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
+	w.tree = access.NewTree(w.opts.Access)
 	if w.root.FS == nil {
 		w.report("", true, "root has no filesystem to read")
 		return nil
@@ -112,6 +121,10 @@ func (w *walker) run() error {
 	if info.IsDir() {
 		return w.dir(p, "", true)
 	}
+	// A single file takes the list of the folder it is in.
+	if !w.readAccess(path.Dir(p), "", store.Place(filepath.Dir(w.root.Key), accessFile, 0)) {
+		return nil
+	}
 	return w.file(p, path.Base(p), info, true)
 }
 
@@ -125,6 +138,9 @@ func (w *walker) dir(fsPath, rel string, isRoot bool) error {
 	entries, err := fs.ReadDir(w.root.FS, fsPath)
 	if err != nil {
 		w.report(rel, isRoot, "cannot read directory: "+osReason(err).Error())
+		return nil
+	}
+	if !w.readAccess(fsPath, rel, store.Place(w.root.Key, path.Join(rel, accessFile), 0)) {
 		return nil
 	}
 	beir := isBEIR(entries)
@@ -170,6 +186,41 @@ func (w *walker) dir(fsPath, rel string, isRoot bool) error {
 	return nil
 }
 
+// readAccess reads the .access file of the folder at fsPath, rel below the
+// root, if it has one, and records its list for the folder's documents;
+// name names the file in problems. A
+// file that cannot be read or parsed is an error problem about the folder,
+// which is then skipped with its sub-folders, so that their documents keep
+// their previous state rather than lose their restriction; it returns false.
+func (w *walker) readAccess(fsPath, rel, name string) bool {
+	l, err := w.parseAccess(path.Join(fsPath, accessFile), name)
+	if err == nil && l != nil {
+		err = w.tree.Set(rel, l)
+	}
+	if err != nil {
+		w.report(rel, true, err.Error()+"; the folder was skipped with its sub-folders, and their documents keep their previous state")
+		return false
+	}
+	return true
+}
+
+// parseAccess parses the access file at fsPath, named name in errors; it
+// returns nil and no error when there is none.
+func (w *walker) parseAccess(fsPath, name string) (access.List, error) {
+	f, err := w.root.FS.Open(fsPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read: %w", name, osReason(err))
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return nil, fmt.Errorf("%s: is a folder; an access file lists principals, one a line", name)
+	}
+	return access.ParseFile(name, f)
+}
+
 // file checks the file at fsPath and visits it when a walk should read it.
 func (w *walker) file(fsPath, rel string, info fs.FileInfo, single bool) error {
 	if !info.Mode().IsRegular() {
@@ -185,7 +236,8 @@ func (w *walker) file(fsPath, rel string, info fs.FileInfo, single bool) error {
 		w.report(rel, false, tooLargeReason("file", info.Size(), w.max))
 		return nil
 	}
-	return w.visit(candidate{root: w.root, fsPath: fsPath, file: rel, single: single, size: info.Size(), format: f})
+	l, _ := w.tree.For(rel)
+	return w.visit(candidate{root: w.root, fsPath: fsPath, file: rel, single: single, size: info.Size(), format: f, access: l})
 }
 
 // isBEIR reports whether a directory listing is a BEIR retrieval benchmark
