@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
@@ -21,8 +22,10 @@ import (
 
 func (e env) index(ctx context.Context, args []string) int {
 	var prune bool
+	var runAccess access.List
 	c, code, ok := e.setup("index", "index [flags] PATH...", forIndex, args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&prune, "prune", false, "also delete documents that came from paths not given in this run (the index then holds exactly these paths)")
+		fs.Var(accessFlag{&runAccess}, "access", "access list (comma-separated principals, e.g. group:eng,user:ann@example.com) of documents with none of their own and no .access file above them")
 	})
 	if !ok {
 		return code
@@ -49,7 +52,7 @@ func (e env) index(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "connector index: nothing was indexed:\n%s\n", err)
 		return exitUsage
 	}
-	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr})
+	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr, access: runAccess})
 	if err != nil {
 		switch {
 		case errors.Is(err, context.Canceled) && c.cfg.Store == "openai":
@@ -72,12 +75,37 @@ func (e env) index(ctx context.Context, args []string) int {
 	return exitOK
 }
 
+// accessFlag is the --access flag: an access list, checked when parsed so
+// that a bad one is a usage error before anything is read.
+type accessFlag struct{ l *access.List }
+
+func (f accessFlag) Set(s string) error {
+	l, err := access.ParseList(s)
+	if err != nil {
+		return err
+	}
+	*f.l = l
+	return nil
+}
+
+func (f accessFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return f.l.String()
+}
+
+// ValueName names the value in help.
+func (accessFlag) ValueName() string { return "list" }
+
 type indexOptions struct {
 	prune bool
 	// progress receives a progress bar when it is a terminal; otherwise
 	// progress goes to the log every few seconds. nil means no progress.
 	progress io.Writer
 	quiet    bool // log problems at debug level only
+	// access is the run-wide access list (--access); nil for none.
+	access access.List
 }
 
 type indexResult struct {
@@ -128,7 +156,7 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 	defer sink.Abort() // no-op after a successful Commit
 
 	if opts.progress != nil {
-		files, bytes, err := ingest.Size(ctx, roots, ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Exclude: exclude})
+		files, bytes, err := ingest.Size(ctx, roots, ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Exclude: exclude, Access: opts.access})
 		if err != nil {
 			return indexResult{}, err
 		}
@@ -161,7 +189,7 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 		res.skipped++
 		rep.problem(slog.LevelWarn, "skipped", "problem", p.String())
 	}
-	opt := ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Progress: progress, Exclude: exclude}
+	opt := ingest.Options{MaxFileBytes: c.cfg.MaxFileBytes, Progress: progress, Exclude: exclude, Access: opts.access}
 	if err := ingest.Walk(ctx, roots, opt, emit, problem); err != nil {
 		return indexResult{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -168,5 +169,109 @@ func TestIndexRejectsIDFromAnotherSource(t *testing.T) {
 	out := logs.String()
 	if !strings.Contains(out, `new/b.jsonl:2: id \"x\" is already indexed from old/a.jsonl`) {
 		t.Errorf("log does not name both sources:\n%s", out)
+	}
+}
+
+// TestIndexAccessFlag: a bad --access is a usage error naming the flag and
+// what it accepts, before anything is read; a good one applies to the
+// documents with no list of their own and no .access file, and changing it
+// re-indexes just those.
+func TestIndexAccessFlag(t *testing.T) {
+	work := t.TempDir()
+	docs := filepath.Join(work, "docs")
+	index := filepath.Join(work, "index")
+	writeFiles(t, docs, map[string]string{
+		"open.md":       "# Open\n\nNo list of its own.",
+		"own.md":        "---\naccess: group:own\n---\nIts own list.",
+		"team/.access":  "group:team\n",
+		"team/inner.md": "Under an .access file.",
+	})
+	var stdout, stderr bytes.Buffer
+	e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string {
+		if k == "INDEX_DIR" {
+			return index
+		}
+		return ""
+	}}
+	if code := e.index(t.Context(), []string{"--access", "group:eng,team:x", docs}); code != exitUsage {
+		t.Fatalf("bad --access: exit %d, want %d\n%s", code, exitUsage, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "-access") || !strings.Contains(msg, `"team:x"`) || !strings.Contains(msg, "write group:NAME") {
+		t.Errorf("bad --access: message does not name the flag, the entry and what is accepted:\n%s", msg)
+	}
+	if _, err := os.Stat(index); !os.IsNotExist(err) {
+		t.Errorf("bad --access: index folder exists (%v); nothing should have been read", err)
+	}
+
+	// Only open.md takes the run's list, so only it changes with it.
+	for i, run := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "3 added"},
+		{[]string{"--access", "group:eng"}, "1 updated, 2 unchanged"},
+		{[]string{"--access", "group:ops,group:eng"}, "1 updated, 2 unchanged"},
+		{[]string{"--access", "group:eng, group:ops,group:eng"}, "0 updated, 3 unchanged"}, // the same list
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := e.index(t.Context(), append(run.flags, docs)); code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s", i+1, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), run.want) {
+			t.Errorf("run %d %v: %s; want %q", i+1, run.flags, strings.TrimSpace(stdout.String()), run.want)
+		}
+	}
+}
+
+// TestIndexAccessFiles: changing an .access file re-indexes the documents
+// below it; a bad one is an error naming it, and its folder's documents
+// stay as they were while the rest of the run goes on.
+func TestIndexAccessFiles(t *testing.T) {
+	work := t.TempDir()
+	docs := filepath.Join(work, "docs")
+	writeFiles(t, docs, map[string]string{
+		"top.md":          "Top.",
+		"team/.access":    "group:team\n",
+		"team/a.md":       "A.",
+		"team/deep/b.md":  "B.",
+		"other/.access":   "group:other\n",
+		"other/c.md":      "C.",
+		"other/r.jsonl":   `{"id":"r","text":"a record"}` + "\n",
+		"other/own.jsonl": `{"id":"own","text":"its own list","access":"group:own"}` + "\n",
+	})
+	var logs lockedBuffer
+	c := command{cfg: config{Store: "bleve", IndexDir: filepath.Join(work, "index"), MaxFileBytes: 1 << 20},
+		logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	root, err := ingest.OSRoot(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string) indexResult {
+		t.Helper()
+		res, err := c.runIndex(t.Context(), []ingest.Root{root}, indexOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res
+	}
+	if res := run("first"); res.summary.Added != 6 || res.errors != 0 {
+		t.Fatalf("first run: %s\n%s", res.summaryLine(), logs.String())
+	}
+	writeFiles(t, docs, map[string]string{"other/.access": "group:other\ngroup:more\n"})
+	if s := run("changed").summary; s.Updated != 2 || s.Unchanged != 4 {
+		t.Errorf("after changing other/.access: %d updated, %d unchanged; want c.md and r updated, 4 unchanged", s.Updated, s.Unchanged)
+	}
+	writeFiles(t, docs, map[string]string{
+		"team/.access":  "group:team\nteam:x\n",
+		"team/new.md":   "Not read: its folder's list is broken.",
+		"other/.access": "group:other\n",
+	})
+	res := run("bad")
+	if s := res.summary; res.errors != 1 || s.Documents != 6 || s.Deleted != 0 || s.Added != 0 || s.Updated != 2 {
+		t.Errorf("with a bad team/.access: %s; want 6 documents, 2 updated, 0 added or deleted, 1 error\n%s", res.summaryLine(), logs.String())
+	}
+	if !strings.Contains(logs.String(), `docs/team/.access:2: \"team:x\": unknown kind`) {
+		t.Errorf("log does not name the access file and line:\n%s", logs.String())
 	}
 }
