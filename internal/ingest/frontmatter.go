@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -23,9 +22,16 @@ type frontMatter struct {
 	access     access.List // the "access" key; nil when not given
 }
 
-// accessLine finds a line that sets "access" at the top level of YAML
-// front matter, even when the YAML does not parse.
-var accessLine = regexp.MustCompile(`(?m)^access[ \t]*:`)
+// setsAccess reports whether a line of YAML front matter sets "access" at
+// the top level, which it can tell even when the YAML does not parse.
+func setsAccess(src string) bool {
+	for line := range strings.Lines(src) {
+		if rest, ok := strings.CutPrefix(line, "access"); ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), ":") {
+			return true
+		}
+	}
+	return false
+}
 
 // parseFrontMatter reads YAML front matter: "title", "url" (kept only when
 // citable), "access" (the document's access list) and any other key as
@@ -36,7 +42,7 @@ func parseFrontMatter(src string) (frontMatter, []string, error) {
 	fm := frontMatter{meta: map[string]string{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		if accessLine.MatchString(src) {
+		if setsAccess(src) {
 			return fm, nil, fmt.Errorf("front matter is not valid YAML (%v), so its access list cannot be read; fix the YAML", err)
 		}
 		return fm, []string{fmt.Sprintf("front matter ignored: it is not valid YAML (%v)", err)}, nil
