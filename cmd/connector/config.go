@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/auth"
 	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/docurl"
@@ -37,6 +38,9 @@ type config struct {
 	CORSOrigins             []string
 	MetricsToken            string // secret: never logged
 	MetricsAddr             string
+
+	// DefaultAccess decides who reads documents indexed without an access list.
+	DefaultAccess access.Default
 
 	Addr            string
 	Store           string // "bleve" | "openai"
@@ -200,6 +204,13 @@ var settings = []setting{
 			}
 			c.OAuthJWKSURL = v
 			return nil
+		}},
+	{env: "DEFAULT_ACCESS", flag: "default-access", value: "who", def: "authenticated", scope: forServe,
+		usage: `who may read documents indexed without an access list: "authenticated" (any verified caller) or "none" (nobody); with AUTH_MODE=none every document is public`,
+		apply: func(c *config, v string) error {
+			d, err := access.ParseDefault(v)
+			c.DefaultAccess = d
+			return err
 		}},
 	{env: "MAX_RESULTS", flag: "max-results", value: "int", def: strconv.Itoa(search.DefaultMaxResults), scope: forServe | forQuery,
 		usage: fmt.Sprintf("results per search, 1 to %d", search.MaxMaxResults),

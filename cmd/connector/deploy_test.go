@@ -17,9 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectorhq/connector/internal/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/connectorhq/connector/internal/auth"
 )
 
 // Static checks of the deployment files: Docker cannot build and no cluster

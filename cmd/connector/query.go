@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/mcpserver"
 )
 
@@ -67,7 +68,8 @@ func (e env) callTool(ctx context.Context, c command, tool string, args map[stri
 		MaxFetchChars: c.cfg.MaxFetchChars, ToolTimeout: c.cfg.ToolTimeout, Linker: linker, Logger: c.logger,
 	})
 	serverT, clientT := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP.Connect(ctx, serverT, nil)
+	// The command reads the index as its operator does: every document.
+	ss, err := srv.MCP.Connect(access.NewContext(ctx, access.Everyone()), serverT, nil)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector %s: %v\n", tool, err)
 		return exitFailure

@@ -30,7 +30,7 @@ func (c command) openStore(ctx context.Context, serving bool) (store.Store, erro
 		}
 		return openaistore.New(cfg)
 	case "bleve":
-		st, err := blevestore.Open(c.cfg.IndexDir, c.logger)
+		st, err := blevestore.Open(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger)
 		switch {
 		case err == nil && serving && c.cfg.SampleCorpus && st.Outdated():
 			// Built by an earlier version: if it is the sample, build it
@@ -60,7 +60,7 @@ func (c command) buildSample(ctx context.Context) (store.Store, error) {
 	res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot(sampleRoot, "sample", sample.FS())}, indexOptions{quiet: true})
 	if errors.Is(err, errHoldsYours) { // your documents: serve them as they are
 		c.logger.Info("not building the sample index: the index holds your documents", "index_dir", c.cfg.IndexDir)
-		return blevestore.Open(c.cfg.IndexDir, c.logger)
+		return blevestore.Open(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build the sample index: %w", err)
@@ -69,7 +69,7 @@ func (c command) buildSample(ctx context.Context) (store.Store, error) {
 		return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
 	}
 	c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
-	return blevestore.Open(c.cfg.IndexDir, c.logger)
+	return blevestore.Open(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger)
 }
 
 func (c command) openaiConfig() openaistore.Config {

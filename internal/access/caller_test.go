@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -119,5 +120,36 @@ func TestLogID(t *testing.T) {
 	}
 	if strings.Contains(a.LogID(), "sub-1") || access.Everyone().LogID() != "everyone" {
 		t.Errorf("LogID leaks or Everyone wrong: %q %q", a.LogID(), access.Everyone().LogID())
+	}
+}
+
+func TestCallerTerms(t *testing.T) {
+	c := access.NewCaller("u1", "", []string{"eng"}, nil)
+	terms, all := c.Terms(access.DefaultAuthenticated)
+	if all || !slices.Equal(terms, []string{"authenticated", "group:eng", "unlisted", "user:u1"}) {
+		t.Errorf("Terms(authenticated) = %q, %v", terms, all)
+	}
+	terms, _ = c.Terms(access.DefaultNone)
+	if slices.Contains(terms, access.Unlisted) {
+		t.Errorf("Terms(none) = %q: names unlisted documents", terms)
+	}
+	if terms, all := access.Everyone().Terms(access.DefaultNone); !all || terms != nil {
+		t.Errorf("Everyone().Terms = %q, %v; want all", terms, all)
+	}
+	if terms, all := (access.Caller{}).Terms(access.DefaultAuthenticated); all || len(terms) != 0 {
+		t.Errorf("zero Caller's Terms = %q, %v; want none", terms, all)
+	}
+	if got := access.List(nil).Terms(); !slices.Equal(got, []string{access.Unlisted}) {
+		t.Errorf("empty List's Terms = %q", got)
+	}
+}
+
+func TestContext(t *testing.T) {
+	if c := access.FromContext(context.Background()); c.MayRead(nil, access.DefaultAuthenticated) {
+		t.Error("a context without a caller reads unlisted documents")
+	}
+	ctx := access.NewContext(context.Background(), access.Everyone())
+	if !access.FromContext(ctx).IsEveryone() {
+		t.Error("FromContext lost the caller")
 	}
 }

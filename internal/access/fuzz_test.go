@@ -105,6 +105,11 @@ func FuzzMayRead(f *testing.F) {
 			if got := c.MayRead(l, def); got != want {
 				t.Fatalf("MayRead(%q, %v) = %v for %q", l, def, got, c.Principals())
 			}
+			// A store's filter selects exactly what MayRead allows.
+			terms, all := c.Terms(def)
+			if got := all || slices.ContainsFunc(l.Terms(), func(s string) bool { return slices.Contains(terms, s) }); got != want {
+				t.Fatalf("Terms filter %q against %q = %v, MayRead = %v", terms, l.Terms(), got, want)
+			}
 		}
 	})
 }

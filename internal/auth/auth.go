@@ -20,6 +20,8 @@ import (
 	"time"
 
 	mcpauth "github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/connectorhq/connector/internal/access"
 )
 
 // Mode is how callers authenticate.
@@ -153,7 +155,8 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 			a.refuse(w, r, f)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), checkedKey{}, ti))
+		ctx := context.WithValue(r.Context(), checkedKey{}, ti)
+		r = r.WithContext(access.NewContext(ctx, access.NewCaller(ti.UserID, "", nil, nil)))
 		if !hasBearer(r.Header) {
 			// The key came in X-API-Key; go-sdk's middleware reads only
 			// Authorization. The placeholder is never checked against anything.

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/mcpserver"
@@ -175,7 +176,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	debug.FreeOSMemory()
 	mem.ResetPeak()
 	start = time.Now()
-	st, err := blevestore.Open(dir, opts.Logger)
+	st, err := blevestore.Open(dir, access.DefaultAuthenticated, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +245,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if timer, ok := any(st).(SearchTimer); ok {
 		n0, r0, s0 := timer.SearchTimings()
 		for i := range max(opts.LatencyCalls/2, len(c.Queries)) {
-			if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+			if _, err := st.Search(ctx, access.Everyone(), c.Queries[i%len(c.Queries)].Text, 10); err != nil {
 				return nil, err
 			}
 		}
@@ -433,7 +434,7 @@ func newConstantStore(title, text string) constantStore {
 var defaultConstant = newConstantStore("A constant document title",
 	strings.Repeat("Constant benchmark text about nothing in particular, of a typical abstract's length. ", 18))
 
-func (c constantStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
+func (c constantStore) Search(_ context.Context, _ access.Caller, _ string, limit int) ([]store.Hit, error) {
 	hits := make([]store.Hit, limit)
 	for i := range hits {
 		h := c.hits[i%len(c.hits)]
@@ -442,7 +443,7 @@ func (c constantStore) Search(_ context.Context, _ string, limit int) ([]store.H
 	return hits, nil
 }
 
-func (c constantStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+func (c constantStore) Fetch(_ context.Context, _ access.Caller, id string) (*store.Document, error) {
 	d := c.doc
 	d.ID = id
 	return &d, nil
@@ -460,7 +461,7 @@ func typicalAnswer(ctx context.Context, st store.Store, queries []Query) (consta
 	var answers []sized[[]store.Hit]
 	var docs []sized[*store.Document]
 	for _, q := range queries {
-		hits, err := st.Search(ctx, q.Text, search.DefaultMaxResults)
+		hits, err := st.Search(ctx, access.Everyone(), q.Text, search.DefaultMaxResults)
 		if err != nil {
 			return constantStore{}, fmt.Errorf("query %s: %w", q.ID, err)
 		}
@@ -468,7 +469,7 @@ func typicalAnswer(ctx context.Context, st store.Store, queries []Query) (consta
 			continue
 		}
 		answers = append(answers, sized[[]store.Hit]{hitsSize(hits), hits})
-		d, err := st.Fetch(ctx, hits[0].ID)
+		d, err := st.Fetch(ctx, access.Everyone(), hits[0].ID)
 		if err != nil {
 			return constantStore{}, fmt.Errorf("fetch %s: %w", hits[0].ID, err)
 		}
@@ -521,7 +522,9 @@ type sized[T any] struct {
 	v    T
 }
 
-func (constantStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }
+func (constantStore) LookupURL(context.Context, access.Caller, string) (string, error) {
+	return "", store.ErrNotFound
+}
 func (constantStore) Ready(context.Context) (store.Status, error) {
 	return store.Status{Backend: "constant", Documents: 10}, nil
 }

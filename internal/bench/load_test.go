@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -102,11 +103,11 @@ func TestTypicalAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hits, _ := c.Search(ctx, "anything", 3)
+	hits, _ := c.Search(ctx, access.Everyone(), "anything", 3)
 	if len(hits) != 3 || hits[0].Snippet != strings.Repeat("s", 30) || hits[0].ID != "const-0" || hits[2].ID != "const-2" {
 		t.Errorf("search: %+v; want query 3's snippets, as const-0, const-1, const-2", hits)
 	}
-	doc, _ := c.Fetch(ctx, "const-1")
+	doc, _ := c.Fetch(ctx, access.Everyone(), "const-1")
 	if doc.ID != "const-1" || doc.Text != strings.Repeat("x", 300) || doc.Metadata["n"] != "3" {
 		t.Errorf("fetch: %+v; want the first hit of query 3", doc)
 	}
@@ -124,11 +125,11 @@ func TestTypicalAnswerSciFact(t *testing.T) {
 	var search, fetch [2]float64 // local, constant
 	for _, q := range c.Queries {
 		for k, s := range []store.Store{st, constant} {
-			hits, err := s.Search(ctx, q.Text, 10)
+			hits, err := s.Search(ctx, access.Everyone(), q.Text, 10)
 			if err != nil || len(hits) == 0 {
 				t.Fatalf("query %s: %d hits, %v", q.ID, len(hits), err)
 			}
-			d, err := s.Fetch(ctx, hits[0].ID)
+			d, err := s.Fetch(ctx, access.Everyone(), hits[0].ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +147,7 @@ func TestTypicalAnswerSciFact(t *testing.T) {
 // and fetches document "n/0" as 100n bytes of text; other queries fail.
 type sizedStore struct{ constantStore }
 
-func (sizedStore) Search(_ context.Context, q string, limit int) ([]store.Hit, error) {
+func (sizedStore) Search(_ context.Context, _ access.Caller, q string, limit int) ([]store.Hit, error) {
 	n, err := strconv.Atoi(q)
 	if err != nil {
 		return nil, err
@@ -158,7 +159,7 @@ func (sizedStore) Search(_ context.Context, q string, limit int) ([]store.Hit, e
 	return hits, nil
 }
 
-func (sizedStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+func (sizedStore) Fetch(_ context.Context, _ access.Caller, id string) (*store.Document, error) {
 	n, _ := strconv.Atoi(strings.TrimSuffix(id, "/0"))
 	return &store.Document{ID: id, Text: strings.Repeat("x", 100*n), Metadata: map[string]string{"n": strconv.Itoa(n)}}, nil
 }

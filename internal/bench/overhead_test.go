@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
 )
@@ -117,7 +118,7 @@ func sciFactStore(tb testing.TB) (*Collection, *blevestore.Store, constantStore)
 	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatal(err)
 	}
-	st, err := blevestore.Open(idx, nil)
+	st, err := blevestore.Open(idx, access.DefaultAuthenticated, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

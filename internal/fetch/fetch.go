@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/toolcall"
@@ -34,8 +35,8 @@ const partMarker = "#offset="
 
 // Fetcher is the part of a store the tool uses.
 type Fetcher interface {
-	Fetch(ctx context.Context, id string) (*store.Document, error)
-	LookupURL(ctx context.Context, url string) (string, error)
+	Fetch(ctx context.Context, who access.Caller, id string) (*store.Document, error)
+	LookupURL(ctx context.Context, who access.Caller, url string) (string, error)
 }
 
 // Options configure the tool.
@@ -129,28 +130,32 @@ func (h handler) handle(ctx context.Context, _ *mcp.CallToolRequest, in Input) (
 // resolve finds the document an id names: an id, the next_id of a long
 // document's later part, the view URL this server hands out, or a
 // document's own URL.
+//
+// Every path asks as the caller the request's context names, so that a
+// document the caller may not read is not found by any of them.
 func (h handler) resolve(ctx context.Context, id string) (*store.Document, int, error) {
-	doc, err := h.store.Fetch(ctx, id)
+	who := access.FromContext(ctx)
+	doc, err := h.store.Fetch(ctx, who, id)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return doc, 0, err
 	}
 	notFound := err
 	if base, offset, ok := splitPart(id); ok {
-		doc, err := h.store.Fetch(ctx, base)
+		doc, err := h.store.Fetch(ctx, who, base)
 		return doc, offset, err
 	}
 	if !docurl.IsCitable(id) {
 		return nil, 0, notFound
 	}
 	if viewID, ok := h.opts.Linker.ID(id); ok {
-		doc, err := h.store.Fetch(ctx, viewID)
+		doc, err := h.store.Fetch(ctx, who, viewID)
 		return doc, 0, err
 	}
-	owner, err := h.store.LookupURL(ctx, id)
+	owner, err := h.store.LookupURL(ctx, who, id)
 	if err != nil {
 		return nil, 0, err
 	}
-	doc, err = h.store.Fetch(ctx, owner)
+	doc, err = h.store.Fetch(ctx, who, owner)
 	return doc, 0, err
 }
 

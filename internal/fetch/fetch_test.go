@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/fetch"
 	"github.com/connectorhq/connector/internal/store"
@@ -29,7 +30,7 @@ func connect(t *testing.T, f fetch.Fetcher, opts fetch.Options) *mcp.ClientSessi
 	}
 	fetch.Register(srv, f, opts)
 	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(t.Context(), st, nil)
+	ss, err := srv.Connect(access.NewContext(t.Context(), access.Everyone()), st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestStoreFailure(t *testing.T) {
 // slowFetcher answers only when the context ends.
 type slowFetcher struct{ storetest.Fake }
 
-func (*slowFetcher) Fetch(ctx context.Context, _ string) (*store.Document, error) {
+func (*slowFetcher) Fetch(ctx context.Context, _ access.Caller, _ string) (*store.Document, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	mcpauth "github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/connectorhq/connector/internal/access"
 )
 
 // authenticate guards h with Options.Auth: a request without valid
@@ -15,9 +17,15 @@ import (
 // citation link in a browser sends no token and gets 401, so with
 // authentication on, the server hands out no links to it (see serve.go):
 // citations then come only from the documents' own public URLs.
+//
+// Either way the request's context names its caller (access.FromContext):
+// the one the Authenticator verified, or access.Everyone() without
+// authentication, when every document is public.
 func (s *Server) authenticate(h http.Handler) http.Handler {
 	if s.opts.Auth == nil {
-		return h
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(access.NewContext(r.Context(), access.Everyone())))
+		})
 	}
 	return s.opts.Auth.Wrap(h)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/mcpserver"
@@ -66,7 +67,7 @@ func scifactIndex(b *testing.B) (*blevestore.Store, []string) {
 		b.Fatal(err)
 	}
 	b.Logf("indexed %d documents in %v", sum.Documents, time.Since(start).Round(time.Millisecond))
-	st, err := blevestore.Open(dir, slog.New(slog.DiscardHandler))
+	st, err := blevestore.Open(dir, access.DefaultAuthenticated, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func BenchmarkStoreSearch(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := st.Search(ctx, queries[i%len(queries)], 10); err != nil {
+		if _, err := st.Search(ctx, access.Everyone(), queries[i%len(queries)], 10); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -190,7 +191,7 @@ type benchStore struct{}
 
 var benchText = strings.Repeat("Constant benchmark text about nothing in particular. ", 6)
 
-func (benchStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, error) {
+func (benchStore) Search(_ context.Context, _ access.Caller, _ string, limit int) ([]store.Hit, error) {
 	hits := make([]store.Hit, limit)
 	for i := range hits {
 		hits[i] = store.Hit{ID: fmt.Sprintf("const-%d", i), Title: "A constant document title", Snippet: benchText, Score: float64(limit - i)}
@@ -198,11 +199,13 @@ func (benchStore) Search(_ context.Context, _ string, limit int) ([]store.Hit, e
 	return hits, nil
 }
 
-func (benchStore) Fetch(_ context.Context, id string) (*store.Document, error) {
+func (benchStore) Fetch(_ context.Context, _ access.Caller, id string) (*store.Document, error) {
 	return &store.Document{ID: id, Title: "A constant document title", Text: benchText}, nil
 }
 
-func (benchStore) LookupURL(context.Context, string) (string, error) { return "", store.ErrNotFound }
+func (benchStore) LookupURL(context.Context, access.Caller, string) (string, error) {
+	return "", store.ErrNotFound
+}
 func (benchStore) Ready(context.Context) (store.Status, error) {
 	return store.Status{Backend: "constant", Documents: 10}, nil
 }

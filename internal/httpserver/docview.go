@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -63,7 +64,7 @@ func (v docView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	doc, err := v.store.Fetch(ctx, id)
+	doc, err := v.store.Fetch(ctx, access.FromContext(ctx), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		h.Set("Content-Type", "text/html; charset=utf-8")

@@ -22,6 +22,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/requestid"
@@ -769,13 +770,13 @@ type heldStore struct {
 	release chan struct{}
 }
 
-func (s *heldStore) Search(ctx context.Context, q string, n int) ([]store.Hit, error) {
+func (s *heldStore) Search(ctx context.Context, who access.Caller, q string, n int) ([]store.Hit, error) {
 	select {
 	case <-s.release:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return s.Fake.Search(ctx, q, n)
+	return s.Fake.Search(ctx, who, q, n)
 }
 
 // TestSSEPendingCalls: one SSE session takes at most maxPendingCalls calls

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
@@ -477,14 +478,14 @@ type slowStore struct {
 	started chan struct{}
 }
 
-func (s *slowStore) Search(ctx context.Context, q string, n int) ([]store.Hit, error) {
+func (s *slowStore) Search(ctx context.Context, who access.Caller, q string, n int) ([]store.Hit, error) {
 	s.started <- struct{}{}
 	select {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return s.Fake.Search(ctx, q, n)
+	return s.Fake.Search(ctx, who, q, n)
 }
 
 // TestGracefulShutdown: calls in flight on both transports finish after

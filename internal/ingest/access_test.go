@@ -31,15 +31,15 @@ var runList = access.List{"group:run"}
 func TestFrontMatterAccess(t *testing.T) {
 	tests := []struct {
 		name, front string
-		want        []string // nil: no document; the problem names the file
-		problem     string   // in the reason of the error problem
+		want        access.List // nil: no document; the problem names the file
+		problem     string      // in the reason of the error problem
 	}{
-		{"flow list", "access: [group:ops, group:eng, group:ops]", []string{"group:eng", "group:ops"}, ""},
-		{"block list", "access:\n  - user:Ann@Example.com\n  - authenticated", []string{"authenticated", "user:ann@example.com"}, ""},
-		{"string", "access: group:ops, role:admin", []string{"group:ops", "role:admin"}, ""},
-		{"blank inherits", "access: ''", []string{"group:run"}, ""},
-		{"null inherits", "access:", []string{"group:run"}, ""},
-		{"none", "access: none", []string{"none"}, ""},
+		{"flow list", "access: [group:ops, group:eng, group:ops]", access.List{"group:eng", "group:ops"}, ""},
+		{"block list", "access:\n  - user:Ann@Example.com\n  - authenticated", access.List{"authenticated", "user:ann@example.com"}, ""},
+		{"string", "access: group:ops, role:admin", access.List{"group:ops", "role:admin"}, ""},
+		{"blank inherits", "access: ''", access.List{"group:run"}, ""},
+		{"null inherits", "access:", access.List{"group:run"}, ""},
+		{"none", "access: none", access.List{"none"}, ""},
 		{"bad principal", "access: [group:eng, team:x]", nil, `entry 2: "team:x": unknown kind`},
 		{"none with others", "access: none, group:eng", nil, "cannot be combined"},
 		{"mapping", "access: {group: eng}", nil, "write a list of principals"},
@@ -86,14 +86,14 @@ func TestRecordAccess(t *testing.T) {
 		}, "\n"),
 		"r.json": `[{"id":"g","text":"x"},{"id":"h","text":"x","access":"team:x"}]`,
 	}, Options{Access: runList})
-	got := map[string][]string{}
+	got := map[string]access.List{}
 	for _, d := range docs {
 		got[d.ID] = d.Access
 		if _, ok := d.Metadata["access"]; ok {
 			t.Errorf("%s: metadata holds access: %v", d.ID, d.Metadata)
 		}
 	}
-	want := map[string][]string{
+	want := map[string]access.List{
 		"a": {"group:a", "group:b"},
 		"b": {"group:a", "user:u1"},
 		"d": {"group:run"},
@@ -141,7 +141,7 @@ func TestFolderAccess(t *testing.T) {
 	if len(problems) != 0 {
 		t.Fatalf("problems %v", problems)
 	}
-	want := map[string][]string{
+	want := map[string]access.List{
 		"top.md":               {"group:run"},
 		"team/a.md":            {"group:team", "user:boss@example.com"},
 		"team/own.md":          {"group:own"},
@@ -213,7 +213,7 @@ func TestSingleFileRootAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs, problems := collect(t, []Root{root}, Options{Access: runList})
-	if len(docs) != 1 || !slices.Equal(docs[0].Access, []string{"group:eng"}) || len(problems) != 0 {
+	if len(docs) != 1 || !slices.Equal(docs[0].Access, access.List{"group:eng"}) || len(problems) != 0 {
 		t.Fatalf("documents %+v, problems %v; want a.md with group:eng", docs, problems)
 	}
 	writeAccessFiles(t, dir, map[string]string{".access": "eng\n"})

@@ -215,11 +215,7 @@ func newDocument(c candidate, doc store.Document, own access.List) store.SourceD
 	if len(l) == 0 {
 		l = c.access
 	}
-	var names []string
-	for _, p := range l {
-		names = append(names, string(p))
-	}
-	return store.SourceDocument{Document: doc, Root: c.root.Key, File: c.file, Access: names}
+	return store.SourceDocument{Document: doc, Root: c.root.Key, File: c.file, Access: l}
 }
 
 // source returns the Metadata "source" of the candidate's documents.

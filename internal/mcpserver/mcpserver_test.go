@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
@@ -23,7 +24,7 @@ func connect(t *testing.T, st store.Store) (*mcpserver.Server, *mcp.ClientSessio
 	t.Helper()
 	srv := mcpserver.New(st, mcpserver.Options{Version: "test"})
 	sT, cT := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP.Connect(t.Context(), sT, nil)
+	ss, err := srv.MCP.Connect(access.NewContext(t.Context(), access.Everyone()), sT, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ type blockingStore struct {
 	started chan struct{}
 }
 
-func (b *blockingStore) Search(ctx context.Context, q string, n int) ([]store.Hit, error) {
+func (b *blockingStore) Search(ctx context.Context, who access.Caller, q string, n int) ([]store.Hit, error) {
 	b.started <- struct{}{}
 	<-b.release
 	return nil, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/requestid"
@@ -29,7 +30,7 @@ func TestToolMetrics(t *testing.T) {
 		t.Helper()
 		srv := mcpserver.New(st, mcpserver.Options{Version: "test", Metrics: m})
 		sT, cT := mcp.NewInMemoryTransports()
-		ss, err := srv.MCP.Connect(t.Context(), sT, nil)
+		ss, err := srv.MCP.Connect(access.NewContext(t.Context(), access.Everyone()), sT, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func TestToolLogCarriesRequestID(t *testing.T) {
 	logger := slog.New(requestid.Handler(slog.NewJSONHandler(&buf, nil)))
 	srv := mcpserver.New(&storetest.Fake{}, mcpserver.Options{Version: "test", Logger: logger})
 	sT, cT := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP.Connect(requestid.With(t.Context(), "req-42"), sT, nil)
+	ss, err := srv.MCP.Connect(requestid.With(access.NewContext(t.Context(), access.Everyone()), "req-42"), sT, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

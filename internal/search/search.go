@@ -13,6 +13,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/toolcall"
@@ -32,7 +33,7 @@ const snippetChars = 300
 
 // Searcher is the part of a store the tool uses.
 type Searcher interface {
-	Search(ctx context.Context, query string, limit int) ([]store.Hit, error)
+	Search(ctx context.Context, who access.Caller, query string, limit int) ([]store.Hit, error)
 }
 
 // Options configure the tool.
@@ -131,7 +132,7 @@ func (h handler) handle(ctx context.Context, _ *mcp.CallToolRequest, in Input) (
 		ctx, cancel = context.WithTimeout(ctx, h.opts.Timeout)
 		defer cancel()
 	}
-	hits, err := h.store.Search(ctx, query, h.opts.MaxResults)
+	hits, err := h.store.Search(ctx, access.FromContext(ctx), query, h.opts.MaxResults)
 	if err != nil {
 		return nil, Output{Results: []Result{}}, toolcall.FromStore("search", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/search"
 	"github.com/connectorhq/connector/internal/store"
@@ -28,7 +29,7 @@ func connect(t *testing.T, s search.Searcher, opts search.Options) *mcp.ClientSe
 	}
 	search.Register(srv, s, opts)
 	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(t.Context(), st, nil)
+	ss, err := srv.Connect(access.NewContext(t.Context(), access.Everyone()), st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestResultFields(t *testing.T) {
 // queryStore records the query it is asked.
 type queryStore struct{ got chan string }
 
-func (q queryStore) Search(_ context.Context, query string, _ int) ([]store.Hit, error) {
+func (q queryStore) Search(_ context.Context, _ access.Caller, query string, _ int) ([]store.Hit, error) {
 	q.got <- query
 	return nil, nil
 }
@@ -260,7 +261,7 @@ func TestNumberQuery(t *testing.T) {
 // slowStore answers only when the context ends.
 type slowStore struct{}
 
-func (slowStore) Search(ctx context.Context, _ string, _ int) ([]store.Hit, error) {
+func (slowStore) Search(ctx context.Context, _ access.Caller, _ string, _ int) ([]store.Hit, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
@@ -276,7 +277,9 @@ func TestTimeout(t *testing.T) {
 // panicStore has a bug.
 type panicStore struct{}
 
-func (panicStore) Search(context.Context, string, int) ([]store.Hit, error) { panic("boom") }
+func (panicStore) Search(context.Context, access.Caller, string, int) ([]store.Hit, error) {
+	panic("boom")
+}
 
 func TestPanicIsAToolError(t *testing.T) {
 	cs := connect(t, panicStore{}, search.Options{})

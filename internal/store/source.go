@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/connectorhq/connector/internal/access"
 )
 
 // SourceDocument is a document as an index run hands it to a store: the
@@ -22,10 +24,9 @@ type SourceDocument struct {
 	// Line is the 1-based line of a JSON Lines record, 0 otherwise. It
 	// names the document in messages and is not part of ContentHash.
 	Line int
-	// Access is the document's access list in canonical form (sorted,
-	// deduplicated principals, as access.List holds them); nil when none
-	// applies, and the serve-time default decides.
-	Access []string
+	// Access is the document's access list; nil when none applies, and
+	// the serve-time default (DEFAULT_ACCESS) decides.
+	Access access.List
 }
 
 // Place names the document's source for a person, as Place does.
@@ -101,7 +102,7 @@ func (d SourceDocument) ContentHash() [sha256.Size]byte {
 		binary.LittleEndian.PutUint64(n[:], uint64(len(d.Access)))
 		h.Write(n[:])
 		for _, p := range d.Access {
-			write(p)
+			write(string(p))
 		}
 	}
 	var sum [sha256.Size]byte

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+
+	"github.com/connectorhq/connector/internal/access"
 )
 
 // TestContentHashPinned pins ContentHash's byte layout (values checked
@@ -34,12 +36,12 @@ func TestContentHashPinned(t *testing.T) {
 // metadata, root and file hold the same strings.
 func TestContentHashAccess(t *testing.T) {
 	base := SourceDocument{Document: Document{ID: "a", Text: "alpha"}, Root: "r", File: "f.md"}
-	withAccess := func(d SourceDocument, l ...string) SourceDocument {
+	withAccess := func(d SourceDocument, l ...access.Principal) SourceDocument {
 		d.Access = l
 		return d
 	}
 	plain := base.ContentHash()
-	if withAccess(base).ContentHash() != plain || withAccess(base, []string{}...).ContentHash() != plain {
+	if withAccess(base).ContentHash() != plain || withAccess(base, []access.Principal{}...).ContentHash() != plain {
 		t.Error("an empty access list changes the hash")
 	}
 	eng := withAccess(base, "group:eng").ContentHash()

@@ -6,6 +6,8 @@ package store
 import (
 	"context"
 	"errors"
+
+	"github.com/connectorhq/connector/internal/access"
 )
 
 // ErrNotFound is returned, wrapped, when no document has the requested id or URL.
@@ -57,14 +59,22 @@ type Status struct {
 // Store is a searchable document collection. Implementations are safe for
 // concurrent use, honour context cancellation, and wrap ErrNotFound for
 // missing documents.
+//
+// Every call that shows documents names who asks. A store shows a caller
+// only the documents it may read (access.Caller.MayRead under the store's
+// DEFAULT_ACCESS), and answers for any other exactly as for a missing one:
+// nothing tells that it exists.
 type Store interface {
-	// Search returns at most limit hits, best first. No hits is not an error.
-	Search(ctx context.Context, query string, limit int) ([]Hit, error)
-	// Fetch returns the document with the id, or an error wrapping ErrNotFound.
-	Fetch(ctx context.Context, id string) (*Document, error)
+	// Search returns at most limit hits that who may read, best first. The
+	// filter is part of the query, so a caller gets limit hits whenever
+	// that many readable documents match. No hits is not an error.
+	Search(ctx context.Context, who access.Caller, query string, limit int) ([]Hit, error)
+	// Fetch returns the document with the id, or an error wrapping
+	// ErrNotFound when there is none or who may not read it.
+	Fetch(ctx context.Context, who access.Caller, id string) (*Document, error)
 	// LookupURL returns the id of the document whose own URL is url, or an
-	// error wrapping ErrNotFound.
-	LookupURL(ctx context.Context, url string) (string, error)
+	// error wrapping ErrNotFound when there is none or who may not read it.
+	LookupURL(ctx context.Context, who access.Caller, url string) (string, error)
 	// Ready reports whether the store is open and answering, with a short
 	// description of what it serves.
 	Ready(ctx context.Context) (Status, error)

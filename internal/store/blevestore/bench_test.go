@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/bench"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
@@ -19,7 +20,7 @@ func sciFactStore(b *testing.B) (*blevestore.Store, *bench.Collection, []string)
 	c := sciFact(b)
 	idx := b.TempDir()
 	ids := indexCollection(b, c, idx)
-	st, err := blevestore.Open(idx, nil)
+	st, err := blevestore.Open(idx, access.DefaultAuthenticated, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func BenchmarkSearchSciFact(b *testing.B) {
 	b.ResetTimer()
 	b.Run("serial", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+			if _, err := st.Search(ctx, access.Everyone(), c.Queries[i%len(c.Queries)].Text, 10); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -95,7 +96,7 @@ func BenchmarkSearchSciFact(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				i := int(next.Add(1))
-				if _, err := st.Search(ctx, c.Queries[i%len(c.Queries)].Text, 10); err != nil {
+				if _, err := st.Search(ctx, access.Everyone(), c.Queries[i%len(c.Queries)].Text, 10); err != nil {
 					b.Error(err)
 					return
 				}
@@ -109,7 +110,7 @@ func BenchmarkFetchSciFact(b *testing.B) {
 	st, _, ids := sciFactStore(b)
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
-		if _, err := st.Fetch(ctx, ids[i*7919%len(ids)]); err != nil {
+		if _, err := st.Fetch(ctx, access.Everyone(), ids[i*7919%len(ids)]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -133,7 +134,7 @@ func BenchmarkOpenSciFact(b *testing.B) {
 		return nil
 	})
 	for b.Loop() {
-		st, err := blevestore.Open(idx, nil)
+		st, err := blevestore.Open(idx, access.DefaultAuthenticated, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

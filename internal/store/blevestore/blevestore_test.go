@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
@@ -64,7 +65,7 @@ func mustSync(t *testing.T, dir string, opts SyncOptions, docs []store.SourceDoc
 
 func mustOpen(t *testing.T, dir string) *Store {
 	t.Helper()
-	st, err := Open(dir, slog.New(slog.DiscardHandler))
+	st, err := Open(dir, access.DefaultAuthenticated, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func allIDs(t *testing.T, st *Store) []string {
 	t.Helper()
 	var ids []string
 	for _, id := range []string{"a", "b", "c", "d", "x"} {
-		if _, err := st.Fetch(t.Context(), id); err == nil {
+		if _, err := st.Fetch(t.Context(), access.Everyone(), id); err == nil {
 			ids = append(ids, id)
 		}
 	}
@@ -106,11 +107,11 @@ func TestIncrementalSync(t *testing.T) {
 	if got := allIDs(t, st); !slices.Equal(got, []string{"a", "b", "d"}) {
 		t.Errorf("ids = %v, want a b d", got)
 	}
-	b, err := st.Fetch(t.Context(), "b")
+	b, err := st.Fetch(t.Context(), access.Everyone(), "b")
 	if err != nil || b.Text != "bravo two" {
 		t.Errorf("b = %+v, %v; want the new text", b, err)
 	}
-	hits, err := st.Search(t.Context(), "charlie", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "charlie", 10)
 	if err != nil || len(hits) != 0 {
 		t.Errorf("deleted document still found: %v %v", hits, err)
 	}
@@ -152,7 +153,7 @@ func TestSyncManyBatches(t *testing.T) {
 		t.Helper()
 		for i := range n {
 			id := fmt.Sprintf("d%05d", i)
-			d, err := st.Fetch(t.Context(), id)
+			d, err := st.Fetch(t.Context(), access.Everyone(), id)
 			switch {
 			case i%7 == 0:
 				if err == nil {
@@ -362,7 +363,7 @@ func TestIDCollisionAcrossRuns(t *testing.T) {
 			if _, err := s.Commit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			got, err := mustOpen(t, dir).Fetch(t.Context(), "a")
+			got, err := mustOpen(t, dir).Fetch(t.Context(), access.Everyone(), "a")
 			if err != nil || got.Text != tt.text {
 				t.Errorf("Fetch a = %+v, %v; want text %q", got, err, tt.text)
 			}
@@ -449,7 +450,7 @@ func TestReloadWhileSearching(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := st.Search(context.Background(), "shared", 10); err != nil {
+				if _, err := st.Search(context.Background(), access.Everyone(), "shared", 10); err != nil {
 					t.Error(err)
 					return
 				}
@@ -466,7 +467,7 @@ func TestReloadWhileSearching(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	hits, err := st.Search(t.Context(), "bravo", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "bravo", 10)
 	if err != nil || len(hits) != 1 {
 		t.Fatalf("after reload: %v %v", hits, err)
 	}
@@ -509,7 +510,7 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 		t.Fatalf("summary %+v, want a rebuild keeping 2 documents", sum)
 	}
 	st := mustOpen(t, dir)
-	got, err := st.Fetch(t.Context(), "x")
+	got, err := st.Fetch(t.Context(), access.Everyone(), "x")
 	if err != nil || got.URL != x.URL || got.Metadata["k"] != "v" || got.Text != x.Text {
 		t.Fatalf("carried-over document = %+v, %v", got, err)
 	}
@@ -523,7 +524,7 @@ func TestSchemaChangeRebuildsAndKeepsOtherRoots(t *testing.T) {
 }
 
 func TestOpenWithoutIndex(t *testing.T) {
-	_, err := Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	_, err := Open(t.TempDir(), access.DefaultAuthenticated, slog.New(slog.DiscardHandler))
 	if !errors.Is(err, ErrNoIndex) {
 		t.Fatalf("err = %v, want ErrNoIndex", err)
 	}
@@ -536,7 +537,7 @@ func TestEmptyRunCreatesAnEmptyIndex(t *testing.T) {
 		t.Fatalf("summary %+v", sum)
 	}
 	st := mustOpen(t, dir)
-	hits, err := st.Search(t.Context(), "anything", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "anything", 10)
 	if err != nil || len(hits) != 0 {
 		t.Fatalf("search = %v, %v", hits, err)
 	}
@@ -551,7 +552,7 @@ func TestSnippets(t *testing.T) {
 	mustSync(t, dir, SyncOptions{}, []store.SourceDocument{d, doc("t", "Only the title matches here.")})
 	st := mustOpen(t, dir)
 
-	hits, err := st.Search(t.Context(), "timeout", 1)
+	hits, err := st.Search(t.Context(), access.Everyone(), "timeout", 1)
 	if err != nil || len(hits) != 1 {
 		t.Fatal(hits, err)
 	}
@@ -563,11 +564,11 @@ func TestSnippets(t *testing.T) {
 		t.Errorf("snippet %q: want a leading … for a cut in the middle", s)
 	}
 
-	hits, err = st.Search(t.Context(), "gateway settings", 1)
+	hits, err = st.Search(t.Context(), access.Everyone(), "gateway settings", 1)
 	if err != nil || len(hits) != 1 || hits[0].ID != "s" {
 		t.Fatal(hits, err)
 	}
-	hits, err = st.Search(t.Context(), "Title t", 5)
+	hits, err = st.Search(t.Context(), access.Everyone(), "Title t", 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +628,7 @@ func TestAccentsFold(t *testing.T) {
 		{"café", "Café"},
 		{"CRÈME FRAICHE", "fraîche"},
 	} {
-		hits, err := st.Search(t.Context(), tc.query, 10)
+		hits, err := st.Search(t.Context(), access.Everyone(), tc.query, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -663,8 +664,21 @@ func TestPhrases(t *testing.T) {
 	}
 	mustSync(t, dir, SyncOptions{}, docs)
 	st := mustOpen(t, dir)
-	hits, err := st.Search(t.Context(), "gateway timeout", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "gateway timeout", 10)
 	if err != nil || len(hits) != 2 || hits[0].ID != "together" || hits[0].Score <= hits[1].Score {
 		t.Fatalf("search = %+v, %v; want both, the adjacent words first", hits, err)
 	}
+}
+
+func TestAccessContract(t *testing.T) {
+	storetest.RunAccess(t, func(t *testing.T, docs []store.SourceDocument, def access.Default) store.Store {
+		dir := t.TempDir()
+		mustSync(t, dir, SyncOptions{Roots: []string{"root"}}, docs)
+		st, err := Open(dir, def, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
 }

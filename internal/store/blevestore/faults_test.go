@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -156,10 +157,10 @@ func TestDamageIsDetectedNotServed(t *testing.T) {
 			if _, err := st.Ready(t.Context()); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "--prune") {
 				t.Fatalf("Ready = %v, want ErrDamaged with the way out", err)
 			}
-			if _, err := st.Search(t.Context(), "alpha", 10); !errors.Is(err, ErrDamaged) {
+			if _, err := st.Search(t.Context(), access.Everyone(), "alpha", 10); !errors.Is(err, ErrDamaged) {
 				t.Errorf("Search = %v, want ErrDamaged", err)
 			}
-			if d, err := st.Fetch(t.Context(), "a"); !errors.Is(err, ErrDamaged) {
+			if d, err := st.Fetch(t.Context(), access.Everyone(), "a"); !errors.Is(err, ErrDamaged) {
 				t.Errorf("Fetch = %+v, %v, want ErrDamaged", d, err)
 			}
 			if _, err := NewSyncer(t.Context(), dir, SyncOptions{Roots: []string{"r"}}); !errors.Is(err, ErrDamaged) {
@@ -373,7 +374,7 @@ func TestVerifyWhileServing(t *testing.T) {
 	if err := st.Verify(t.Context()); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("Verify after damage = %v, want ErrDamaged", err)
 	}
-	if _, err := st.Fetch(t.Context(), "a"); !errors.Is(err, ErrDamaged) {
+	if _, err := st.Fetch(t.Context(), access.Everyone(), "a"); !errors.Is(err, ErrDamaged) {
 		t.Errorf("Fetch after damage = %v, want ErrDamaged", err)
 	}
 	if _, err := st.Ready(t.Context()); !errors.Is(err, ErrDamaged) {

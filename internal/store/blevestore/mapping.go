@@ -15,7 +15,7 @@ import (
 // schemaVersion names the index layout this code writes and reads. An index
 // generation with another version is rebuilt, not patched, by the next
 // `connector index` run.
-const schemaVersion = "7"
+const schemaVersion = "8"
 
 // Internal keys stored in each generation.
 var (
@@ -41,6 +41,7 @@ const (
 	fieldDocTitle = "dtitle" // stored only
 	fieldMeta     = "meta"   // stored only: metadata as a JSON object of strings
 	fieldPassages = "np"     // stored only: the number of passages
+	fieldDocACL   = "acl"    // stored only: the access terms (access.List.Terms), for Fetch
 	// fieldText held the whole text of a document of several passages
 	// before schema 7; read only to rebuild such an index.
 	fieldText = "text"
@@ -53,6 +54,11 @@ const (
 	fieldBody    = "body"    // stored only: the passage's text, for snippets and fetch
 	fieldAt      = "at"      // stored only: where the passage starts in its document's text, when not at 0
 )
+
+// fieldAccess is on both kinds of record: keyword, indexed, the access
+// terms of the document (access.List.Terms), which searches and LookupURL
+// filter on.
+const fieldAccess = "access"
 
 // tokenFilters is the analysis chain after the Unicode tokenizer.
 var tokenFilters = []string{en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName}
@@ -100,12 +106,19 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 	url.IncludeInAll = false
 	url.IncludeTermVectors = false
 	url.DocValues = false
+	acl := bleve.NewTextFieldMapping()
+	acl.Analyzer = keyword.Name
+	acl.Store = false
+	acl.IncludeInAll = false
+	acl.IncludeTermVectors = false
+	acl.DocValues = false
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fieldContent, analysed(true))
 	doc.AddFieldMappingsAt(fieldTitle, analysed(false))
 	doc.AddFieldMappingsAt(fieldURL, url)
-	for _, name := range []string{fieldDocTitle, fieldMeta, fieldPassages, fieldBody, fieldAt} {
+	doc.AddFieldMappingsAt(fieldAccess, acl)
+	for _, name := range []string{fieldDocTitle, fieldMeta, fieldPassages, fieldDocACL, fieldBody, fieldAt} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
 	m.DefaultMapping = doc

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -77,7 +78,7 @@ func TestLongDocumentSection(t *testing.T) {
 	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, docs)
 	st := mustOpen(t, dir)
 
-	hits, err := st.Search(t.Context(), "how many days do I have to claim reimbursement of travel expenses", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "how many days do I have to claim reimbursement of travel expenses", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +95,11 @@ func TestLongDocumentSection(t *testing.T) {
 		}
 		seen[h.ID] = true
 	}
-	d, err := st.Fetch(t.Context(), "handbook")
+	d, err := st.Fetch(t.Context(), access.Everyone(), "handbook")
 	if err != nil || d.Text != handbook {
 		t.Fatalf("fetch: %v, %d of %d characters", err, len(d.Text), len(handbook))
 	}
-	if _, err := st.Fetch(t.Context(), passageID("handbook", 1)); err == nil {
+	if _, err := st.Fetch(t.Context(), access.Everyone(), passageID("handbook", 1)); err == nil {
 		t.Error("a passage record can be fetched as a document")
 	}
 	if s, _ := st.Ready(t.Context()); s.Documents != 3 {
@@ -112,7 +113,7 @@ func TestLongDocumentSection(t *testing.T) {
 	if s, _ := st2.Ready(t.Context()); s.Documents != 3 {
 		t.Errorf("after update Ready counts %d", s.Documents)
 	}
-	hits, _ = st2.Search(t.Context(), "security badges", 10)
+	hits, _ = st2.Search(t.Context(), access.Everyone(), "security badges", 10)
 	for _, h := range hits {
 		if h.ID == "handbook" {
 			t.Errorf("a passage of the old, long version is still searchable: %+v", h)
@@ -130,15 +131,15 @@ func TestSearchFallbacks(t *testing.T) {
 		doc("b", "quarterly budget planning for the finance team"),
 	})
 	st := mustOpen(t, dir)
-	hits, err := st.Search(t.Context(), "travel budget zanzibar", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "travel budget zanzibar", 10)
 	if err != nil || len(hits) != 2 {
 		t.Fatalf("partial matches: %v %v", hits, err)
 	}
-	hits, err = st.Search(t.Context(), "reimbursment", 10) // misspelled
+	hits, err = st.Search(t.Context(), access.Everyone(), "reimbursment", 10) // misspelled
 	if err != nil || len(hits) != 1 || hits[0].ID != "a" {
 		t.Fatalf("fuzzy fallback: %v %v", hits, err)
 	}
-	hits, err = st.Search(t.Context(), "the and of", 10) // only stop words
+	hits, err = st.Search(t.Context(), access.Everyone(), "the and of", 10) // only stop words
 	if err != nil || len(hits) != 0 {
 		t.Fatalf("stop words only: %v %v", hits, err)
 	}

@@ -169,17 +169,30 @@ func (r ranking) phrases(tokens analysis.TokenStream, df func(string) uint64, pa
 	return out
 }
 
-// combine makes the query: a passage must match a text clause; the others
-// add to its score.
-func combine(text, optional []query.Query) query.Query {
+// combine makes the query: a passage must match a text clause and the
+// filter (when not nil); the other clauses add to its score.
+func combine(text, optional []query.Query, filter query.Query) query.Query {
 	must := bleve.NewDisjunctionQuery(text...)
 	if len(optional) == 0 {
-		return must
+		return filtered(must, filter)
 	}
 	q := bleve.NewBooleanQuery()
 	q.AddMust(must)
 	q.AddShould(bleve.NewDisjunctionQuery(optional...))
+	q.AddFilter(filter)
 	return q
+}
+
+// filtered returns q restricted to the records filter matches, without
+// changing their scores; q itself when filter is nil.
+func filtered(q, filter query.Query) query.Query {
+	if filter == nil {
+		return q
+	}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(q)
+	b.AddFilter(filter)
+	return b
 }
 
 // rankedPassage is a passage search ranked.
@@ -189,8 +202,9 @@ type rankedPassage struct {
 	locations search.TermLocationMap // where the query's terms are in its content field
 }
 
-// rank returns the best passage of each of the top limit documents.
-func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) ([]rankedPassage, error) {
+// rank returns the best passage of each of the top limit documents among
+// the passages filter matches (all when nil).
+func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int, filter query.Query) ([]rankedPassage, error) {
 	terms, tokens := analyzeQuery(gen.analyzer, q)
 	if len(terms) == 0 {
 		return nil, ctx.Err() // only stop words: nothing to match
@@ -211,7 +225,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 	optional = append(optional, r.phrases(tokens, df, gen.passages)...)
 	own := text // the query's own text clauses, for snippets
 	if r.Feedback {
-		req := bleve.NewSearchRequestOptions(combine(text, optional), feedbackDocs, 0, false)
+		req := bleve.NewSearchRequestOptions(combine(text, optional, filter), feedbackDocs, 0, false)
 		req.Fields = []string{fieldBody}
 		res, err := gen.idx.SearchInContext(ctx, req)
 		if err != nil {
@@ -226,7 +240,7 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int) 
 		text, optional = append(slices.Clip(text), more...), append(optional, moreTitle...)
 	}
 	// Enough passages to fill limit documents.
-	res, err := gen.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(combine(text, optional), max(3*limit, 30), 0, false))
+	res, err := gen.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(combine(text, optional, filter), max(3*limit, 30), 0, false))
 	if err != nil {
 		return nil, err
 	}

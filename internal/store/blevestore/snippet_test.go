@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -103,7 +104,7 @@ func TestSnippetsFromLocations(t *testing.T) {
 		{"zeppelin hangar", "long", "The zeppelin hangar stood"},
 		{"quasar", "title", "The body says nothing of it."},
 	} {
-		hits, err := st.Search(t.Context(), tt.query, 3)
+		hits, err := st.Search(t.Context(), access.Everyone(), tt.query, 3)
 		if err != nil || len(hits) == 0 || hits[0].ID != tt.id {
 			t.Fatalf("search %q = %+v, %v; want %s first", tt.query, hits, err, tt.id)
 		}
@@ -129,7 +130,7 @@ func TestFetchJoinsPassages(t *testing.T) {
 	mustSync(t, dir, SyncOptions{}, docs)
 	st := mustOpen(t, dir)
 	for _, d := range docs {
-		got, err := st.Fetch(t.Context(), d.ID)
+		got, err := st.Fetch(t.Context(), access.Everyone(), d.ID)
 		if err != nil {
 			t.Fatalf("fetch %s: %v", d.ID, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +23,10 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -43,6 +46,8 @@ type Store struct {
 	// reload does not try it again until CURRENT names another.
 	failed string
 
+	// def is DEFAULT_ACCESS, for documents indexed without a list.
+	def     access.Default
 	ranking ranking
 	timings searchTimings
 }
@@ -75,11 +80,14 @@ func (g *generation) reader() (index.IndexReader, error) {
 // that differs from its checksum) opens too, serving nothing: Ready, Search
 // and Fetch report the damage and the way out, and Watch switches to the
 // next generation an index run commits.
-func Open(dir string, logger *slog.Logger) (*Store, error) {
+//
+// def is DEFAULT_ACCESS: who may read documents indexed without an access
+// list.
+func Open(dir string, def access.Default, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{dir: dir, logger: logger, ranking: defaultRanking}
+	s := &Store{dir: dir, logger: logger, def: def, ranking: defaultRanking}
 	name, err := readCurrent(dir)
 	if err != nil && !errors.Is(err, errBadPointer) {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
@@ -307,12 +315,16 @@ func (s *Store) acquire() (*generation, error) {
 	return s.gen, nil
 }
 
-// Search implements store.Store. It ranks passages (see ranking.go) and
-// returns each document once, at the rank of its best passage, with a
-// snippet from that passage.
-func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, error) {
+// Search implements store.Store. It ranks the passages who may read (see
+// ranking.go) and returns each document once, at the rank of its best
+// passage, with a snippet from that passage.
+func (s *Store) Search(ctx context.Context, who access.Caller, q string, limit int) ([]store.Hit, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("search limit %d: want at least 1", limit)
+	}
+	filter, ok := s.filter(who)
+	if !ok {
+		return nil, ctx.Err() // who reads nothing
 	}
 	gen, err := s.acquire()
 	if err != nil {
@@ -323,7 +335,7 @@ func (s *Store) Search(ctx context.Context, q string, limit int) ([]store.Hit, e
 		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
 	}
 	start := time.Now()
-	ranked, err := s.rank(ctx, gen, q, limit)
+	ranked, err := s.rank(ctx, gen, q, limit, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -383,8 +395,28 @@ func (t *searchTimings) get() (int64, time.Duration, time.Duration) {
 	return t.n, t.ranking, t.snippeting
 }
 
-// Fetch implements store.Store.
-func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
+// filter returns the query term that selects the records who may read, nil
+// when who reads everything; ok is false when who reads nothing.
+func (s *Store) filter(who access.Caller) (q query.Query, ok bool) {
+	terms, all := who.Terms(s.def)
+	switch {
+	case all:
+		return nil, true
+	case len(terms) == 0:
+		return nil, false
+	}
+	qs := make([]query.Query, len(terms))
+	for i, t := range terms {
+		tq := bleve.NewTermQuery(t)
+		tq.SetField(fieldAccess)
+		qs[i] = tq
+	}
+	return bleve.NewDisjunctionQuery(qs...), true
+}
+
+// Fetch implements store.Store. A document who may not read is not found,
+// after the same reads as one that is.
+func (s *Store) Fetch(ctx context.Context, who access.Caller, id string) (*store.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -394,7 +426,30 @@ func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
 	}
 	defer s.mu.RUnlock()
 
-	return fetchDocument(gen.idx, id)
+	r, err := readRecord(gen.idx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.mayRead(who, r.acl) {
+		return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound)
+	}
+	doc, _, err := fetchDocument(gen.idx, id)
+	return doc, err
+}
+
+// mayRead reports whether who may read a document with the access terms
+// acl (the stored List.Terms).
+func (s *Store) mayRead(who access.Caller, acl []string) bool {
+	terms, all := who.Terms(s.def)
+	if all {
+		return true
+	}
+	for _, t := range acl {
+		if slices.Contains(terms, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // record is what a document record holds.
@@ -403,6 +458,7 @@ type record struct {
 	text             string // before schema 7, the text of a document of several passages
 	hasText          bool
 	passages         int
+	acl              []string // access terms; [access.Unlisted] before schema 8
 }
 
 // readRecord reads a document's record.
@@ -427,8 +483,13 @@ func readRecord(idx bleve.Index, id string) (record, error) {
 			r.text, r.hasText = string(f.Value()), true
 		case fieldPassages:
 			r.passages, _ = strconv.Atoi(string(f.Value()))
+		case fieldDocACL:
+			r.acl = append(r.acl, string(f.Value()))
 		}
 	})
+	if len(r.acl) == 0 {
+		r.acl = []string{access.Unlisted}
+	}
 	return r, nil
 }
 
@@ -450,41 +511,45 @@ func readPassage(idx bleve.Index, id string) (body string, at int, err error) {
 }
 
 // fetchDocument reads a document: its record, and its text from its
-// passages.
-func fetchDocument(idx bleve.Index, id string) (*store.Document, error) {
+// passages; and its access terms.
+func fetchDocument(idx bleve.Index, id string) (*store.Document, []string, error) {
 	r, err := readRecord(idx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	doc := &store.Document{ID: id, Title: r.title, URL: r.url, Text: r.text}
 	if !r.hasText {
 		bodies, at := make([]string, max(r.passages, 1)), make([]int, max(r.passages, 1))
 		for n := range bodies {
 			if bodies[n], at[n], err = readPassage(idx, passageID(id, n)); err != nil {
-				return nil, fmt.Errorf("document %q: %w", id, err)
+				return nil, nil, fmt.Errorf("document %q: %w", id, err)
 			}
 		}
 		doc.Text = joinPassages(bodies, at)
 	}
 	if r.meta != "" {
 		if err := json.Unmarshal([]byte(r.meta), &doc.Metadata); err != nil {
-			return nil, fmt.Errorf("document %q: decode metadata: %w", id, err)
+			return nil, nil, fmt.Errorf("document %q: decode metadata: %w", id, err)
 		}
 	}
-	return doc, nil
+	return doc, r.acl, nil
 }
 
 // LookupURL implements store.Store.
-func (s *Store) LookupURL(ctx context.Context, url string) (string, error) {
+func (s *Store) LookupURL(ctx context.Context, who access.Caller, url string) (string, error) {
+	filter, ok := s.filter(who)
+	if !ok {
+		return "", fmt.Errorf("url %q: %w", url, store.ErrNotFound)
+	}
 	gen, err := s.acquire()
 	if err != nil {
 		return "", err
 	}
 	defer s.mu.RUnlock()
 
-	q := bleve.NewTermQuery(url)
-	q.SetField(fieldURL)
-	res, err := gen.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 1, 0, false))
+	tq := bleve.NewTermQuery(url)
+	tq.SetField(fieldURL)
+	res, err := gen.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(filtered(tq, filter), 1, 0, false))
 	if err != nil {
 		return "", fmt.Errorf("look up url: %w", err)
 	}

@@ -434,7 +434,7 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) (Outcome, erro
 		s.sum.Unchanged++
 		return Unchanged, nil
 	}
-	if err := s.index(ctx, e, d.ID, d.Title, d.URL, d.Text, d.Metadata); err != nil {
+	if err := s.index(ctx, e, d.Document, d.Access.Terms()); err != nil {
 		return 0, err
 	}
 	return outcome, nil
@@ -468,15 +468,17 @@ func (s *Syncer) isKept(f manifestSource) bool {
 }
 
 // index writes a document record and its passage records, and deletes the
-// passages an earlier, longer version had beyond the new ones.
-func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text string, metadata map[string]string) error {
+// passages an earlier, longer version had beyond the new ones. acl is the
+// document's access terms (access.List.Terms), on every record.
+func (s *Syncer) index(ctx context.Context, e *entry, d store.Document, acl []string) error {
+	id, title, text := d.ID, d.Title, d.Text
 	passages := splitPassages(text)
-	doc := map[string]any{fieldDocTitle: title, fieldPassages: strconv.Itoa(len(passages))}
-	if url != "" {
-		doc[fieldURL] = url
+	doc := map[string]any{fieldDocTitle: title, fieldPassages: strconv.Itoa(len(passages)), fieldAccess: acl, fieldDocACL: acl}
+	if d.URL != "" {
+		doc[fieldURL] = d.URL
 	}
-	if len(metadata) > 0 {
-		b, _ := json.Marshal(metadata) // map[string]string always marshals
+	if len(d.Metadata) > 0 {
+		b, _ := json.Marshal(d.Metadata) // map[string]string always marshals
 		doc[fieldMeta] = string(b)
 	}
 	if err := s.batch.Index(id, doc); err != nil {
@@ -488,6 +490,7 @@ func (s *Syncer) index(ctx context.Context, e *entry, id, title, url, text strin
 			fieldContent: title + "\n" + body,
 			fieldTitle:   title,
 			fieldBody:    body,
+			fieldAccess:  acl,
 		}
 		if p.start > 0 {
 			rec[fieldAt] = strconv.Itoa(p.start)
@@ -702,7 +705,7 @@ func (s *Syncer) deleteDoc(ctx context.Context, id string, passages uint32) erro
 // carryOver copies a document that this run did not touch from the previous
 // generation into the rebuilt one.
 func (s *Syncer) carryOver(ctx context.Context, e *entry, id string) error {
-	d, err := fetchDocument(s.baseIdx, id)
+	d, terms, err := fetchDocument(s.baseIdx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("document %q is listed but missing from the previous index; delete the index folder and index again", id)
 	}
@@ -710,7 +713,7 @@ func (s *Syncer) carryOver(ctx context.Context, e *entry, id string) error {
 		return fmt.Errorf("read document %q from the previous index: %w", id, err)
 	}
 	e.passages = 0 // the rebuilt generation holds none of its passages yet
-	return s.index(ctx, e, id, d.Title, d.URL, d.Text, d.Metadata)
+	return s.index(ctx, e, *d, terms)
 }
 
 // Abort discards the new generation and releases the folder. It is safe to

@@ -13,6 +13,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/search"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/bench"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/blevestore"
@@ -93,7 +94,7 @@ func TestRelevanceExperiments(t *testing.T) {
 		if _, err := s.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		st, err := blevestore.Open(dir, nil)
+		st, err := blevestore.Open(dir, access.DefaultAuthenticated, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +116,7 @@ func TestRelevanceExperiments(t *testing.T) {
 			}
 			rankings := map[string][]string{}
 			for _, q := range c.Queries {
-				hits, err := st.Search(ctx, q.Text, 100)
+				hits, err := st.Search(ctx, access.Everyone(), q.Text, 100)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -126,7 +127,7 @@ func TestRelevanceExperiments(t *testing.T) {
 			ev := bench.Evaluate(rankings, c.Qrels)
 			start := time.Now()
 			for _, q := range c.Queries {
-				if _, err := st.Search(ctx, q.Text, 10); err != nil {
+				if _, err := st.Search(ctx, access.Everyone(), q.Text, 10); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/openaistore"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
@@ -27,10 +28,10 @@ func TestOnAttempt(t *testing.T) {
 		}
 	})
 	srv.Fail("POST /vector_stores/*/search", 1, 429, map[string]string{"retry-after-ms": "1"})
-	if _, err := st.Search(t.Context(), "alpha", 5); err != nil {
+	if _, err := st.Search(t.Context(), access.Everyone(), "alpha", 5); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Fetch(t.Context(), "a"); err != nil {
+	if _, err := st.Fetch(t.Context(), access.Everyone(), "a"); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -75,7 +76,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 500 * time.Millisecond; c.MaxRetries = 2 })
 		before := searches()
 		srv.Hold(search, 1)
-		hits, err := st.Search(t.Context(), "alpha", 5)
+		hits, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("Search = %v, %v; want the retry's answer", hits, err)
 		}
@@ -86,7 +87,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 	t.Run("a hung content page is retried", func(t *testing.T) {
 		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 500 * time.Millisecond; c.MaxRetries = 1 })
 		srv.Hold("GET /vector_stores/*/files/*/content", 1)
-		if d, err := st.Fetch(t.Context(), "a"); err != nil || d.Text != "alpha words" {
+		if d, err := st.Fetch(t.Context(), access.Everyone(), "a"); err != nil || d.Text != "alpha words" {
 			t.Fatalf("Fetch = %+v, %v", d, err)
 		}
 	})
@@ -97,7 +98,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		defer h.Release()
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		_, err := st.Search(ctx, "alpha", 5)
+		_, err := st.Search(ctx, access.Everyone(), "alpha", 5)
 		timedOut(t, err)
 		if ctx.Err() != nil {
 			t.Errorf("the error came at the caller's deadline, not after the attempts")
@@ -115,7 +116,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		defer h.Release()
 		ctx, cancel := context.WithTimeout(t.Context(), 250*time.Millisecond)
 		defer cancel()
-		_, err := st.Search(ctx, "alpha", 5)
+		_, err := st.Search(ctx, access.Everyone(), "alpha", 5)
 		timedOut(t, err)
 		if n := searches() - before; n != 1 {
 			t.Errorf("%d attempts, want 1: no retry can start before the caller's deadline", n)
@@ -129,7 +130,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := st.Search(ctx, "alpha", 5)
+		_, err := st.Search(ctx, access.Everyone(), "alpha", 5)
 		timedOut(t, err)
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("returned after %v, long past the caller's 150ms", d)
@@ -144,7 +145,7 @@ func TestHungAttemptsAreRetried(t *testing.T) {
 		defer h.Release()
 		ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 		defer cancel()
-		_, err := st.Fetch(ctx, "a")
+		_, err := st.Fetch(ctx, access.Everyone(), "a")
 		timedOut(t, err)
 	})
 }

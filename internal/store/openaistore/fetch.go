@@ -16,6 +16,7 @@ import (
 	"github.com/maypok86/otter/v2"
 	"github.com/openai/openai-go/v3"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -87,9 +88,12 @@ func (c *docCache) rememberFile(docID, fileID string) {
 // Fetch implements store.Store. Documents come from the cache when they
 // can; otherwise concurrent callers share one load, which stops when the
 // last of them is cancelled.
-func (s *Store) Fetch(ctx context.Context, id string) (*store.Document, error) {
+func (s *Store) Fetch(ctx context.Context, who access.Caller, id string) (*store.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if !who.IsEveryone() {
+		return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound) // access lists are not stored yet: fail closed
 	}
 	if d, ok := s.docs.docs.GetIfPresent(id); ok {
 		return clone(d), nil

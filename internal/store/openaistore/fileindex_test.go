@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/openaistore"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
@@ -42,13 +43,13 @@ func fetchAll(t *testing.T, st *openaistore.Store, docs []store.SourceDocument) 
 	t.Helper()
 	failed := 0
 	for _, d := range docs {
-		got, err := st.Fetch(t.Context(), d.ID)
+		got, err := st.Fetch(t.Context(), access.Everyone(), d.ID)
 		if err == nil && (got.ID != d.ID || got.Text != d.Text || got.URL != d.URL) {
 			err = fmt.Errorf("got %q %q %q", got.ID, got.Text, got.URL)
 		}
 		if err == nil {
 			var id string
-			if id, err = st.LookupURL(t.Context(), d.URL); err == nil && id != d.ID {
+			if id, err = st.LookupURL(t.Context(), access.Everyone(), d.URL); err == nil && id != d.ID {
 				err = fmt.Errorf("LookupURL gave %q", id)
 			}
 		}
@@ -100,7 +101,7 @@ func TestColdFetch(t *testing.T) {
 	t.Run("on another replica, across an index run", func(t *testing.T) {
 		one, _ := newStore(t, srv, vs, nil)
 		two, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.CacheTTL = time.Nanosecond; c.ListInterval = time.Hour })
-		if hits, err := one.Search(t.Context(), "topic", 5); err != nil || len(hits) == 0 {
+		if hits, err := one.Search(t.Context(), access.Everyone(), "topic", 5); err != nil || len(hits) == 0 {
 			t.Fatalf("search on the first replica: %v %v", hits, err)
 		}
 		fetchAll(t, two, docs)
@@ -128,17 +129,17 @@ func TestFetchForeignFiles(t *testing.T) {
 	srv.AddFile(vs, "n.txt", "Text of a numbered file.", map[string]any{"doc_id": 42, "url": "https://example.com/42"})
 
 	warm, _ := newStore(t, srv, vs, nil)
-	hits, err := warm.Search(t.Context(), "numbered", 5)
+	hits, err := warm.Search(t.Context(), access.Everyone(), "numbered", 5)
 	if err != nil || len(hits) == 0 || hits[0].ID != "42" {
 		t.Fatalf("search: %+v %v", hits, err)
 	}
 	cold, _ := newStore(t, srv, vs, nil)
 	for id, want := range map[string]string{"42": "Text of a numbered file.", raw: "Text of a file without attributes."} {
-		if d, err := cold.Fetch(t.Context(), id); err != nil || d.Text != want {
+		if d, err := cold.Fetch(t.Context(), access.Everyone(), id); err != nil || d.Text != want {
 			t.Errorf("Fetch(%q) = %+v, %v", id, d, err)
 		}
 	}
-	if id, err := cold.LookupURL(t.Context(), "https://example.com/42"); err != nil || id != "42" {
+	if id, err := cold.LookupURL(t.Context(), access.Everyone(), "https://example.com/42"); err != nil || id != "42" {
 		t.Errorf("LookupURL = %q, %v", id, err)
 	}
 }
@@ -164,9 +165,9 @@ func TestUnknownIDsAreBounded(t *testing.T) {
 			}
 			var err error
 			if i%5 == 0 {
-				_, err = st.LookupURL(t.Context(), "https://nowhere.example.com/"+id)
+				_, err = st.LookupURL(t.Context(), access.Everyone(), "https://nowhere.example.com/"+id)
 			} else {
-				_, err = st.Fetch(t.Context(), id)
+				_, err = st.Fetch(t.Context(), access.Everyone(), id)
 			}
 			if !errors.Is(err, store.ErrNotFound) {
 				errs <- fmt.Errorf("%s: %v, want ErrNotFound", id, err)
@@ -186,14 +187,14 @@ func TestUnknownIDsAreBounded(t *testing.T) {
 		t.Error(err)
 	}
 	for i := range 20 {
-		if _, err := st.Fetch(t.Context(), fmt.Sprintf("missing/again-%d", i)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.Fetch(t.Context(), access.Everyone(), fmt.Sprintf("missing/again-%d", i)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown id: %v", err)
 		}
 	}
 	if n := listings(srv, vs) - before; n != 1 {
 		t.Errorf("%d listings for 120 unknown ids within ListInterval, want 1", n)
 	}
-	if d, err := st.Fetch(t.Context(), docs[7].ID); err != nil || !strings.Contains(d.Text, "number 7,") {
+	if d, err := st.Fetch(t.Context(), access.Everyone(), docs[7].ID); err != nil || !strings.Contains(d.Text, "number 7,") {
 		t.Errorf("a known id after the unknown ones: %+v %v", d, err)
 	}
 }
@@ -205,7 +206,7 @@ func TestNewDocumentsOnAReplica(t *testing.T) {
 	docs := corpus(250, "first")
 	vs := syncDocs(t, srv, docs)
 	st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.ListInterval = time.Nanosecond })
-	if _, err := st.Fetch(t.Context(), docs[0].ID); err != nil {
+	if _, err := st.Fetch(t.Context(), access.Everyone(), docs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	more := append(docs, store.SourceDocument{Root: "root", File: "new.md", Document: store.Document{
@@ -229,7 +230,7 @@ func TestUpdateInProgressOnAReplica(t *testing.T) {
 	srv.AddFile(vs, "a.txt", "old text", map[string]any{"doc_id": "a"})
 	srv.AddFile(vs, "z.txt", "a later file", map[string]any{"doc_id": "z"}) // a short listing stops before a.txt
 	st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.ListInterval = time.Nanosecond })
-	if _, err := st.Fetch(t.Context(), "z"); err != nil { // lists every file
+	if _, err := st.Fetch(t.Context(), access.Everyone(), "z"); err != nil { // lists every file
 		t.Fatal(err)
 	}
 	srv.SetProcessing(1<<30, "") // new attachments stay in progress
@@ -239,10 +240,10 @@ func TestUpdateInProgressOnAReplica(t *testing.T) {
 		t.Fatalf("index run %+v: want both uploads left processing", r.sum)
 	}
 	// b is new: a short listing finds it, and a's new version.
-	if _, err := st.Fetch(t.Context(), "b"); err == nil || !strings.Contains(err.Error(), "still being processed") {
+	if _, err := st.Fetch(t.Context(), access.Everyone(), "b"); err == nil || !strings.Contains(err.Error(), "still being processed") {
 		t.Errorf("Fetch(b) = %v, want 'still being processed'", err)
 	}
-	if d, err := st.Fetch(t.Context(), "a"); err != nil || d.Text != "old text" {
+	if d, err := st.Fetch(t.Context(), access.Everyone(), "a"); err != nil || d.Text != "old text" {
 		t.Errorf("Fetch(a) during its update = %+v, %v; want the old version", d, err)
 	}
 }

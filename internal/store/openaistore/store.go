@@ -22,6 +22,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -175,9 +176,12 @@ func New(cfg Config) (*Store, error) {
 // Search implements store.Store: it asks for up to twice limit chunks (at
 // most 50), groups them by document, ranks each document by its best
 // chunk, and returns that chunk, cut around the query words, as the snippet.
-func (s *Store) Search(ctx context.Context, query string, limit int) ([]store.Hit, error) {
+func (s *Store) Search(ctx context.Context, who access.Caller, query string, limit int) ([]store.Hit, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("search limit %d: want at least 1", limit)
+	}
+	if !who.IsEveryone() {
+		return nil, ctx.Err() // access lists are not stored yet: fail closed
 	}
 	params := openai.VectorStoreSearchParams{
 		Query:         openai.VectorStoreSearchParamsQueryUnion{OfString: openai.String(query)},
@@ -233,7 +237,10 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]store.Hi
 
 // LookupURL implements store.Store from the url attributes of the vector
 // store's files (see fileIndex).
-func (s *Store) LookupURL(ctx context.Context, url string) (string, error) {
+func (s *Store) LookupURL(ctx context.Context, who access.Caller, url string) (string, error) {
+	if !who.IsEveryone() {
+		return "", fmt.Errorf("url %q: %w", url, store.ErrNotFound) // access lists are not stored yet: fail closed
+	}
 	id, err := s.files.document(ctx, url)
 	if err != nil {
 		return "", s.indexError(ctx, err, fmt.Sprintf("url %q", url), "look up a url")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/openaistore"
 	"github.com/connectorhq/connector/internal/store/openaistore/openaitest"
@@ -105,7 +106,7 @@ func TestSearchGroupsChunksIntoDocuments(t *testing.T) {
 	srv.AddFile(vs, "rel.txt", "glacier with a relative link", map[string]any{"doc_id": "rel", "url": "/docs/rel"})
 	st, _ := newStore(t, srv, vs, nil)
 
-	hits, err := st.Search(t.Context(), "glacier", 10)
+	hits, err := st.Search(t.Context(), access.Everyone(), "glacier", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestSearchGroupsChunksIntoDocuments(t *testing.T) {
 	}
 	// The request: max_num_results derived from the limit, and options from config.
 	st2, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.RewriteQuery = true; c.ScoreThreshold = 0.2 })
-	if _, err := st2.Search(t.Context(), "glacier", 3); err != nil {
+	if _, err := st2.Search(t.Context(), access.Everyone(), "glacier", 3); err != nil {
 		t.Fatal(err)
 	}
 	reqs := srv.Requests("POST /vector_stores/*/search")
@@ -158,7 +159,7 @@ func TestSearchGroupsChunksIntoDocuments(t *testing.T) {
 			t.Errorf("search request %s lacks %s", body, want)
 		}
 	}
-	limited, _ := st.Search(t.Context(), "glacier", 2)
+	limited, _ := st.Search(t.Context(), access.Everyone(), "glacier", 2)
 	if len(limited) != 2 {
 		t.Errorf("limit 2 gave %d hits", len(limited))
 	}
@@ -175,7 +176,7 @@ func TestFetchJoinsContentAndMetadata(t *testing.T) {
 	vs := syncDocs(t, srv, ingested([]store.Document{doc}))
 	st, _ := newStore(t, srv, vs, nil)
 
-	got, err := st.Fetch(t.Context(), "guides/procedure.md")
+	got, err := st.Fetch(t.Context(), access.Everyone(), "guides/procedure.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestFetchJoinsContentAndMetadata(t *testing.T) {
 		t.Errorf("content fetched %d times", n)
 	}
 	// By file id too.
-	byFile, err := st.Fetch(t.Context(), got.Metadata["file_id"])
+	byFile, err := st.Fetch(t.Context(), access.Everyone(), got.Metadata["file_id"])
 	if err != nil || byFile.ID != doc.ID {
 		t.Errorf("fetch by file id: %+v %v", byFile, err)
 	}
@@ -208,7 +209,7 @@ func TestFetchUnknownID(t *testing.T) {
 	vs := syncDocs(t, srv, ingested([]store.Document{{ID: "a", Title: "A", Text: "alpha"}}))
 	st, _ := newStore(t, srv, vs, nil)
 	for _, id := range []string{"nope", "file-999999"} {
-		if _, err := st.Fetch(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.Fetch(t.Context(), access.Everyone(), id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Fetch(%q): %v, want ErrNotFound", id, err)
 		}
 	}
@@ -232,7 +233,7 @@ func TestUpstreamErrors(t *testing.T) {
 
 	t.Run("credentials rejected", func(t *testing.T) {
 		st, logs := newStore(t, srv, vs, func(c *openaistore.Config) { c.APIKey = "sk-wrong-key" })
-		_, err := st.Search(t.Context(), "alpha", 5)
+		_, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		unavailable(t, err, "upstream_auth", "the connector's OpenAI credentials were rejected")
 		if !strings.Contains(logs.String(), "OPENAI_API_KEY") || strings.Contains(logs.String(), "sk-wrong-key") {
 			t.Errorf("log must name OPENAI_API_KEY and never show it:\n%s", logs)
@@ -242,9 +243,9 @@ func TestUpstreamErrors(t *testing.T) {
 	})
 	t.Run("vector store not found", func(t *testing.T) {
 		st, logs := newStore(t, srv, "vs_missing", nil)
-		_, err := st.Search(t.Context(), "alpha", 5)
+		_, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		unavailable(t, err, "store_missing", "vector store not found")
-		_, err = st.Fetch(t.Context(), "a")
+		_, err = st.Fetch(t.Context(), access.Everyone(), "a")
 		unavailable(t, err, "store_missing", "vector store not found")
 		if !strings.Contains(logs.String(), "VECTOR_STORE_ID") {
 			t.Errorf("log must name VECTOR_STORE_ID:\n%s", logs)
@@ -255,7 +256,7 @@ func TestUpstreamErrors(t *testing.T) {
 		before := len(srv.Requests("POST /vector_stores/*/search"))
 		srv.Fail("POST /vector_stores/*/search", 1, 429, map[string]string{"retry-after-ms": "200"})
 		start := time.Now()
-		hits, err := st.Search(t.Context(), "alpha", 5)
+		hits, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("after one 429: %v %v", hits, err)
 		}
@@ -269,14 +270,14 @@ func TestUpstreamErrors(t *testing.T) {
 	t.Run("429 after retries", func(t *testing.T) {
 		st, _ := newStore(t, srv, vs, nil)
 		srv.Fail("POST /vector_stores/*/search", 3, 429, map[string]string{"retry-after-ms": "1"})
-		_, err := st.Search(t.Context(), "alpha", 5)
+		_, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		unavailable(t, err, "rate_limited", "rate limited upstream, try again shortly")
 	})
 	t.Run("500 until retries run out", func(t *testing.T) {
 		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.MaxRetries = 1 })
 		before := len(srv.Requests("POST /vector_stores/*/search"))
 		srv.Fail("POST /vector_stores/*/search", 2, 500, map[string]string{"retry-after-ms": "1"})
-		_, err := st.Search(t.Context(), "alpha", 5)
+		_, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		unavailable(t, err, "upstream_error", "did not answer")
 		if n := len(srv.Requests("POST /vector_stores/*/search")) - before; n != 2 {
 			t.Errorf("%d requests, want 1 + 1 retry", n)
@@ -292,7 +293,7 @@ func TestSlowUpstream(t *testing.T) {
 	t.Run("cut by the request timeout", func(t *testing.T) {
 		st, _ := newStore(t, srv, vs, func(c *openaistore.Config) { c.Timeout = 100 * time.Millisecond; c.MaxRetries = 0 })
 		start := time.Now()
-		_, err := st.Search(t.Context(), "alpha", 5)
+		_, err := st.Search(t.Context(), access.Everyone(), "alpha", 5)
 		if err == nil || time.Since(start) > 2*time.Second {
 			t.Fatalf("err %v after %v, want a timeout well before the 3s upstream", err, time.Since(start))
 		}
@@ -305,7 +306,7 @@ func TestSlowUpstream(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(100*time.Millisecond, cancel)
 		start := time.Now()
-		_, err := st.Search(ctx, "alpha", 5)
+		_, err := st.Search(ctx, access.Everyone(), "alpha", 5)
 		if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
 			t.Fatalf("err %v after %v, want context.Canceled at once", err, time.Since(start))
 		}
@@ -323,7 +324,7 @@ func TestFetchCacheAndSingleFlight(t *testing.T) {
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			d, err := st.Fetch(t.Context(), "a")
+			d, err := st.Fetch(t.Context(), access.Everyone(), "a")
 			if err == nil && d.Text != "alpha text" {
 				err = fmt.Errorf("text %q", d.Text)
 			}
@@ -340,7 +341,7 @@ func TestFetchCacheAndSingleFlight(t *testing.T) {
 	if n := content(); n != 1 {
 		t.Fatalf("20 concurrent fetches made %d content requests, want 1", n)
 	}
-	if _, err := st.Fetch(t.Context(), "a"); err != nil || content() != 1 {
+	if _, err := st.Fetch(t.Context(), access.Everyone(), "a"); err != nil || content() != 1 {
 		t.Fatalf("a repeated fetch is not served from the cache: %v, %d requests", err, content())
 	}
 
@@ -349,13 +350,13 @@ func TestFetchCacheAndSingleFlight(t *testing.T) {
 	quitter, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		_, err := st.Fetch(quitter, "b")
+		_, err := st.Fetch(quitter, access.Everyone(), "b")
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
 	got := make(chan error, 1)
 	go func() {
-		d, err := st.Fetch(t.Context(), "b")
+		d, err := st.Fetch(t.Context(), access.Everyone(), "b")
 		if err == nil && d.Text != "bravo" {
 			err = fmt.Errorf("text %q", d.Text)
 		}

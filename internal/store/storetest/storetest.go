@@ -14,15 +14,19 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
 // Fake is an in-memory store for tool tests: a document matches when it
 // contains any query word; more matching words rank higher. Err, when set,
-// is returned by every call.
+// is returned by every call. Access lists documents' access lists by id;
+// those not in it are unlisted, and Default decides for them.
 type Fake struct {
-	Docs []store.Document
-	Err  error
+	Docs    []store.Document
+	Err     error
+	Access  map[string]access.List
+	Default access.Default
 
 	mu    sync.Mutex
 	calls int
@@ -47,14 +51,21 @@ func (f *Fake) begin(ctx context.Context) error {
 	return ctx.Err()
 }
 
+func (f *Fake) mayRead(who access.Caller, id string) bool {
+	return who.MayRead(f.Access[id], f.Default)
+}
+
 // Search implements store.Store.
-func (f *Fake) Search(ctx context.Context, query string, limit int) ([]store.Hit, error) {
+func (f *Fake) Search(ctx context.Context, who access.Caller, query string, limit int) ([]store.Hit, error) {
 	if err := f.begin(ctx); err != nil {
 		return nil, err
 	}
 	words := strings.FieldsFunc(strings.ToLower(query), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	var hits []store.Hit
 	for _, d := range f.Docs {
+		if !f.mayRead(who, d.ID) {
+			continue
+		}
 		body := strings.ToLower(d.Title + " " + d.Text)
 		score := 0
 		for _, w := range words {
@@ -74,12 +85,12 @@ func (f *Fake) Search(ctx context.Context, query string, limit int) ([]store.Hit
 }
 
 // Fetch implements store.Store.
-func (f *Fake) Fetch(ctx context.Context, id string) (*store.Document, error) {
+func (f *Fake) Fetch(ctx context.Context, who access.Caller, id string) (*store.Document, error) {
 	if err := f.begin(ctx); err != nil {
 		return nil, err
 	}
 	for _, d := range f.Docs {
-		if d.ID == id {
+		if d.ID == id && f.mayRead(who, id) {
 			d.Metadata = maps.Clone(d.Metadata)
 			return &d, nil
 		}
@@ -88,12 +99,12 @@ func (f *Fake) Fetch(ctx context.Context, id string) (*store.Document, error) {
 }
 
 // LookupURL implements store.Store.
-func (f *Fake) LookupURL(ctx context.Context, url string) (string, error) {
+func (f *Fake) LookupURL(ctx context.Context, who access.Caller, url string) (string, error) {
 	if err := f.begin(ctx); err != nil {
 		return "", err
 	}
 	for _, d := range f.Docs {
-		if d.URL != "" && d.URL == url {
+		if d.URL != "" && d.URL == url && f.mayRead(who, d.ID) {
 			return d.ID, nil
 		}
 	}
@@ -141,9 +152,10 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 	}
 	st := open(t, docs)
 	ctx := t.Context()
+	all := access.Everyone()
 
 	t.Run("search finds by text", func(t *testing.T) {
-		hits, err := st.Search(ctx, "partitions consumers", 10)
+		hits, err := st.Search(ctx, all, "partitions consumers", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +170,7 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 		}
 	})
 	t.Run("search finds by title", func(t *testing.T) {
-		hits, err := st.Search(ctx, "refund policy", 10)
+		hits, err := st.Search(ctx, all, "refund policy", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +182,7 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 		}
 	})
 	t.Run("search finds a passage deep in a long document", func(t *testing.T) {
-		hits, err := st.Search(ctx, "escalation contact outages", 10)
+		hits, err := st.Search(ctx, all, "escalation contact outages", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +197,7 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 		}
 	})
 	t.Run("search respects the limit and never repeats an id", func(t *testing.T) {
-		hits, err := st.Search(ctx, "the a of document text partitions refund tunnel", 2)
+		hits, err := st.Search(ctx, all, "the a of document text partitions refund tunnel", 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,14 +213,14 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 		}
 	})
 	t.Run("no match is no hits and no error", func(t *testing.T) {
-		hits, err := st.Search(ctx, "xylophonequartz", 10)
+		hits, err := st.Search(ctx, all, "xylophonequartz", 10)
 		if err != nil || len(hits) != 0 {
 			t.Fatalf("got %v, %v; want no hits, nil", ids(hits), err)
 		}
 	})
 	t.Run("fetch returns the whole document", func(t *testing.T) {
 		for _, want := range docs {
-			got, err := st.Fetch(ctx, want.ID)
+			got, err := st.Fetch(ctx, all, want.ID)
 			if err != nil {
 				t.Fatalf("Fetch(%q): %v", want.ID, err)
 			}
@@ -224,17 +236,17 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 		}
 	})
 	t.Run("fetch of an unknown id is ErrNotFound", func(t *testing.T) {
-		_, err := st.Fetch(ctx, "no-such-document")
+		_, err := st.Fetch(ctx, all, "no-such-document")
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("lookup by own URL", func(t *testing.T) {
-		id, err := st.LookupURL(ctx, "https://example.com/policies/refunds")
+		id, err := st.LookupURL(ctx, all, "https://example.com/policies/refunds")
 		if err != nil || id != "faq-17" {
 			t.Fatalf("LookupURL = %q, %v; want faq-17", id, err)
 		}
-		if _, err := st.LookupURL(ctx, "https://example.com/nothing"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.LookupURL(ctx, all, "https://example.com/nothing"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown url: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -250,10 +262,10 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 	t.Run("cancelled context", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := st.Search(cctx, "partitions", 10); !errors.Is(err, context.Canceled) {
+		if _, err := st.Search(cctx, all, "partitions", 10); !errors.Is(err, context.Canceled) {
 			t.Errorf("Search: err = %v, want context.Canceled", err)
 		}
-		if _, err := st.Fetch(cctx, "faq-17"); !errors.Is(err, context.Canceled) {
+		if _, err := st.Fetch(cctx, all, "faq-17"); !errors.Is(err, context.Canceled) {
 			t.Errorf("Fetch: err = %v, want context.Canceled", err)
 		}
 	})
@@ -263,10 +275,10 @@ func Run(t *testing.T, open func(t *testing.T, docs []store.Document) store.Stor
 		for i := range 16 {
 			wg.Go(func() {
 				for range 10 {
-					if _, err := st.Search(ctx, "refund partitions tunnel", 5); err != nil {
+					if _, err := st.Search(ctx, all, "refund partitions tunnel", 5); err != nil {
 						errs <- err
 					}
-					if _, err := st.Fetch(ctx, docs[i%len(docs)].ID); err != nil {
+					if _, err := st.Fetch(ctx, all, docs[i%len(docs)].ID); err != nil {
 						errs <- err
 					}
 				}
@@ -296,4 +308,112 @@ func brief(d *store.Document) string {
 		text = text[:40] + "…"
 	}
 	return fmt.Sprintf("{%q %q %q %q}", d.ID, d.Title, d.URL, text)
+}
+
+// AccessCorpus is the collection RunAccess loads: documents with every kind
+// of access list, and fillers only group:eng may read that outrank the
+// others on the word "quarterly", more of them than a store over-fetches.
+func AccessCorpus() []store.SourceDocument {
+	doc := func(id, title, url, text string, l ...access.Principal) store.SourceDocument {
+		return store.SourceDocument{Document: store.Document{ID: id, Title: title, URL: url, Text: text},
+			Root: "root", File: id + ".md", Access: access.List(l)}
+	}
+	docs := []store.SourceDocument{
+		doc("handbook", "Company handbook", "", "The quarterly all-hands and the holiday calendar.", access.Authenticated),
+		doc("eng-design", "Storage engine design", "https://intranet.example.com/eng/design",
+			"Quarterly plan: the zirconium migration of the storage engine.", "group:eng"),
+		doc("hr-salaries", "Salary bands", "https://intranet.example.com/hr/salaries",
+			"Quarterly salary review: the marmalade bands for every level.", "group:hr"),
+		doc("alice-notes", "Alice's notes", "", "My quarterly goals and the tangerine project.", "user:alice@example.com"),
+		doc("unlisted", "Office map", "https://intranet.example.com/map", "Where the quarterly meeting room is."),
+		doc("sealed", "Sealed report", "", "The quarterly audit, withheld from everyone.", access.None),
+	}
+	for i := range 40 {
+		docs = append(docs, doc(fmt.Sprintf("eng-%02d", i), "Quarterly quarterly", "",
+			"Quarterly quarterly quarterly: the quarterly report of the quarterly engineering review.", "group:eng"))
+	}
+	return docs
+}
+
+// RunAccess checks that a store built by open over AccessCorpus() with the
+// default def shows each caller exactly what access.Caller.MayRead allows,
+// on every call, under both defaults: searches filled up to their limit
+// from the documents the caller may read, and a document it may not read
+// answered exactly like a missing one.
+func RunAccess(t *testing.T, open func(t *testing.T, docs []store.SourceDocument, def access.Default) store.Store) {
+	t.Helper()
+	docs := AccessCorpus()
+	callers := map[string]access.Caller{
+		"eng":      access.NewCaller("u-eng", "", []string{"eng"}, nil),
+		"hr":       access.NewCaller("u-hr", "", []string{"hr"}, []string{"reader"}),
+		"alice":    access.NewCaller("u-alice", "alice@example.com", nil, nil),
+		"plain":    access.NewCaller("u-plain", "", nil, nil),
+		"nobody":   {},
+		"everyone": access.Everyone(),
+	}
+	for _, def := range []access.Default{access.DefaultAuthenticated, access.DefaultNone} {
+		t.Run("DEFAULT_ACCESS="+def.String(), func(t *testing.T) {
+			st := open(t, docs, def)
+			ctx := t.Context()
+			for name, who := range callers {
+				var may []string
+				for _, d := range docs {
+					if who.MayRead(d.Access, def) {
+						may = append(may, d.ID)
+					}
+				}
+				t.Run(name, func(t *testing.T) {
+					hits, err := st.Search(ctx, who, "quarterly", len(docs))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := ids(hits); !sameSet(got, may) {
+						t.Errorf("search: got %d hits %v, want %d: %v", len(got), got, len(may), may)
+					}
+					// Fillers outrank the rest: a post-filter would come back short.
+					limit := min(3, len(may))
+					if hits, err = st.Search(ctx, who, "quarterly", 3); err != nil || len(hits) != limit {
+						t.Errorf("search with limit 3: got %v, %v; want %d hits", ids(hits), err, limit)
+					}
+					for _, d := range docs {
+						allowed := slices.Contains(may, d.ID)
+						got, err := st.Fetch(ctx, who, d.ID)
+						switch {
+						case allowed && (err != nil || got.ID != d.ID):
+							t.Errorf("Fetch(%q) = %v, %v; want the document", d.ID, got, err)
+						case !allowed && !errors.Is(err, store.ErrNotFound):
+							t.Errorf("Fetch(%q) = %v, %v; want ErrNotFound", d.ID, got, err)
+						}
+						if d.URL == "" {
+							continue
+						}
+						id, err := st.LookupURL(ctx, who, d.URL)
+						switch {
+						case allowed && (err != nil || id != d.ID):
+							t.Errorf("LookupURL(%q) = %q, %v; want %q", d.URL, id, err, d.ID)
+						case !allowed && !errors.Is(err, store.ErrNotFound):
+							t.Errorf("LookupURL(%q) = %q, %v; want ErrNotFound", d.URL, id, err)
+						}
+					}
+					// A search for words only forbidden documents hold finds nothing.
+					for _, d := range docs {
+						if slices.Contains(may, d.ID) || d.ID == "sealed" {
+							continue
+						}
+						word := strings.Fields(d.Text)[len(strings.Fields(d.Text))-4]
+						if hits, _ := st.Search(ctx, who, word, 10); len(hits) > 0 && slices.Contains(ids(hits), d.ID) {
+							t.Errorf("search %q found forbidden %q", word, d.ID)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
