@@ -41,6 +41,10 @@ type config struct {
 
 	// DefaultAccess decides who reads documents indexed without an access list.
 	DefaultAccess access.Default
+	// LinkSecret signs document-view links when authentication is on
+	// (secret: never logged); LinkLifetime is how long a link opens.
+	LinkSecret   string
+	LinkLifetime time.Duration
 
 	Addr            string
 	Store           string // "bleve" | "openai"
@@ -205,7 +209,7 @@ var settings = []setting{
 			c.OAuthJWKSURL = v
 			return nil
 		}},
-	{env: "DEFAULT_ACCESS", flag: "default-access", value: "who", def: "authenticated", scope: forServe,
+	{env: "DEFAULT_ACCESS", flag: "default-access", value: "mode", def: "authenticated", scope: forServe,
 		usage: `who may read documents indexed without an access list: "authenticated" (any verified caller) or "none" (nobody); with AUTH_MODE=none every document is public`,
 		apply: func(c *config, v string) error {
 			d, err := access.ParseDefault(v)
@@ -286,6 +290,25 @@ var settings = []setting{
 			o, err := httpserver.ParseCORSOrigins(v)
 			c.CORSOrigins = o
 			return err
+		}},
+	{env: "LINK_SECRET", def: "", scope: forServe, secret: true,
+		usage: fmt.Sprintf("with AUTH_MODE set, the key that signs citation links to the document view, at least %d characters (generate one with: openssl rand -hex 32); unset, a key made at start signs them, and links stop opening when the server restarts (environment or .env only)", docurl.MinLinkKeyLen),
+		apply: func(c *config, v string) error {
+			if v != "" && len(v) < docurl.MinLinkKeyLen {
+				return fmt.Errorf("is %d characters long: use at least %d random characters (generate one with: openssl rand -hex 32)", len(v), docurl.MinLinkKeyLen)
+			}
+			c.LinkSecret = v
+			return nil
+		}},
+	{env: "LINK_LIFETIME", flag: "link-lifetime", value: "duration", def: "24h", scope: forServe,
+		usage: "with AUTH_MODE set, how long a citation link to the document view opens, from 1m to 720h",
+		apply: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Minute || d > 720*time.Hour {
+				return fmt.Errorf("%q: want a duration from 1m to 720h, e.g. 24h", v)
+			}
+			c.LinkLifetime = d
+			return nil
 		}},
 	{env: "METRICS_TOKEN", def: "", scope: forServe, secret: true,
 		usage: "when set, /metrics (and the detail of /readyz) requires the header Authorization: Bearer <METRICS_TOKEN>; unset, they need the tools' credentials when AUTH_MODE is set (environment or .env only)",
@@ -573,6 +596,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Bool("metrics_token_set", c.MetricsToken != ""),
+		slog.Bool("link_secret_set", c.LinkSecret != ""),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),
 		slog.String("vector_store_id", c.VectorStoreID),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -89,16 +90,18 @@ func (c command) serve(ctx context.Context) error {
 		return err
 	}
 	logAuth(ctx, logger, authn, ln.Addr(), cfg)
-	toolLinker := linker
 	if authn != nil {
-		// The document view needs credentials that a browser opening a
-		// citation does not send: hand out no links to it.
-		toolLinker = docurl.Linker{}
+		// A browser opening a citation sends no token: links to the
+		// document view are signed and expire instead.
+		if linker, err = signLinks(linker, cfg, logger); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	srv := mcpserver.New(st, mcpserver.Options{
 		Version: buildVersion(), MaxResults: cfg.MaxResults, MaxQueryBytes: cfg.MaxQueryBytes,
-		MaxFetchChars: cfg.MaxFetchChars, ToolTimeout: cfg.ToolTimeout, Linker: toolLinker, Logger: logger,
-		Metrics: m,
+		MaxFetchChars: cfg.MaxFetchChars, ToolTimeout: cfg.ToolTimeout, Linker: linker, Logger: logger,
+		Metrics: m, Private: authn != nil,
 	})
 	hs := httpserver.New(httpserver.Options{
 		Version: buildVersion(), Store: st, MCP: srv, Linker: linker, Logger: logger,
@@ -185,6 +188,20 @@ type watcher interface {
 // linker derives citation URLs: PUBLIC_BASE_URL, else, on a loopback
 // listener, this server's own address (a URL the person at this machine can
 // open), else none.
+// signLinks returns linker signing its document-view links with LINK_SECRET,
+// or with a random key when none is set (links then stop opening at
+// restart, and each replica opens only its own).
+func signLinks(linker docurl.Linker, cfg config, logger *slog.Logger) (docurl.Linker, error) {
+	key := []byte(cfg.LinkSecret)
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key) // never fails (crypto/rand)
+		logger.Info("citation links to the document view are signed with a key made at start: they stop opening when the server restarts; set LINK_SECRET to keep them",
+			"link_lifetime", cfg.LinkLifetime.String())
+	}
+	return linker.Signed(key, cfg.LinkLifetime, nil)
+}
+
 func (c command) linker(addr net.Addr) (docurl.Linker, error) {
 	if c.cfg.PublicBaseURL != "" {
 		return docurl.NewLinker(c.cfg.PublicBaseURL)

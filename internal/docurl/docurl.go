@@ -18,7 +18,8 @@ const ViewPath = "/docs/"
 // Linker builds citation URLs. The zero value has no public base URL and so
 // links only documents that carry their own URL.
 type Linker struct {
-	base string // scheme://host[:port][/prefix], no trailing slash; "" when unset
+	base string  // scheme://host[:port][/prefix], no trailing slash; "" when unset
+	sign *signer // nil: view links are not signed (see Signed)
 }
 
 // NewLinker returns a Linker for the public base URL, which must be an
@@ -62,7 +63,14 @@ func (l Linker) URL(id, own string) string {
 	if l.base == "" || id == "" {
 		return ""
 	}
-	return l.base + ViewURLPath(id)
+	link := l.base + ViewURLPath(id)
+	if l.sign == nil {
+		return link
+	}
+	if strings.Contains(link, "?") {
+		return link + "&" + l.sign.query(id)
+	}
+	return link + "?" + l.sign.query(id)
 }
 
 // ID reports the document id that a view URL under the public base URL

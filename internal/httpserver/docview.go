@@ -16,8 +16,15 @@ import (
 // docView serves GET /docs/{id}: a plain, read-only page with a document's
 // title and text, the link citations point at when a document has no URL of
 // its own.
+//
+// With authentication on, the tools hand out signed links that expire
+// (docurl.Linker.Signed): the person who opens one in a browser sends no
+// token, and the signature, made for a caller who could read the document,
+// stands in for it. Such a link opens its one document; any other link
+// gets the same short page, whether or not the document exists.
 type docView struct {
 	store  store.Store
+	links  docurl.Linker
 	logger *slog.Logger
 }
 
@@ -44,6 +51,11 @@ pre{white-space:pre-wrap;word-wrap:break-word;font:inherit}
 </html>
 `))
 
+var badLinkPage = template.Must(template.New("expired").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Link expired</title></head>
+<body><h1>This link has expired</h1><p>Links to documents work for a limited time, and only as they were given out. Ask again in ChatGPT (or the app that showed you this link) to get a fresh one.</p></body></html>
+`))
+
 var notFoundPage = template.Must(template.New("missing").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Document not found</title></head>
 <body><h1>Document not found</h1><p>No document has id <code>{{.}}</code>. It may have been removed from the collection since it was cited.</p></body></html>
@@ -62,9 +74,20 @@ func (v docView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing document id: use /docs/{id} or /docs/?id={id}", http.StatusNotFound)
 		return
 	}
+	who := access.FromContext(r.Context()) // Everyone without authentication
+	if v.links.Signing() {
+		if _, err := v.links.Verify(r.URL); err != nil {
+			v.logger.DebugContext(r.Context(), "document view: link refused", "err", err)
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			_ = badLinkPage.Execute(w, nil)
+			return
+		}
+		who = access.Everyone() // the signature grants this one document
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	doc, err := v.store.Fetch(ctx, access.FromContext(ctx), id)
+	doc, err := v.store.Fetch(ctx, who, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		h.Set("Content-Type", "text/html; charset=utf-8")

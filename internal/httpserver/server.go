@@ -139,8 +139,14 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 	for _, p := range []string{"/sse", "/sse/{$}"} {
 		mux.Handle(p, s.authenticate(s.protect(sse)))
 	}
-	view := docView{store: s.opts.Store, logger: s.logger}
-	mux.Handle("GET "+docurl.ViewPath+"{id...}", s.authenticate(s.limiter.wrap(view)))
+	view := docView{store: s.opts.Store, links: s.opts.Linker, logger: s.logger}
+	if view.links.Signing() {
+		// A browser opening a citation sends no token: the link's signature
+		// is checked instead.
+		mux.Handle("GET "+docurl.ViewPath+"{id...}", s.limiter.wrap(view))
+	} else {
+		mux.Handle("GET "+docurl.ViewPath+"{id...}", s.authenticate(s.limiter.wrap(view)))
+	}
 	if s.opts.Auth != nil {
 		s.opts.Auth.Register(mux) // /.well-known/oauth-protected-resource[/mcp|/sse]
 	}

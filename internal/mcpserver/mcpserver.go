@@ -40,6 +40,10 @@ type Options struct {
 	Logger        *slog.Logger
 	// Metrics records tool calls; nil records nothing.
 	Metrics *metrics.Metrics
+	// Private marks cacheable results (the list methods, server/discover)
+	// cacheScope "private": with authentication on, no shared cache may
+	// hand one caller's answer to another.
+	Private bool
 }
 
 // Server is the MCP server with a count of the tool calls in flight.
@@ -56,12 +60,15 @@ func New(st store.Store, opts Options) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{metrics: opts.Metrics}
-	s.MCP = mcp.NewServer(&mcp.Implementation{Name: "connector", Title: "Document connector", Version: opts.Version},
-		&mcp.ServerOptions{
-			Instructions: Instructions,
-			Logger:       sdkLogger(logger.With("component", "mcp")),
-			Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
-		})
+	so := &mcp.ServerOptions{
+		Instructions: Instructions,
+		Logger:       sdkLogger(logger.With("component", "mcp")),
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+	}
+	if opts.Private {
+		so.SetCacheable = func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) { c.CacheScope = "private" }
+	}
+	s.MCP = mcp.NewServer(&mcp.Implementation{Name: "connector", Title: "Document connector", Version: opts.Version}, so)
 	s.MCP.AddReceivingMiddleware(s.track, recoverPanics(logger))
 	search.Register(s.MCP, st, search.Options{
 		MaxResults: opts.MaxResults, MaxQueryBytes: opts.MaxQueryBytes, Timeout: opts.ToolTimeout,

@@ -4,6 +4,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +22,8 @@ import (
 // Fake is an in-memory store for tool tests: a document matches when it
 // contains any query word; more matching words rank higher. Err, when set,
 // is returned by every call. Access lists documents' access lists by id;
-// those not in it are unlisted, and Default decides for them.
+// those not in it are unlisted, and Default decides for them (zero means
+// access.DefaultAuthenticated, DEFAULT_ACCESS's default).
 type Fake struct {
 	Docs    []store.Document
 	Err     error
@@ -52,7 +54,7 @@ func (f *Fake) begin(ctx context.Context) error {
 }
 
 func (f *Fake) mayRead(who access.Caller, id string) bool {
-	return who.MayRead(f.Access[id], f.Default)
+	return who.MayRead(f.Access[id], cmp.Or(f.Default, access.DefaultAuthenticated))
 }
 
 // Search implements store.Store.
