@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"html"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -143,9 +145,32 @@ func TestServeWithAuth(t *testing.T) {
 		if isErr, text := callJSON(t, cs, "search", map[string]any{"query": "connect ChatGPT custom connector"}, &out); isErr || len(out.Results) == 0 {
 			t.Fatalf("search: %s", text)
 		}
+		// A browser opening a citation sends no key: links to the document
+		// view are signed, open without one, and only as given.
 		for _, r := range out.Results {
-			if strings.Contains(r.URL, "/docs/") {
-				t.Errorf("search result %s links the document view, which browsers cannot open with auth on: %s", r.ID, r.URL)
+			if !strings.Contains(r.URL, "/docs/") {
+				continue
+			}
+			if !strings.Contains(r.URL, "sig=") {
+				t.Errorf("search result %s links the document view unsigned: %s", r.ID, r.URL)
+			}
+			res, err := http.Get(r.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), html.EscapeString(r.Title)) {
+				t.Errorf("signed link %s: %d %.200s", r.URL, res.StatusCode, body)
+			}
+			res, err = http.Get(strings.Replace(r.URL, "sig=", "sig=x", 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 403 || !strings.Contains(string(body), "expired") || strings.Contains(string(body), html.EscapeString(r.Title)) {
+				t.Errorf("tampered link %s: %d %.200s", r.URL, res.StatusCode, body)
 			}
 		}
 		if strings.Contains(p.log(), key) {
