@@ -209,7 +209,7 @@ var settings = []setting{
 			c.OAuthJWKSURL = v
 			return nil
 		}},
-	{env: "DEFAULT_ACCESS", flag: "default-access", value: "mode", def: "authenticated", scope: forServe,
+	{env: "DEFAULT_ACCESS", flag: "default-access", value: "mode", def: "authenticated", scope: forServe | forQuery,
 		usage: `who may read documents indexed without an access list: "authenticated" (any verified caller) or "none" (nobody); with AUTH_MODE=none every document is public`,
 		apply: func(c *config, v string) error {
 			d, err := access.ParseDefault(v)

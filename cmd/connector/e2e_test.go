@@ -596,8 +596,8 @@ func TestCLIHelp(t *testing.T) {
 	}
 
 	scopes := map[string]scope{"serve": forServe, "index": forIndex, "search": forQuery, "fetch": forQuery}
-	extra := map[string][]string{"serve": {"env-file"}, "index": {"access", "env-file", "prune"}, "search": {"env-file"},
-		"fetch": {"env-file"}, "healthcheck": {"addr", "env-file", "ready", "timeout"}}
+	extra := map[string][]string{"serve": {"env-file"}, "index": {"access", "env-file", "prune"}, "search": {"as", "env-file"},
+		"fetch": {"as", "env-file"}, "healthcheck": {"addr", "env-file", "ready", "timeout"}}
 	for _, cmd := range []string{"serve", "index", "search", "fetch", "healthcheck"} {
 		_, dashH, code := runCLI(t, dir, nil, cmd, "-h")
 		if code != 0 {

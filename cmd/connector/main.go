@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/metrics"
 )
@@ -120,6 +121,8 @@ type command struct {
 	args   []string
 	// metrics is set by serve; other commands record none.
 	metrics *metrics.Metrics
+	// caller is who search and fetch read as (access.Everyone unless --as).
+	caller access.Caller
 }
 
 // setup parses a command's flags, the .env file and the configuration. When

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"strings"
@@ -17,10 +18,35 @@ import (
 // and README mention, real.
 const exampleID = "sample/quick-start.md"
 
+// asFlag adds --as, which runs a command as a caller proving the listed
+// principals instead of as the operator, who reads every document.
+func asFlag(as *string) func(*flag.FlagSet) {
+	return func(fs *flag.FlagSet) {
+		fs.StringVar(as, "as", "", "read as a caller proving this comma-separated `list` of principals (e.g. group:eng,user:ann@example.com), under DEFAULT_ACCESS, to check what they may see; unset, every document")
+	}
+}
+
+// caller returns who a query command reads as: Everyone, or --as.
+func (e env) caller(name, as string) (access.Caller, bool) {
+	if as == "" {
+		return access.Everyone(), true
+	}
+	l, err := access.ParseList(as)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "connector %s: --as: %v\n", name, err)
+		return access.Caller{}, false
+	}
+	return access.CallerFor(l), true
+}
+
 func (e env) search(ctx context.Context, args []string) int {
-	c, code, ok := e.setup("search", "search [flags] QUERY", forQuery, args, nil)
+	var as string
+	c, code, ok := e.setup("search", "search [flags] QUERY", forQuery, args, asFlag(&as))
 	if !ok {
 		return code
+	}
+	if c.caller, ok = e.caller("search", as); !ok {
+		return exitUsage
 	}
 	// A blank query is a mistake here: the tool would answer it with no
 	// results, which reads as an empty index.
@@ -33,9 +59,13 @@ func (e env) search(ctx context.Context, args []string) int {
 }
 
 func (e env) fetch(ctx context.Context, args []string) int {
-	c, code, ok := e.setup("fetch", "fetch [flags] ID", forQuery, args, nil)
+	var as string
+	c, code, ok := e.setup("fetch", "fetch [flags] ID", forQuery, args, asFlag(&as))
 	if !ok {
 		return code
+	}
+	if c.caller, ok = e.caller("fetch", as); !ok {
+		return exitUsage
 	}
 	if len(c.args) != 1 || strings.TrimSpace(c.args[0]) == "" {
 		fmt.Fprintln(e.stderr, "connector fetch: give exactly one document id (from connector search), e.g. connector fetch "+exampleID)
@@ -68,8 +98,7 @@ func (e env) callTool(ctx context.Context, c command, tool string, args map[stri
 		MaxFetchChars: c.cfg.MaxFetchChars, ToolTimeout: c.cfg.ToolTimeout, Linker: linker, Logger: c.logger,
 	})
 	serverT, clientT := mcp.NewInMemoryTransports()
-	// The command reads the index as its operator does: every document.
-	ss, err := srv.MCP.Connect(access.NewContext(ctx, access.Everyone()), serverT, nil)
+	ss, err := srv.MCP.Connect(access.NewContext(ctx, c.caller), serverT, nil)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector %s: %v\n", tool, err)
 		return exitFailure

@@ -44,6 +44,20 @@ func NewCaller(sub, email string, groups, roles []string) Caller {
 	return Caller{principals: slices.Compact(ps)}
 }
 
+// CallerFor returns a verified caller proving the principals of l and
+// Authenticated, to see what they may read (connector search --as). None
+// proves nothing.
+func CallerFor(l List) Caller {
+	ps := []Principal{Authenticated}
+	for _, p := range l {
+		if p != None {
+			ps = append(ps, p)
+		}
+	}
+	slices.Sort(ps)
+	return Caller{principals: slices.Compact(ps)}
+}
+
 // Everyone is the caller when AUTH_MODE=none: with no identity to check,
 // every document is public, those listed as None too (README says so).
 // DEFAULT_ACCESS does not apply.
