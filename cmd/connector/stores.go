@@ -83,6 +83,7 @@ func (c command) openaiConfig() openaistore.Config {
 		MaxRetries:     c.cfg.OpenAIRetries,
 		RewriteQuery:   c.cfg.RewriteQuery,
 		ScoreThreshold: c.cfg.ScoreThreshold,
+		DefaultAccess:  c.cfg.DefaultAccess,
 		CacheBytes:     c.cfg.CacheBytes,
 		CacheTTL:       c.cfg.CacheTTL,
 		Logger:         c.logger,

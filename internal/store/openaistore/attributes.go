@@ -91,7 +91,7 @@ func metadataAttributes(meta map[string]string, room int) (map[string]string, []
 	var dropped []string
 	for _, k := range keys {
 		switch {
-		case len(k) > maxAttributeKey, k == attrDocID, internalAttributes[k]:
+		case len(k) > maxAttributeKey, k == attrDocID, internalAttributes[k], isAccessKey(k):
 			dropped = append(dropped, k)
 		case len(out) == room:
 			dropped = append(dropped, k)

@@ -29,20 +29,29 @@ const (
 
 // docCache holds fetched documents (bounded by bytes, with a TTL), the file
 // ids that search results revealed, and the loads in flight, so that
-// concurrent fetches of one id share a single upstream call.
+// concurrent fetches of one id share a single upstream call. Each document
+// keeps its file's access terms: every fetch checks them, cache hit or not.
 type docCache struct {
-	docs  *otter.Cache[string, *store.Document]
+	docs  *otter.Cache[string, *loaded]
 	files *otter.Cache[string, string] // document id → vector store file id
 
 	mu    sync.Mutex
 	loads map[string]*load
 }
 
+// loaded is a document read from the API with the access terms of its
+// file (see storedTerms). A load that failed after reading the file's
+// attributes has terms but no doc.
+type loaded struct {
+	doc   *store.Document
+	terms []string
+}
+
 // load is one upstream fetch shared by every caller waiting for it. It is
 // cancelled when the last of them gives up.
 type load struct {
 	done    chan struct{}
-	doc     *store.Document
+	got     loaded
 	err     error
 	waiters int
 	cancel  context.CancelFunc
@@ -55,16 +64,20 @@ func newDocCache(bytes int64, ttl time.Duration) (*docCache, error) {
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
 	}
-	docs, err := otter.New(&otter.Options[string, *store.Document]{
+	docs, err := otter.New(&otter.Options[string, *loaded]{
 		MaximumWeight: uint64(bytes),
-		Weigher: func(id string, d *store.Document) uint32 {
+		Weigher: func(id string, l *loaded) uint32 {
+			d := l.doc
 			n := len(id) + len(d.Title) + len(d.URL) + len(d.Text) + 64
 			for k, v := range d.Metadata {
 				n += len(k) + len(v)
 			}
+			for _, t := range l.terms {
+				n += len(t)
+			}
 			return uint32(min(n, 1<<31))
 		},
-		ExpiryCalculator: otter.ExpiryWriting[string, *store.Document](ttl),
+		ExpiryCalculator: otter.ExpiryWriting[string, *loaded](ttl),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fetch cache: %w", err)
@@ -87,16 +100,21 @@ func (c *docCache) rememberFile(docID, fileID string) {
 
 // Fetch implements store.Store. Documents come from the cache when they
 // can; otherwise concurrent callers share one load, which stops when the
-// last of them is cancelled.
+// last of them is cancelled. Either way, a document who may not read is
+// not found, like a missing one.
 func (s *Store) Fetch(ctx context.Context, who access.Caller, id string) (*store.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !who.IsEveryone() {
-		return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound) // access lists are not stored yet: fail closed
+	terms, all := who.Terms(s.cfg.DefaultAccess)
+	if !all && len(terms) == 0 {
+		return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound) // who reads nothing: no need to ask
 	}
-	if d, ok := s.docs.docs.GetIfPresent(id); ok {
-		return clone(d), nil
+	if got, ok := s.docs.docs.GetIfPresent(id); ok {
+		if !readable(terms, all, got.terms) {
+			return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound)
+		}
+		return clone(got.doc), nil
 	}
 	c := s.docs
 	c.mu.Lock()
@@ -118,10 +136,14 @@ func (s *Store) Fetch(ctx context.Context, who access.Caller, id string) (*store
 
 	select {
 	case <-l.done:
+		if l.got.terms != nil && !readable(terms, all, l.got.terms) {
+			// Checked before the error too: a file's status says it exists.
+			return nil, fmt.Errorf("id %q: %w", id, store.ErrNotFound)
+		}
 		if l.err != nil {
 			return nil, l.err
 		}
-		return clone(l.doc), nil
+		return clone(l.got.doc), nil
 	case <-ctx.Done():
 		c.mu.Lock()
 		l.waiters--
@@ -141,9 +163,9 @@ func (s *Store) Fetch(ctx context.Context, who access.Caller, id string) (*store
 
 func (s *Store) run(ctx context.Context, id string, l *load) {
 	defer l.cancel()
-	l.doc, l.err = s.load(ctx, id)
+	l.got, l.err = s.load(ctx, id)
 	if l.err == nil {
-		s.docs.docs.Set(id, l.doc)
+		s.docs.docs.Set(id, &l.got)
 	}
 	s.docs.mu.Lock()
 	if s.docs.loads[id] == l {
@@ -154,11 +176,13 @@ func (s *Store) run(ctx context.Context, id string, l *load) {
 }
 
 // load reads a document from the API: the vector store file (status and
-// attributes), its parsed content, and the file's name.
-func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
+// attributes), its parsed content, and the file's name. It reads the
+// content whoever asks (the caller checks the access terms), so that a
+// document a caller may not read costs the same reads as one it may.
+func (s *Store) load(ctx context.Context, id string) (loaded, error) {
 	fileID, known, err := s.resolve(ctx, id)
 	if err != nil {
-		return nil, err
+		return loaded{}, err
 	}
 	vf, err := s.client.vectorStores.Files.Get(ctx, s.cfg.VectorStoreID, fileID)
 	if statusCode(err) == http.StatusNotFound {
@@ -172,25 +196,27 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 			notBefore, full = notBefore.Add(-s.cfg.ListInterval), false
 		}
 		if fileID, err = s.files.file(ctx, id, fileID, notBefore, full); err != nil {
-			return nil, s.indexError(ctx, err, fmt.Sprintf("id %q", id), "fetch")
+			return loaded{}, s.indexError(ctx, err, fmt.Sprintf("id %q", id), "fetch")
 		}
 		vf, err = s.client.vectorStores.Files.Get(ctx, s.cfg.VectorStoreID, fileID)
 	}
 	if statusCode(err) == http.StatusNotFound {
-		return nil, s.missing(ctx, id)
+		return loaded{}, s.missing(ctx, id)
 	}
 	if err != nil {
-		return nil, s.upstream(ctx, err, "fetch")
+		return loaded{}, s.upstream(ctx, err, "fetch")
 	}
+	attrs := fileAttributes(vf.Attributes)
+	got := loaded{terms: storedTerms(attrs)}
 	switch vf.Status {
 	case openai.VectorStoreFileStatusCompleted:
 	case openai.VectorStoreFileStatusInProgress:
-		return nil, &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("file %s is in progress", fileID),
+		return got, &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("file %s is in progress", fileID),
 			Reason: "this document is still being processed by OpenAI; try again in a minute"}
 	default:
 		s.logger.WarnContext(ctx, "vector store file did not process; run connector index again", "file_id", fileID, "status", vf.Status,
 			"error", vf.LastError.Message)
-		return nil, fmt.Errorf("file %s has status %s: %w", fileID, vf.Status, store.ErrNotFound)
+		return got, fmt.Errorf("file %s has status %s: %w", fileID, vf.Status, store.ErrNotFound)
 	}
 
 	var text strings.Builder
@@ -208,16 +234,15 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 		text.WriteString(item.Text)
 	}
 	if err := pages.Err(); err != nil {
-		return nil, s.upstream(ctx, err, "fetch content")
+		return got, s.upstream(ctx, err, "fetch content")
 	}
 	filename := ""
 	if f, err := s.client.files.Get(ctx, fileID); err == nil {
 		filename = f.Filename
 	} else if statusCode(err) != http.StatusNotFound {
-		return nil, s.upstream(ctx, err, "fetch file name")
+		return got, s.upstream(ctx, err, "fetch file name")
 	}
 
-	attrs := fileAttributes(vf.Attributes)
 	doc := &store.Document{
 		ID:       cmp.Or(attrs[attrDocID], fileID),
 		Title:    cmp.Or(attrs[attrTitle], filename, fileID),
@@ -228,12 +253,13 @@ func (s *Store) load(ctx context.Context, id string) (*store.Document, error) {
 		doc.Metadata["filename"] = filename
 	}
 	for k, v := range attrs {
-		if !internalAttributes[k] {
+		if !internalAttributes[k] && !isAccessKey(k) {
 			doc.Metadata[k] = v
 		}
 	}
 	doc.Text = bodyText(text.String(), attrs[attrTitle])
-	return doc, nil
+	got.doc = doc
+	return got, nil
 }
 
 // resolve returns the vector store file of a document id, and whether a

@@ -53,7 +53,7 @@ type fileIndex struct {
 
 	mu      sync.Mutex
 	docs    map[string]indexedFile // doc id → its file
-	urls    map[string]string      // url attribute → document id
+	urls    map[string]indexedURL  // url attribute → its document
 	newest  int64                  // created_at of the newest file a listing that succeeded saw
 	running *listing               // in flight, or nil
 	last    *listing               // the last one that ended, or nil
@@ -66,6 +66,13 @@ type indexedFile struct {
 	fileID    string
 	createdAt int64
 	completed bool
+}
+
+// indexedURL is the document a url attribute names, with the access terms
+// of the file that names it.
+type indexedURL struct {
+	id    string
+	terms []string
 }
 
 // better tells whether f should name its document rather than old: a
@@ -90,7 +97,7 @@ type listing struct {
 func newFileIndex(ctx context.Context, wg *sync.WaitGroup, logger *slog.Logger, c client, vectorStoreID string, interval, maxAge time.Duration) *fileIndex {
 	return &fileIndex{
 		client: c, vectorStoreID: vectorStoreID, interval: interval, maxAge: maxAge, ctx: ctx, wg: wg, logger: logger,
-		docs: map[string]indexedFile{}, urls: map[string]string{}, newest: -1, changed: make(chan struct{}),
+		docs: map[string]indexedFile{}, urls: map[string]indexedURL{}, newest: -1, changed: make(chan struct{}),
 	}
 }
 
@@ -111,12 +118,16 @@ func (x *fileIndex) file(ctx context.Context, id, skip string, notBefore time.Ti
 	})
 }
 
-// document returns the id of the document whose url attribute is url.
-func (x *fileIndex) document(ctx context.Context, url string) (string, error) {
-	return x.find(ctx, time.Now().Add(-x.interval), false, func() (string, bool) {
-		id, ok := x.urls[url]
-		return id, ok
+// document returns the id of the document whose url attribute is url, and
+// the access terms of its file (see storedTerms).
+func (x *fileIndex) document(ctx context.Context, url string) (string, []string, error) {
+	var terms []string
+	id, err := x.find(ctx, time.Now().Add(-x.interval), false, func() (string, bool) {
+		u, ok := x.urls[url]
+		terms = u.terms
+		return u.id, ok
 	})
+	return id, terms, err
 }
 
 // find returns what lookup finds, as soon as it finds it, or errNotListed
@@ -182,7 +193,7 @@ func (x *fileIndex) startLocked(full bool) {
 // all), merging the documents and URLs of every page into the maps as they
 // come. A full listing that succeeds then replaces the maps.
 func (x *fileIndex) run(l *listing, stopAt int64) {
-	lst := listed{docs: map[string]indexedFile{}, urls: map[string]string{}, files: map[string]bool{}, newest: -1}
+	lst := listed{docs: map[string]indexedFile{}, urls: map[string]indexedURL{}, files: map[string]bool{}, newest: -1}
 	pages := x.client.vectorStores.Files.ListAutoPaging(x.ctx, x.vectorStoreID, openai.VectorStoreFileListParams{
 		Limit: openai.Int(listPage), Order: openai.VectorStoreFileListParamsOrderDesc})
 	var err error
@@ -226,7 +237,7 @@ func (x *fileIndex) run(l *listing, stopAt int64) {
 // and URLs changed since the last merge.
 type listed struct {
 	docs             map[string]indexedFile
-	urls             map[string]string
+	urls             map[string]indexedURL
 	files            map[string]bool
 	newest           int64
 	newDocs, newURLs []string
@@ -242,7 +253,7 @@ func (l *listed) add(vf openai.VectorStoreFile) {
 		l.newDocs = append(l.newDocs, id)
 	}
 	if u := attrs[attrURL]; u != "" {
-		l.urls[u] = cmp.Or(attrs[attrDocID], vf.ID)
+		l.urls[u] = indexedURL{id: cmp.Or(attrs[attrDocID], vf.ID), terms: storedTerms(attrs)}
 		l.newURLs = append(l.newURLs, u)
 	}
 }

@@ -53,6 +53,10 @@ type Config struct {
 	RewriteQuery bool
 	// ScoreThreshold drops chunks scoring below it (0 keeps all).
 	ScoreThreshold float64
+	// DefaultAccess (DEFAULT_ACCESS) decides who reads documents without
+	// an access list, files uploaded by other tools included; the zero
+	// value lets nobody but access.Everyone read them.
+	DefaultAccess access.Default
 	// CacheBytes and CacheTTL bound the cache of fetched documents.
 	CacheBytes int64
 	CacheTTL   time.Duration
@@ -174,18 +178,23 @@ func New(cfg Config) (*Store, error) {
 }
 
 // Search implements store.Store: it asks for up to twice limit chunks (at
-// most 50), groups them by document, ranks each document by its best
-// chunk, and returns that chunk, cut around the query words, as the snippet.
+// most 50) of the files who may read (see accessFilter), groups them by
+// document, ranks each document by its best chunk, and returns that chunk,
+// cut around the query words, as the snippet.
 func (s *Store) Search(ctx context.Context, who access.Caller, query string, limit int) ([]store.Hit, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("search limit %d: want at least 1", limit)
 	}
-	if !who.IsEveryone() {
-		return nil, ctx.Err() // access lists are not stored yet: fail closed
+	terms, all := who.Terms(s.cfg.DefaultAccess)
+	if !all && len(terms) == 0 {
+		return nil, ctx.Err() // who reads nothing: no need to ask
 	}
 	params := openai.VectorStoreSearchParams{
 		Query:         openai.VectorStoreSearchParamsQueryUnion{OfString: openai.String(query)},
 		MaxNumResults: openai.Int(int64(min(50, 2*limit))),
+	}
+	if !all {
+		params.Filters = accessFilter(terms)
 	}
 	if s.cfg.RewriteQuery {
 		params.RewriteQuery = openai.Bool(true)
@@ -205,6 +214,9 @@ func (s *Store) Search(ctx context.Context, who access.Caller, query string, lim
 	byDoc := map[string]*best{}
 	for _, r := range page.Data {
 		attrs := searchAttributes(r.Attributes)
+		if !readable(terms, all, storedTerms(attrs)) {
+			continue // the filter should have left it out; check anyway
+		}
 		id := cmp.Or(attrs[attrDocID], r.FileID)
 		text := chunkText(r.Content)
 		if b, ok := byDoc[id]; ok {
@@ -235,15 +247,17 @@ func (s *Store) Search(ctx context.Context, who access.Caller, query string, lim
 	return hits, nil
 }
 
-// LookupURL implements store.Store from the url attributes of the vector
-// store's files (see fileIndex).
+// LookupURL implements store.Store from the url and access attributes of
+// the vector store's files (see fileIndex). A document who may not read is
+// not found, after the same look-up as one it may.
 func (s *Store) LookupURL(ctx context.Context, who access.Caller, url string) (string, error) {
-	if !who.IsEveryone() {
-		return "", fmt.Errorf("url %q: %w", url, store.ErrNotFound) // access lists are not stored yet: fail closed
-	}
-	id, err := s.files.document(ctx, url)
+	what := fmt.Sprintf("url %q", url)
+	id, stored, err := s.files.document(ctx, url)
 	if err != nil {
-		return "", s.indexError(ctx, err, fmt.Sprintf("url %q", url), "look up a url")
+		return "", s.indexError(ctx, err, what, "look up a url")
+	}
+	if terms, all := who.Terms(s.cfg.DefaultAccess); !readable(terms, all, stored) {
+		return "", fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
 	return id, nil
 }

@@ -68,11 +68,12 @@ type Summary struct {
 
 // Syncer applies one index run to a vector store: new and changed documents
 // are uploaded as files and attached with attributes (doc_id, title, url,
-// content_sha256, source and metadata), unchanged ones are skipped, and at
-// Commit the ones that are gone are detached and deleted. A changed
-// document's old file is removed only once its new one is processed, so a
-// document never disappears; an interrupted run leaves at most a duplicate,
-// which the next run removes.
+// content_sha256, source, access terms and metadata), unchanged ones are
+// skipped, and at Commit the ones that are gone are detached and deleted.
+// A document's access list is part of its content hash, so a changed list
+// uploads it again. A changed document's old file is removed only once its
+// new one is processed, so a document never disappears; an interrupted run
+// leaves at most a duplicate, which the next run removes.
 type Syncer struct {
 	cfg    Config
 	client client
@@ -205,6 +206,9 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) error {
 	case len([]rune(d.ID)) > maxAttributeValue:
 		return fmt.Errorf("%s: id %q…: longer than %d characters, which a vector store attribute cannot hold (%w)",
 			d.Place(), truncateRunes(d.ID, 40), maxAttributeValue, store.ErrRejected)
+	case len(d.Access) > MaxPrincipals:
+		return fmt.Errorf("%s: id %q: the access list names %d principals, more than the %d a vector store file can hold; "+
+			"grant access to a group instead (%w)", d.Place(), d.ID, len(d.Access), MaxPrincipals, store.ErrRejected)
 	}
 	if first, dup := s.seen[d.ID]; dup {
 		return fmt.Errorf("%s: id %q is also used by a document from %s, which keeps it: %w",
@@ -369,8 +373,8 @@ func (s *Syncer) syncError(err error, what string) error {
 	return upstreamError(s.logger, s.cfg.VectorStoreID, err, what)
 }
 
-// attributes builds the file's attributes: the syncer's own, then as much
-// metadata as fits.
+// attributes builds the file's attributes: the syncer's own, the access
+// terms (see accessAttributes), then as much metadata as fits.
 func (s *Syncer) attributes(d store.SourceDocument, sha string) (map[string]openai.VectorStoreFileNewParamsAttributeUnion, []string) {
 	str := func(v string) openai.VectorStoreFileNewParamsAttributeUnion {
 		return openai.VectorStoreFileNewParamsAttributeUnion{OfString: openai.String(v)}
@@ -383,6 +387,9 @@ func (s *Syncer) attributes(d store.SourceDocument, sha string) (map[string]open
 	}
 	if d.Title != "" {
 		attrs[attrTitle] = str(truncateRunes(d.Title, maxAttributeValue))
+	}
+	for k, v := range accessAttributes(d.Access) {
+		attrs[k] = str(v)
 	}
 	var dropped []string
 	if docurl.IsCitable(d.URL) {
