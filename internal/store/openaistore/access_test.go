@@ -328,3 +328,19 @@ func anySlice(s []string) []any {
 	}
 	return out
 }
+
+// TestLookupURLFollowsTheNewestFile: while a document's old file is still
+// attached beside the new one, the new one's access list answers.
+func TestLookupURLFollowsTheNewestFile(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	vs := srv.AddVectorStore("docs")
+	const u = "https://intranet.example.com/plan"
+	srv.AddFile(vs, "old.txt", "old plan", map[string]any{"doc_id": "plan", "url": u, "access_0": "group:eng"})
+	srv.AddFile(vs, "new.txt", "new plan", map[string]any{"doc_id": "plan", "url": u, "access_0": "group:hr"})
+	st, _ := newStore(t, srv, vs, nil)
+	if id, err := st.LookupURL(t.Context(), hr, u); err != nil || id != "plan" {
+		t.Errorf("hr: %q, %v", id, err)
+	}
+	_, err := st.LookupURL(t.Context(), eng, u)
+	notFound(t, "eng", err)
+}

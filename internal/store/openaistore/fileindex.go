@@ -252,9 +252,14 @@ func (l *listed) add(vf openai.VectorStoreFile) {
 		l.docs[id] = f
 		l.newDocs = append(l.newDocs, id)
 	}
+	// The newest file naming a URL keeps it, as in the merges of head
+	// listings: after a document's access list changed, its old file
+	// (still attached until the new one is processed) must not answer.
 	if u := attrs[attrURL]; u != "" {
-		l.urls[u] = indexedURL{id: cmp.Or(attrs[attrDocID], vf.ID), terms: storedTerms(attrs)}
-		l.newURLs = append(l.newURLs, u)
+		if _, seen := l.urls[u]; !seen {
+			l.urls[u] = indexedURL{id: cmp.Or(attrs[attrDocID], vf.ID), terms: storedTerms(attrs)}
+			l.newURLs = append(l.newURLs, u)
+		}
 	}
 }
 
