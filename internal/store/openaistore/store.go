@@ -5,6 +5,10 @@
 //
 // Document ids are the doc_id attribute that Syncer sets (the same ids the
 // local index uses), or the file id for files uploaded by other tools.
+//
+// Access lists are file attributes too (see accessFilter): search filters
+// on them, and fetch and URL look-ups check them, so a caller sees only the
+// documents it may read, and the others answer as missing ones.
 package openaistore
 
 import (
