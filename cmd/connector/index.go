@@ -25,7 +25,7 @@ func (e env) index(ctx context.Context, args []string) int {
 	var runAccess access.List
 	c, code, ok := e.setup("index", "index [flags] PATH...", forIndex, args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&prune, "prune", false, "also delete documents that came from paths not given in this run (the index then holds exactly these paths)")
-		fs.Var(accessFlag{&runAccess}, "access", "access list (comma-separated principals, e.g. group:eng,user:ann@example.com) of documents with none of their own and no .access file above them; recorded with each document, not yet enforced: every caller still reads every document")
+		fs.Var(accessFlag{&runAccess}, "access", "access list (comma-separated principals, e.g. group:eng,user:ann@example.com) of documents with none of their own and no .access file above them: only callers it names may read them (with AUTH_MODE apikey or oauth)")
 	})
 	if !ok {
 		return code
