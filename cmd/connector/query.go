@@ -36,7 +36,7 @@ func (e env) caller(name, as string) (access.Caller, bool) {
 		fmt.Fprintf(e.stderr, "connector %s: --as: %v\n", name, err)
 		return access.Caller{}, false
 	}
-	return access.CallerFor(l), true
+	return access.NewCaller("", "", nil, nil).With(l...), true
 }
 
 func (e env) search(ctx context.Context, args []string) int {

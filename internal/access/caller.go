@@ -44,18 +44,21 @@ func NewCaller(sub, email string, groups, roles []string) Caller {
 	return Caller{principals: slices.Compact(ps)}
 }
 
-// CallerFor returns a verified caller proving the principals of l and
-// Authenticated, to see what they may read (connector search --as). None
-// proves nothing.
-func CallerFor(l List) Caller {
-	ps := []Principal{Authenticated}
-	for _, p := range l {
-		if p != None {
-			ps = append(ps, p)
+// With returns c with the principals ps added, for callers whose principals
+// are configured rather than claimed (API keys). None is skipped: it names
+// nobody, so no caller holds it. Everyone stays Everyone.
+func (c Caller) With(ps ...Principal) Caller {
+	if c.everyone {
+		return c
+	}
+	out := slices.Clone(c.principals)
+	for _, p := range ps {
+		if p != None && p != "" {
+			out = append(out, p)
 		}
 	}
-	slices.Sort(ps)
-	return Caller{principals: slices.Compact(ps)}
+	slices.Sort(out)
+	return Caller{principals: slices.Compact(out)}
 }
 
 // Everyone is the caller when AUTH_MODE=none: with no identity to check,
@@ -100,10 +103,13 @@ func (c Caller) has(p Principal) bool {
 // LogID returns a short stable id for c to log instead of its principals:
 // the first 12 hex digits of SHA-256 over the sorted principals, or
 // "everyone". It is a pseudonym, not a secret: anyone who can guess a
-// caller's principals can compute it.
+// caller's principals can compute it. The zero Caller is "nobody".
 func (c Caller) LogID() string {
-	if c.everyone {
+	switch {
+	case c.everyone:
 		return "everyone"
+	case len(c.principals) == 0:
+		return "nobody"
 	}
 	h := sha256.New()
 	for _, p := range c.principals {

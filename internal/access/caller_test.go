@@ -153,3 +153,17 @@ func TestContext(t *testing.T) {
 		t.Error("FromContext lost the caller")
 	}
 }
+
+func TestCallerWith(t *testing.T) {
+	c := access.NewCaller("apikey:1a2b3c4d", "", nil, nil).With("group:eng", "none", "role:admin", "group:eng")
+	want := []access.Principal{"authenticated", "group:eng", "role:admin", "user:apikey:1a2b3c4d"}
+	if got := c.Principals(); !slices.Equal(got, want) {
+		t.Errorf("Principals() = %q, want %q", got, want)
+	}
+	if !access.Everyone().With("group:eng").IsEveryone() {
+		t.Error("Everyone().With is no longer Everyone")
+	}
+	if got := (access.Caller{}).LogID(); got != "nobody" {
+		t.Errorf("zero Caller LogID() = %q, want nobody", got)
+	}
+}
