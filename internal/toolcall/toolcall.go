@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -108,15 +109,18 @@ func WithOutcome(ctx context.Context, o *Outcome) context.Context {
 	return context.WithValue(ctx, outcomeKey{}, o)
 }
 
-// Log writes the one line a tool call leaves: tool, latency, result count
-// and error class. attrs add tool-specific facts; never put secrets in them,
-// and only put user text in them at debug level (see Debug).
+// Log writes the one line a tool call leaves: tool, latency, result count,
+// error class and caller, the LogID of ctx's access.Caller (a hash of its
+// principals: never its token, subject or email). attrs add tool-specific
+// facts; never put secrets in them, and only put user text in them at debug
+// level (see Debug).
 func Log(ctx context.Context, logger *slog.Logger, start time.Time, results int, err error, attrs ...any) {
 	o, _ := ctx.Value(outcomeKey{}).(*Outcome)
 	if o != nil {
 		o.Results = results
 	}
-	attrs = append(attrs, "duration_ms", float64(time.Since(start).Microseconds())/1000, "results", results)
+	attrs = append(attrs, "duration_ms", float64(time.Since(start).Microseconds())/1000, "results", results,
+		"caller", access.FromContext(ctx).LogID())
 	if err == nil {
 		logger.InfoContext(ctx, "tool call", attrs...)
 		return

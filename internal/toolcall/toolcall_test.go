@@ -1,11 +1,16 @@
 package toolcall_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/toolcall"
 )
@@ -37,5 +42,21 @@ func TestFromStore(t *testing.T) {
 		if got.Class != tt.class || got.Message != tt.msg || !errors.Is(got, tt.err) {
 			t.Errorf("FromStore(%q, %v) = {%s %q}, want {%s %q} wrapping the cause", tt.what, tt.err, got.Class, got.Message, tt.class, tt.msg)
 		}
+	}
+}
+
+// TestLogCaller: the tool call line names the caller by its principal hash.
+func TestLogCaller(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	c := access.NewCaller("alice-sub", "alice@example.com", []string{"eng"}, nil)
+	toolcall.Log(access.NewContext(t.Context(), c), logger, time.Now(), 1, nil, "tool", "search")
+	toolcall.Log(t.Context(), logger, time.Now(), 0, nil, "tool", "fetch")
+	out := buf.String()
+	if !strings.Contains(out, "caller="+c.LogID()) || !strings.Contains(out, "caller=nobody") {
+		t.Errorf("log lacks the caller hashes:\n%s", out)
+	}
+	if strings.Contains(out, "alice") {
+		t.Errorf("log names the caller's subject or email:\n%s", out)
 	}
 }
