@@ -3,10 +3,12 @@
 // (apikey), or the subject of an OAuth 2.1 access token issued by an existing
 // identity provider (oauth), for which the connector is the resource server.
 //
-// A caller that passes is recorded in the request context as go-sdk's
-// auth.TokenInfo, so that auth.TokenInfoFromContext(ctx).UserID names it: the
+// A caller that passes is recorded in the request context twice: as go-sdk's
+// auth.TokenInfo, so that auth.TokenInfoFromContext(ctx).UserID names it (the
 // token's subject, or "apikey:" and the first 8 hex digits of the key's
-// SHA-256 (not a secret) for API keys.
+// SHA-256, not a secret, for API keys), which rate limits and SSE sessions
+// are keyed by; and as the access.Caller whose principals the stores check
+// documents' access lists against (access.FromContext).
 package auth
 
 import (
@@ -56,7 +58,9 @@ const MinAPIKeyLen = 32
 type Options struct {
 	Mode Mode // ModeAPIKey or ModeOAuth
 
-	// APIKeys are the accepted keys (ModeAPIKey). Only their SHA-256 is kept.
+	// APIKeys are the accepted keys (ModeAPIKey), each optionally followed
+	// by the principals its holder gets, separated by spaces (ParseAPIKey).
+	// Only the keys' SHA-256 is kept.
 	APIKeys []string
 
 	// PublicBaseURL is the server's public URL, e.g. https://docs.example.com
@@ -72,6 +76,12 @@ type Options struct {
 	// RequiredScopes must all be granted, in the scope (string) or scp
 	// (array or string) claim.
 	RequiredScopes []string
+	// GroupsClaim and RolesClaim name the access token claims whose values
+	// become group: and role: principals; empty means "groups" and "roles".
+	// A name is looked up as a literal key first (Auth0's namespaced
+	// "https://example.com/groups"), then as a dotted path into nested
+	// objects (Keycloak's "realm_access.roles").
+	GroupsClaim, RolesClaim string
 	// ClockSkew is the tolerance on exp, nbf and iat; 0 means none.
 	ClockSkew time.Duration
 	// JWKSURL skips discovery and loads the signing keys from this URL.
@@ -150,13 +160,13 @@ func (a *Authenticator) Mode() Mode { return a.opts.Mode }
 func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 	inner := a.attach(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ti, f := a.check(r)
+		ti, caller, f := a.check(r)
 		if f != nil {
 			a.refuse(w, r, f)
 			return
 		}
 		ctx := context.WithValue(r.Context(), checkedKey{}, ti)
-		r = r.WithContext(access.NewContext(ctx, access.NewCaller(ti.UserID, "", nil, nil)))
+		r = r.WithContext(access.NewContext(ctx, caller))
 		if !hasBearer(r.Header) {
 			// The key came in X-API-Key; go-sdk's middleware reads only
 			// Authorization. The placeholder is never checked against anything.
@@ -170,7 +180,7 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 // Allows reports whether r carries valid credentials, without answering r
 // or counting a failure: for open routes that show more to known callers.
 func (a *Authenticator) Allows(r *http.Request) bool {
-	_, f := a.check(r)
+	_, _, f := a.check(r)
 	return f == nil
 }
 
@@ -194,14 +204,16 @@ type failure struct {
 	detail   error  // for the log only
 }
 
-func (a *Authenticator) check(r *http.Request) (*mcpauth.TokenInfo, *failure) {
+// check verifies r's credentials and returns who sent them: the TokenInfo
+// go-sdk keeps and the Caller whose principals the stores check.
+func (a *Authenticator) check(r *http.Request) (*mcpauth.TokenInfo, access.Caller, *failure) {
 	token, ok := bearer(r.Header)
 	if !ok && a.opts.Mode == ModeAPIKey {
 		token = strings.TrimSpace(r.Header.Get("X-API-Key"))
 		ok = token != ""
 	}
 	if !ok {
-		return nil, &failure{status: http.StatusUnauthorized, reason: ReasonMissingToken, message: a.missingMessage()}
+		return nil, access.Caller{}, &failure{status: http.StatusUnauthorized, reason: ReasonMissingToken, message: a.missingMessage()}
 	}
 	if a.opts.Mode == ModeAPIKey {
 		return a.checkAPIKey(token)
