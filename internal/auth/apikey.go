@@ -41,20 +41,29 @@ type apiKey struct {
 func ParseAPIKey(entry string) (key string, principals []access.Principal, err error) {
 	fields := strings.Fields(entry)
 	if len(fields) == 0 {
-		return "", nil, errors.New("is empty: write the key, then any principals separated by spaces")
+		return "", nil, errEmptyEntry
 	}
 	key = fields[0]
 	if err := checkKey(key); err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("the key %w", err)
 	}
-	for i, f := range fields[1:] {
-		p, err := parseKeyPrincipal(f)
+	principals, err = parseKeyPrincipals(fields[1:])
+	return key, principals, err
+}
+
+var errEmptyEntry = errors.New("the entry is empty: write the key, then any principals separated by spaces")
+
+// parseKeyPrincipals parses the words after a key; errors say which one.
+func parseKeyPrincipals(words []string) ([]access.Principal, error) {
+	var ps []access.Principal
+	for i, w := range words {
+		p, err := parseKeyPrincipal(w)
 		if err != nil {
-			return "", nil, fmt.Errorf("principal %d: %w", i+1, err)
+			return nil, fmt.Errorf("principal %d %w", i+1, err)
 		}
-		principals = append(principals, p)
+		ps = append(ps, p)
 	}
-	return key, principals, nil
+	return ps, nil
 }
 
 // parseKeyPrincipal parses one principal after a key. A word that does not
@@ -65,11 +74,15 @@ func parseKeyPrincipal(f string) (access.Principal, error) {
 	switch kind {
 	case "group", "user", "role", string(access.Authenticated):
 	case string(access.None):
-		return "", errors.New("none names nobody and cannot be given to a key: list no principals to make the key just authenticated")
+		return "", errors.New("is none, which names nobody and cannot be given to a key: list no principals to make the key just authenticated")
 	default:
 		return "", errors.New("is not group:NAME, user:NAME, role:NAME or authenticated (not quoted here, in case it is part of a key: keys cannot contain spaces)")
 	}
-	return access.ParsePrincipal(f)
+	p, err := access.ParsePrincipal(f)
+	if err != nil {
+		return "", fmt.Errorf("is wrong: %w", err)
+	}
+	return p, nil
 }
 
 // checkKey says what is wrong with a key, as the end of a sentence about
@@ -95,9 +108,18 @@ func CheckAPIKeys(entries []string) error {
 	seen := map[[sha256.Size]byte]int{}
 	for i, e := range entries {
 		n := i + 1
-		key, _, err := ParseAPIKey(e)
-		if err != nil {
+		fields := strings.Fields(e)
+		if len(fields) == 0 {
+			errs = append(errs, fmt.Errorf("key %d of %d: %w", n, len(entries), errEmptyEntry))
+			continue
+		}
+		key := fields[0]
+		if err := checkKey(key); err != nil {
 			errs = append(errs, fmt.Errorf("key %d of %d %w", n, len(entries), err))
+			continue
+		}
+		if _, err := parseKeyPrincipals(fields[1:]); err != nil {
+			errs = append(errs, fmt.Errorf("key %d of %d: %w", n, len(entries), err))
 			continue
 		}
 		sum := sha256.Sum256([]byte(key))
@@ -134,7 +156,7 @@ func ParseAPIKeysFile(name string, r io.Reader) ([]string, error) {
 		entry := strings.Join(fields, " ")
 		key, _, err := ParseAPIKey(entry)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: the key %w", name, line, err))
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
 			continue
 		}
 		sum := sha256.Sum256([]byte(key))

@@ -198,11 +198,11 @@ func TestAPIKeySyntaxErrors(t *testing.T) {
 	}{
 		{"short key", "short-s3cret group:eng", []string{"12 characters", "at least 32"}},
 		{"non-ASCII key", key + "é", []string{"printable ASCII"}},
-		{"a key with a space", "s3cret-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk ssssssss3cret", []string{"principal 1", "is not group:NAME", "keys cannot contain spaces"}},
-		{"unknown kind", key + " team:eng", []string{"principal 1", "is not group:NAME"}},
-		{"none", key + " group:eng none", []string{"principal 2", "none names nobody"}},
-		{"empty name", key + " group:", []string{"principal 1", "empty name"}},
-		{"# in a name", key + " group:a#b", []string{"principal 1", `"#"`}},
+		{"a key with a space", "s3cret-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk ssssssss3cret", []string{"key 2 of 2: principal 1 is not group:NAME", "keys cannot contain spaces"}},
+		{"unknown kind", key + " team:eng", []string{"principal 1 is not group:NAME"}},
+		{"none", key + " group:eng none", []string{"principal 2 is none, which names nobody"}},
+		{"empty name", key + " group:", []string{"principal 1 is wrong", "empty name"}},
+		{"# in a name", key + " group:a#b", []string{"principal 1 is wrong", `"#"`}},
 	} {
 		err := auth.CheckAPIKeys([]string{key, tt.entry})
 		if err == nil {
@@ -227,7 +227,7 @@ func TestAPIKeySyntaxErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad file: no error")
 	}
-	for _, w := range []string{"/etc/connector/keys:4: the key is 12 characters", "/etc/connector/keys:5: the key of line 2 again", "/etc/connector/keys:6: the key principal 1: is not"} {
+	for _, w := range []string{"/etc/connector/keys:4: the key is 12 characters", "/etc/connector/keys:5: the key of line 2 again", "/etc/connector/keys:6: principal 1 is not"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("file error lacks %q: %v", w, err)
 		}
