@@ -18,13 +18,15 @@ func (c command) authenticator(onFailure func(reason string)) (*auth.Authenticat
 	}
 	return auth.New(auth.Options{
 		Mode:           cfg.AuthMode,
-		APIKeys:        cfg.APIKeys,
+		APIKeys:        cfg.allAPIKeys(),
 		PublicBaseURL:  cfg.PublicBaseURL,
 		Issuer:         cfg.OAuthIssuer,
 		Audiences:      cfg.OAuthAudiences,
 		RequiredScopes: cfg.OAuthScopes,
 		ClockSkew:      cfg.OAuthClockSkew,
 		JWKSURL:        cfg.OAuthJWKSURL,
+		GroupsClaim:    cfg.OAuthGroupsClaim,
+		RolesClaim:     cfg.OAuthRolesClaim,
 		OnFailure:      onFailure,
 		Logger:         c.logger,
 	})
@@ -43,10 +45,11 @@ func logAuth(ctx context.Context, logger *slog.Logger, a *auth.Authenticator, ad
 			"addr", addr.String())
 	case a == nil:
 	case a.Mode() == auth.ModeAPIKey:
-		logger.Info("authentication: API keys required on the MCP endpoints and the document view", "auth_mode", "apikey", "keys", len(cfg.APIKeys))
+		logger.Info("authentication: API keys required on the MCP endpoints and the document view", "auth_mode", "apikey", "keys", len(cfg.allAPIKeys()))
 	default:
 		logger.Info("authentication: OAuth access tokens required on the MCP endpoints and the document view",
-			"auth_mode", "oauth", "issuer", cfg.OAuthIssuer, "resource_metadata", a.MetadataURL("/mcp"), "required_scopes", cfg.OAuthScopes)
+			"auth_mode", "oauth", "issuer", cfg.OAuthIssuer, "resource_metadata", a.MetadataURL("/mcp"), "required_scopes", cfg.OAuthScopes,
+			"groups_claim", cfg.OAuthGroupsClaim, "roles_claim", cfg.OAuthRolesClaim)
 		check, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := a.Ready(check)
 		cancel()

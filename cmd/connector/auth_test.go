@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -210,3 +212,70 @@ func TestServeWithAuth(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAPIKeysFileConfig: API_KEYS_FILE and principals in API_KEYS reach the
+// Authenticator; mistakes name the file and line and never quote a key.
+func TestAPIKeysFileConfig(t *testing.T) {
+	const keyA, keyB = "0123456789abcdef0123456789abcdef-keyA", "0123456789abcdef0123456789abcdef-keyB"
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good", "# engineering\n"+keyA+" group:eng\n")
+	bad := write("bad", "# keys\n\ntooshort-keyC group:eng\n"+keyA+" team:x\n")
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantErrs []string
+	}{
+		{name: "file and API_KEYS with principals", env: map[string]string{"AUTH_MODE": "apikey", "API_KEYS_FILE": good, "API_KEYS": keyB + " group:hr role:admin"}},
+		{name: "file only", env: map[string]string{"AUTH_MODE": "apikey", "API_KEYS_FILE": good}},
+		{name: "missing file", env: map[string]string{"AUTH_MODE": "apikey", "API_KEYS_FILE": filepath.Join(dir, "nope")},
+			wantErrs: []string{"API_KEYS_FILE", "no such file"}},
+		{name: "bad lines", env: map[string]string{"AUTH_MODE": "apikey", "API_KEYS_FILE": bad},
+			wantErrs: []string{"API_KEYS_FILE: " + bad + ":3: the key is 13 characters", bad + ":4: principal 1 is not group:NAME"}},
+		{name: "a key in both", env: map[string]string{"AUTH_MODE": "apikey", "API_KEYS_FILE": good, "API_KEYS": keyA + " group:hr"},
+			wantErrs: []string{"API_KEYS and API_KEYS_FILE give the same key"}},
+		{name: "bad principal in API_KEYS", env: map[string]string{"AUTH_MODE": "apikey", "API_KEYS": keyA + " group:eng none"},
+			wantErrs: []string{"API_KEYS: key 1 of 1: principal 2 is none, which names nobody"}},
+		{name: "file without apikey mode", env: map[string]string{"API_KEYS_FILE": good},
+			wantErrs: []string{"API_KEYS_FILE is set but AUTH_MODE=none"}},
+		{name: "claim name with a space", env: map[string]string{"OAUTH_GROUPS_CLAIM": "my groups"},
+			wantErrs: []string{"OAUTH_GROUPS_CLAIM", "no spaces"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(func(k string) string { return tt.env[k] }, nil, nil, forServe)
+			if len(tt.wantErrs) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := (command{cfg: c, logger: slog.New(slog.DiscardHandler)}).authenticator(nil); err != nil {
+					t.Errorf("authenticator: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, want := range tt.wantErrs {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q:\n%v", want, err)
+				}
+			}
+			if strings.Contains(err.Error(), "0123456789abcdef") || strings.Contains(err.Error(), "tooshort") {
+				t.Errorf("error quotes a key:\n%v", err)
+			}
+		})
+	}
+	c, err := loadConfig(func(k string) string {
+		return map[string]string{"OAUTH_ROLES_CLAIM": "realm_access.roles"}[k]
+	}, nil, nil, forServe)
+	if err != nil || c.OAuthGroupsClaim != "groups" || c.OAuthRolesClaim != "realm_access.roles" {
+		t.Errorf("claims %q %q: %v", c.OAuthGroupsClaim, c.OAuthRolesClaim, err)
+	}
+}

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/auth"
@@ -76,12 +79,19 @@ type config struct {
 	CacheTTL        time.Duration
 	UploadWorkers   int
 	AuthMode        auth.Mode
-	APIKeys         []string // secret: never logged
-	OAuthIssuer     string
-	OAuthAudiences  []string
-	OAuthScopes     []string
-	OAuthClockSkew  time.Duration
-	OAuthJWKSURL    string
+	APIKeys         []string // secret: never logged; entries "KEY [PRINCIPAL...]"
+	// APIKeysFile is API_KEYS_FILE; APIKeyFileEntries are its entries.
+	APIKeysFile       string
+	APIKeyFileEntries []string // secret: never logged
+	OAuthIssuer       string
+	OAuthAudiences    []string
+	OAuthScopes       []string
+	OAuthClockSkew    time.Duration
+	OAuthJWKSURL      string
+	// OAuthGroupsClaim and OAuthRolesClaim name the token claims read for
+	// group: and role: principals.
+	OAuthGroupsClaim string
+	OAuthRolesClaim  string
 }
 
 // scope says which commands a setting applies to.
@@ -170,8 +180,23 @@ var settings = []setting{
 			return fmt.Errorf(`%q: want "none", "apikey" or "oauth"`, v)
 		}},
 	{env: "API_KEYS", def: "", scope: forServe, secret: true,
-		usage: fmt.Sprintf("comma-separated API keys for AUTH_MODE=apikey, each at least %d characters (environment or .env only)", auth.MinAPIKeyLen),
+		usage: fmt.Sprintf(`comma-separated API keys for AUTH_MODE=apikey, each at least %d characters and optionally followed by the principals its holder gets, separated by spaces ("KEY1 group:eng,KEY2 group:hr role:admin") (environment or .env only)`, auth.MinAPIKeyLen),
 		apply: func(c *config, v string) error { c.APIKeys = splitList(v, ","); return nil }},
+	{env: "API_KEYS_FILE", flag: "api-keys-file", value: "file", def: "", scope: forServe,
+		usage: `file of API keys for AUTH_MODE=apikey, besides API_KEYS: one key per line, then the principals its holder gets separated by spaces ("KEY group:eng"); "#" starts a comment`,
+		apply: func(c *config, v string) error {
+			c.APIKeysFile, c.APIKeyFileEntries = v, nil
+			if v == "" {
+				return nil
+			}
+			f, err := os.Open(v)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			c.APIKeyFileEntries, err = auth.ParseAPIKeysFile(v, f)
+			return err
+		}},
 	{env: "OAUTH_ISSUER", flag: "oauth-issuer", value: "url", def: "", scope: forServe,
 		usage: "for AUTH_MODE=oauth: the identity provider's issuer URL, exactly as in its tokens' iss claim",
 		apply: func(c *config, v string) error {
@@ -209,6 +234,12 @@ var settings = []setting{
 			c.OAuthJWKSURL = v
 			return nil
 		}},
+	{env: "OAUTH_GROUPS_CLAIM", flag: "oauth-groups-claim", value: "name", def: "groups", scope: forServe,
+		usage: `access token claim whose values become group: principals: a list or a string separated by spaces or commas; a literal name such as Auth0's "https://example.com/groups", else a dotted path into nested claims`,
+		apply: claimSetting(func(c *config, v string) { c.OAuthGroupsClaim = v })},
+	{env: "OAUTH_ROLES_CLAIM", flag: "oauth-roles-claim", value: "name", def: "roles", scope: forServe,
+		usage: `access token claim whose values become role: principals, as OAUTH_GROUPS_CLAIM (Keycloak's realm roles: "realm_access.roles")`,
+		apply: claimSetting(func(c *config, v string) { c.OAuthRolesClaim = v })},
 	{env: "DEFAULT_ACCESS", flag: "default-access", value: "mode", def: "authenticated", scope: forServe | forQuery,
 		usage: `who may read documents indexed without an access list: "authenticated" (any verified caller) or "none" (nobody); with AUTH_MODE=none every document is public`,
 		apply: func(c *config, v string) error {
@@ -428,6 +459,17 @@ var settings = []setting{
 		apply: intSetting(func(c *config, n int) { c.UploadWorkers = n }, 1, 32)},
 }
 
+// claimSetting sets a claim name, which holds no whitespace.
+func claimSetting(set func(*config, string)) func(*config, string) error {
+	return func(c *config, v string) error {
+		if strings.ContainsFunc(v, unicode.IsSpace) {
+			return fmt.Errorf("%q: a claim name has no spaces, e.g. groups, roles or realm_access.roles", v)
+		}
+		set(c, v)
+		return nil
+	}
+}
+
 // splitList splits v at sep and drops blank items.
 func splitList(v, sep string) []string {
 	var out []string
@@ -555,10 +597,16 @@ func checkAuth(c config) []error {
 	var errs []error
 	switch c.AuthMode {
 	case auth.ModeAPIKey:
-		if len(c.APIKeys) == 0 {
-			errs = append(errs, fmt.Errorf("AUTH_MODE=apikey needs API_KEYS: set one or more comma-separated keys of at least %d characters in the environment or .env (generate one with: openssl rand -hex 32)", auth.MinAPIKeyLen))
-		} else if err := auth.CheckAPIKeys(c.APIKeys); err != nil {
-			errs = append(errs, fmt.Errorf("API_KEYS: %w", err))
+		switch {
+		case len(c.APIKeys) == 0 && c.APIKeysFile == "":
+			errs = append(errs, fmt.Errorf("AUTH_MODE=apikey needs API_KEYS or API_KEYS_FILE: set one or more comma-separated keys of at least %d characters in the environment or .env (generate one with: openssl rand -hex 32), or name a file of keys", auth.MinAPIKeyLen))
+		case len(c.APIKeys) > 0:
+			if err := auth.CheckAPIKeys(c.APIKeys); err != nil {
+				errs = append(errs, fmt.Errorf("API_KEYS: %w", err))
+			} else if len(c.APIKeyFileEntries) > 0 && auth.CheckAPIKeys(c.allAPIKeys()) != nil {
+				// Each is fine alone, so the error is a key given in both.
+				errs = append(errs, errors.New("API_KEYS and API_KEYS_FILE give the same key: give each key once, with all its principals"))
+			}
 		}
 	case auth.ModeOAuth:
 		if c.PublicBaseURL == "" {
@@ -571,10 +619,18 @@ func checkAuth(c config) []error {
 	if len(c.APIKeys) > 0 && c.AuthMode != auth.ModeAPIKey {
 		errs = append(errs, fmt.Errorf("API_KEYS is set but AUTH_MODE=%s, so the keys would not be checked: set AUTH_MODE=apikey, or remove API_KEYS", c.AuthMode))
 	}
+	if c.APIKeysFile != "" && c.AuthMode != auth.ModeAPIKey {
+		errs = append(errs, fmt.Errorf("API_KEYS_FILE is set but AUTH_MODE=%s, so the keys would not be checked: set AUTH_MODE=apikey, or remove API_KEYS_FILE", c.AuthMode))
+	}
 	if c.OAuthIssuer != "" && c.AuthMode != auth.ModeOAuth {
 		errs = append(errs, fmt.Errorf("OAUTH_ISSUER is set but AUTH_MODE=%s, so tokens would not be checked: set AUTH_MODE=oauth, or remove OAUTH_ISSUER", c.AuthMode))
 	}
 	return errs
+}
+
+// allAPIKeys returns the entries of API_KEYS and API_KEYS_FILE.
+func (c config) allAPIKeys() []string {
+	return append(slices.Clip(c.APIKeys), c.APIKeyFileEntries...)
 }
 
 // LogValue keeps secrets out of every log line.
@@ -602,9 +658,13 @@ func (c config) LogValue() slog.Value {
 		slog.String("vector_store_id", c.VectorStoreID),
 		slog.String("openai_base_url", c.OpenAIBaseURL),
 		slog.String("auth_mode", string(c.AuthMode)),
-		slog.Int("api_keys", len(c.APIKeys)),
+		slog.Int("api_keys", len(c.allAPIKeys())),
+		slog.String("api_keys_file", c.APIKeysFile),
 		slog.String("oauth_issuer", c.OAuthIssuer),
 		slog.Any("oauth_audience", c.OAuthAudiences),
 		slog.Any("oauth_required_scopes", c.OAuthScopes),
+		slog.String("oauth_groups_claim", c.OAuthGroupsClaim),
+		slog.String("oauth_roles_claim", c.OAuthRolesClaim),
+		slog.String("default_access", c.DefaultAccess.String()),
 	)
 }
