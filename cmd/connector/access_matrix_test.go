@@ -116,7 +116,7 @@ const (
 
 func matrixAPIKeys(t *testing.T, work string, env []string, total *matrixCount) {
 	p := serve(t, work, append(slices.Clone(env), "AUTH_MODE=apikey", "MAX_FETCH_CHARS=2000", "RATE_LIMIT=0",
-		"API_KEYS="+matrixKeyA+"=group:eng,"+matrixKeyB+"=group:hr")...)
+		"API_KEYS="+matrixKeyA+" group:eng,"+matrixKeyB+" group:hr")...)
 	ids := []identity{
 		{name: "anonymous"},
 		{name: "key A (group eng)", header: bearer(matrixKeyA), reads: []string{"public", "eng", "unlisted", "long"}},
