@@ -43,29 +43,7 @@ func TestAuthConfig(t *testing.T) {
 			"OAUTH_ISSUER": "idp.example.com", "OAUTH_CLOCK_SKEW": "1h"}, wantErrs: []string{"OAUTH_ISSUER", "OAUTH_CLOCK_SKEW", "10m"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig(func(k string) string { return tt.env[k] }, nil, nil, forServe)
-			if len(tt.wantErrs) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := (command{cfg: c, logger: slog.New(slog.DiscardHandler)}).authenticator(nil); err != nil {
-					t.Errorf("authenticator: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, want := range tt.wantErrs {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error lacks %q:\n%v", want, err)
-				}
-			}
-			if strings.Contains(err.Error(), key[:16]) || strings.Contains(err.Error(), "tooshort") {
-				t.Errorf("error quotes a key:\n%v", err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkAuthConfig(t, tt.env, tt.wantErrs, key[:16]) })
 	}
 	c, _ := loadConfig(func(k string) string {
 		return map[string]string{"OAUTH_REQUIRED_SCOPES": "docs.read, openid  x", "OAUTH_AUDIENCE": "a, b"}[k]
@@ -213,6 +191,34 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
+// checkAuthConfig loads env as serve's configuration: with no wantErrs it
+// must be valid and make an Authenticator; else its error must hold each of
+// wantErrs and quote no key (none holds secret, nor "tooshort").
+func checkAuthConfig(t *testing.T, env map[string]string, wantErrs []string, secret string) {
+	t.Helper()
+	c, err := loadConfig(func(k string) string { return env[k] }, nil, nil, forServe)
+	if len(wantErrs) == 0 {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (command{cfg: c, logger: slog.New(slog.DiscardHandler)}).authenticator(nil); err != nil {
+			t.Errorf("authenticator: %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range wantErrs {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "tooshort") {
+		t.Errorf("error quotes a key:\n%v", err)
+	}
+}
+
 // TestAPIKeysFileConfig: API_KEYS_FILE and principals in API_KEYS reach the
 // Authenticator; mistakes name the file and line and never quote a key.
 func TestAPIKeysFileConfig(t *testing.T) {
@@ -248,29 +254,7 @@ func TestAPIKeysFileConfig(t *testing.T) {
 			wantErrs: []string{"OAUTH_GROUPS_CLAIM", "no spaces"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig(func(k string) string { return tt.env[k] }, nil, nil, forServe)
-			if len(tt.wantErrs) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := (command{cfg: c, logger: slog.New(slog.DiscardHandler)}).authenticator(nil); err != nil {
-					t.Errorf("authenticator: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, want := range tt.wantErrs {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error lacks %q:\n%v", want, err)
-				}
-			}
-			if strings.Contains(err.Error(), "0123456789abcdef") || strings.Contains(err.Error(), "tooshort") {
-				t.Errorf("error quotes a key:\n%v", err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkAuthConfig(t, tt.env, tt.wantErrs, "0123456789abcdef") })
 	}
 	c, err := loadConfig(func(k string) string {
 		return map[string]string{"OAUTH_ROLES_CLAIM": "realm_access.roles"}[k]

@@ -206,3 +206,30 @@ func TestInFlight(t *testing.T) {
 		t.Fatalf("InFlight = %d after the call, want 0", n)
 	}
 }
+
+// TestPrivateCacheScope: with authentication on (Private), list results
+// tell shared caches to keep out; without it they are public.
+func TestPrivateCacheScope(t *testing.T) {
+	for _, private := range []bool{false, true} {
+		srv := mcpserver.New(&storetest.Fake{}, mcpserver.Options{Version: "test", Private: private})
+		sT, cT := mcp.NewInMemoryTransports()
+		ss, err := srv.MCP.Connect(t.Context(), sT, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(t.Context(), cT, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := cs.ListTools(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{false: "public", true: "private"}[private]
+		if res.CacheScope != want {
+			t.Errorf("Private=%v: cacheScope %q, want %q", private, res.CacheScope, want)
+		}
+		cs.Close()
+		ss.Close()
+	}
+}

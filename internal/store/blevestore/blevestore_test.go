@@ -682,3 +682,39 @@ func TestAccessContract(t *testing.T) {
 		return st
 	})
 }
+
+// TestAccessListChange: a document whose list alone changed is updated by
+// the next run, and searches and fetches follow the new list.
+func TestAccessListChange(t *testing.T) {
+	dir := t.TempDir()
+	d := doc("plan", "The quarterly plan.")
+	d.Access = access.List{"group:eng"}
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []store.SourceDocument{d})
+	eng, hr := access.NewCaller("a", "", []string{"eng"}, nil), access.NewCaller("b", "", []string{"hr"}, nil)
+	sees := func(who access.Caller) bool {
+		t.Helper()
+		st := mustOpen(t, dir)
+		hits, err := st.Search(t.Context(), who, "quarterly", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ferr := st.Fetch(t.Context(), who, "plan")
+		if (len(hits) == 1) != (ferr == nil) {
+			t.Fatalf("search found %d, fetch: %v", len(hits), ferr)
+		}
+		return len(hits) == 1
+	}
+	if !sees(eng) || sees(hr) {
+		t.Fatal("group:eng: eng should read the plan, hr not")
+	}
+	d.Access = access.List{"group:hr"}
+	if sum := mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []store.SourceDocument{d}); sum.Updated != 1 {
+		t.Fatalf("summary %+v: want the document updated", sum)
+	}
+	if sees(eng) || !sees(hr) {
+		t.Fatal("group:hr: hr should read the plan, eng not")
+	}
+	if sum := mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, []store.SourceDocument{d}); sum.Unchanged != 1 {
+		t.Fatalf("summary %+v: want the document unchanged", sum)
+	}
+}

@@ -100,24 +100,21 @@ func newMapping(filters []string) (mapping.IndexMapping, error) {
 		f.DocValues = false
 		return f
 	}
-	url := bleve.NewTextFieldMapping()
-	url.Analyzer = keyword.Name
-	url.Store = true
-	url.IncludeInAll = false
-	url.IncludeTermVectors = false
-	url.DocValues = false
-	acl := bleve.NewTextFieldMapping()
-	acl.Analyzer = keyword.Name
-	acl.Store = false
-	acl.IncludeInAll = false
-	acl.IncludeTermVectors = false
-	acl.DocValues = false
+	keywords := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = store
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fieldContent, analysed(true))
 	doc.AddFieldMappingsAt(fieldTitle, analysed(false))
-	doc.AddFieldMappingsAt(fieldURL, url)
-	doc.AddFieldMappingsAt(fieldAccess, acl)
+	doc.AddFieldMappingsAt(fieldURL, keywords(true))
+	doc.AddFieldMappingsAt(fieldAccess, keywords(false))
 	for _, name := range []string{fieldDocTitle, fieldMeta, fieldPassages, fieldDocACL, fieldBody, fieldAt} {
 		doc.AddFieldMappingsAt(name, storedOnly())
 	}
