@@ -718,3 +718,35 @@ func TestAccessListChange(t *testing.T) {
 		t.Fatalf("summary %+v: want the document unchanged", sum)
 	}
 }
+
+// TestFilterKeepsScores: the access filter selects passages without scoring
+// them, so a caller who may read every document gets the ranking, scores
+// included, that a search without a filter gives.
+func TestFilterKeepsScores(t *testing.T) {
+	dir := t.TempDir()
+	words := strings.Fields("refund policy annual plan partitions consumers tunnel ngrok escalation outage contact manager handbook quarterly review salary")
+	var docs []store.SourceDocument
+	for i := range 300 {
+		var b strings.Builder
+		for j := range 40 + i%60 {
+			b.WriteString(words[(i*7+j*j)%len(words)] + " ")
+		}
+		docs = append(docs, doc(fmt.Sprintf("d%03d", i), b.String()))
+	}
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}}, docs)
+	st := mustOpen(t, dir)
+	who := access.NewCaller("u", "", []string{"eng"}, nil)
+	for _, q := range []string{"refund policy", "quarterly salary review", "tunnel outage escalation contact", "consumers"} {
+		want, err := st.Search(t.Context(), access.Everyone(), q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Search(t.Context(), who, q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || !slices.EqualFunc(got, want, func(a, b store.Hit) bool { return a.ID == b.ID && a.Score == b.Score }) {
+			t.Errorf("%q: filtered %v, unfiltered %v", q, got, want)
+		}
+	}
+}
