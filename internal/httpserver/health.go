@@ -18,8 +18,10 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 // the identity provider's signing keys are loaded; 503 otherwise. Anyone
 // gets the status and a one-word reason; the store's kind, id, document
 // count and generation go only to callers that may read the metrics (see
-// seesDetail). The body never carries error details: they may hold paths
-// or upstream messages, so they go to the log.
+// seesDetail), as does the state of the refreshes of watched sources. The
+// status never carries error details: they may hold paths or upstream
+// messages, so they go to the log; only the detail names why the last
+// refresh failed, to the operators who may see it.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -47,6 +49,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"status": "ready"}
 	if detail {
 		body["store"] = st
+		if s.opts.Refresh != nil {
+			body["refresh"] = s.opts.Refresh()
+		}
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -48,6 +48,7 @@ func TestOperatorDetailAccess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := start(t, &storetest.Fake{Docs: testDocs}, func(o *Options) {
 				o.Metrics, o.MetricsToken = metrics.New(), tt.metricsToken
+				o.Refresh = func() any { return map[string]any{"files": map[string]any{"last_refresh_error": "disk full"}} }
 				if tt.auth {
 					a, err := auth.New(auth.Options{Mode: auth.ModeAPIKey, APIKeys: []string{key}})
 					if err != nil {
@@ -63,6 +64,9 @@ func TestOperatorDetailAccess(t *testing.T) {
 				}
 				if got := strings.Contains(body, `"documents"`); got != c.readyDetail {
 					t.Errorf("%v: readyz shows detail %v, want %v: %s", c.header, got, c.readyDetail, body)
+				}
+				if got := strings.Contains(body, `"last_refresh_error"`); got != c.readyDetail {
+					t.Errorf("%v: readyz shows the refresh %v, want %v: %s", c.header, got, c.readyDetail, body)
 				}
 				if res, body := get(t, clientWith(c.header...), http.MethodGet, ts.base+"/metrics"); res.StatusCode != c.metrics {
 					t.Errorf("%v: metrics %d, want %d: %.200s", c.header, res.StatusCode, c.metrics, body)

@@ -89,6 +89,11 @@ type Options struct {
 	// Health checks, the metadata and the home page stay open; /readyz shows
 	// its detail only to authenticated callers (or with MetricsToken).
 	Auth *auth.Authenticator
+
+	// Refresh, when set (serve --watch), returns the state of the refreshes
+	// of watched sources, which /readyz shows in its detail as "refresh". A
+	// failed refresh does not make /readyz fail: the previous index serves.
+	Refresh func() any
 }
 
 // Server is the connector's HTTP server.

@@ -62,6 +62,12 @@ type Metrics struct {
 	sseSessions  prometheus.Gauge
 	limited      *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
+
+	refreshRuns        *prometheus.CounterVec
+	refreshLastRun     *prometheus.GaugeVec
+	refreshLastSuccess *prometheus.GaugeVec
+	refreshDuration    *prometheus.GaugeVec
+	refreshDocuments   *prometheus.GaugeVec
 }
 
 // New returns the metrics on a new registry.
@@ -151,7 +157,63 @@ func New() *Metrics {
 	f(m.sseSessions)
 	f(m.limited)
 	f(m.authFailures)
+
+	m.refreshRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "connector_refresh_runs_total",
+		Help: "Refreshes of watched sources (serve --watch) by sources (files, websites) and outcome (ok, error).",
+	}, []string{"sources", "outcome"})
+	m.refreshLastRun = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "connector_refresh_last_run_timestamp_seconds",
+		Help: "When the last refresh of watched sources ended (Unix time), failed or not.",
+	}, []string{"sources"})
+	m.refreshLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "connector_refresh_last_success_timestamp_seconds",
+		Help: "When the last successful refresh of watched sources ended (Unix time); alert on its age.",
+	}, []string{"sources"})
+	m.refreshDuration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "connector_refresh_last_duration_seconds",
+		Help: "How long the last refresh of watched sources took.",
+	}, []string{"sources"})
+	m.refreshDocuments = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "connector_refresh_last_documents",
+		Help: "Documents the last successful refresh added, updated, deleted, or could not index (errors).",
+	}, []string{"sources", "change"})
+	f(m.refreshRuns)
+	f(m.refreshLastRun)
+	f(m.refreshLastSuccess)
+	f(m.refreshDuration)
+	f(m.refreshDocuments)
 	return m
+}
+
+// RefreshRun is one finished refresh of watched sources.
+type RefreshRun struct {
+	Sources                         string // "files" or "websites"
+	End                             time.Time
+	Duration                        time.Duration
+	Added, Updated, Deleted, Errors int
+	Failed                          bool // the run failed: the counts are not set
+}
+
+// Refreshed records a finished refresh of watched sources.
+func (m *Metrics) Refreshed(r RefreshRun) {
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if r.Failed {
+		outcome = "error"
+	}
+	m.refreshRuns.WithLabelValues(r.Sources, outcome).Inc()
+	m.refreshLastRun.WithLabelValues(r.Sources).Set(float64(r.End.UnixMilli()) / 1000)
+	m.refreshDuration.WithLabelValues(r.Sources).Set(r.Duration.Seconds())
+	if r.Failed {
+		return
+	}
+	m.refreshLastSuccess.WithLabelValues(r.Sources).Set(float64(r.End.UnixMilli()) / 1000)
+	for change, n := range map[string]int{"added": r.Added, "updated": r.Updated, "deleted": r.Deleted, "errors": r.Errors} {
+		m.refreshDocuments.WithLabelValues(r.Sources, change).Set(float64(n))
+	}
 }
 
 // Registry returns the registry, to register more collectors.

@@ -131,3 +131,29 @@ func BenchmarkToolCall(b *testing.B) {
 		m.HTTPRequest("mcp", 200)
 	}
 }
+
+// TestRefreshed: a refresh sets the last run's time, duration and counts;
+// a failed one counts as an error and leaves the last success's counts.
+func TestRefreshed(t *testing.T) {
+	m := metrics.New()
+	end := time.Unix(1700000000, 0)
+	m.Refreshed(metrics.RefreshRun{Sources: "files", End: end, Duration: 1500 * time.Millisecond, Added: 2, Updated: 1, Deleted: 3})
+	m.Refreshed(metrics.RefreshRun{Sources: "files", End: end.Add(time.Minute), Duration: time.Second, Failed: true})
+	text := exposition(t, m)
+	for _, want := range []string{
+		`connector_refresh_runs_total{outcome="ok",sources="files"} 1`,
+		`connector_refresh_runs_total{outcome="error",sources="files"} 1`,
+		`connector_refresh_last_run_timestamp_seconds{sources="files"} 1.70000006e+09`,
+		`connector_refresh_last_success_timestamp_seconds{sources="files"} 1.7e+09`,
+		`connector_refresh_last_duration_seconds{sources="files"} 1`,
+		`connector_refresh_last_documents{change="added",sources="files"} 2`,
+		`connector_refresh_last_documents{change="deleted",sources="files"} 3`,
+		`connector_refresh_last_documents{change="errors",sources="files"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	var nilM *metrics.Metrics
+	nilM.Refreshed(metrics.RefreshRun{}) // records nothing, does not panic
+}

@@ -39,6 +39,13 @@ var ErrNoIndex = errors.New("no index has been built here yet")
 // read it (permissions, a file where the folder should be).
 var errBadPointer = errors.New("the file is damaged")
 
+// Exists reports whether an index run has committed an index in dir (a
+// damaged one counts: Open serves it as well as it can).
+func Exists(dir string) bool {
+	_, err := readCurrent(dir)
+	return !errors.Is(err, ErrNoIndex)
+}
+
 // readCurrent returns the name of the current generation, or ErrNoIndex.
 func readCurrent(dir string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, currentFile))

@@ -38,6 +38,9 @@ type Store struct {
 	logger *slog.Logger
 
 	mu     sync.RWMutex // held for reading by every search and fetch; for writing to swap generations
+	// reloading serialises Reload, which both Watch and a refresh after an
+	// index run call, so that a generation is opened once.
+	reloading sync.Mutex
 	gen    *generation  // nil while the index is damaged
 	closed bool
 	// damage says why nothing is served, while gen is nil.
@@ -180,6 +183,8 @@ func (s *Store) Generation() string {
 // generation that cannot be opened leaves the store as it was: serving the
 // previous generation, or reporting the damage.
 func (s *Store) Reload() (bool, error) {
+	s.reloading.Lock()
+	defer s.reloading.Unlock()
 	name, err := readCurrent(s.dir)
 	if err != nil {
 		return false, err
