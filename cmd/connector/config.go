@@ -92,6 +92,12 @@ type config struct {
 	// group: and role: principals.
 	OAuthGroupsClaim string
 	OAuthRolesClaim  string
+
+	// Watch are the sources serve keeps fresh: paths (watched for changes)
+	// and http(s) URLs (crawled again every WatchInterval).
+	Watch         []string
+	WatchDebounce time.Duration
+	WatchInterval time.Duration
 }
 
 // scope says which commands a setting applies to.
@@ -382,6 +388,15 @@ var settings = []setting{
 			c.SampleCorpus = b
 			return nil
 		}},
+	{env: "WATCH", flag: "watch", value: "list", def: "", scope: forServe,
+		usage: "comma-separated files, folders or website URLs that serve indexes at start and keeps fresh: paths are re-indexed WATCH_DEBOUNCE after they change, websites every WATCH_INTERVAL",
+		apply: func(c *config, v string) error { c.Watch = splitList(v, ","); return nil }},
+	{env: "WATCH_DEBOUNCE", flag: "watch-debounce", value: "duration", def: "2s", scope: forServe,
+		usage: "how long changes under WATCH paths must settle before they are re-indexed (a burst of changes makes one run)",
+		apply: durationSetting(func(c *config, d time.Duration) { c.WatchDebounce = d }, 0)},
+	{env: "WATCH_INTERVAL", flag: "watch-interval", value: "duration", def: "15m", scope: forServe,
+		usage: "how often WATCH websites are crawled again",
+		apply: durationSetting(func(c *config, d time.Duration) { c.WatchInterval = d }, time.Minute)},
 	{env: "LOG_LEVEL", flag: "log-level", value: "level", def: "info", scope: forAll,
 		usage: cli.LogLevelUsage,
 		apply: func(c *config, v string) (err error) {
@@ -666,5 +681,6 @@ func (c config) LogValue() slog.Value {
 		slog.String("oauth_groups_claim", c.OAuthGroupsClaim),
 		slog.String("oauth_roles_claim", c.OAuthRolesClaim),
 		slog.String("default_access", c.DefaultAccess.String()),
+		slog.Any("watch", c.Watch),
 	)
 }

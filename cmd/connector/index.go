@@ -34,21 +34,8 @@ func (e env) index(ctx context.Context, args []string) int {
 		fmt.Fprintln(e.stderr, "connector index: give at least one file or folder to index, e.g. connector index ./docs")
 		return exitUsage
 	}
-	var roots []ingest.Root
-	var errs []error
-	seen := map[string]bool{}
-	for _, p := range c.args {
-		r, err := ingest.OSRoot(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !seen[r.Key] {
-			seen[r.Key] = true
-			roots = append(roots, r)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	roots, err := sourceRoots(c.args)
+	if err != nil {
 		fmt.Fprintf(e.stderr, "connector index: nothing was indexed:\n%s\n", err)
 		return exitUsage
 	}

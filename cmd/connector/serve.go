@@ -16,6 +16,7 @@ import (
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
+	"github.com/connectorhq/connector/internal/store/blevestore"
 )
 
 func (e env) serve(ctx context.Context, args []string) int {
@@ -28,8 +29,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 		case "serve", "index", "search", "fetch", "version":
 			fmt.Fprintf(e.stderr, "connector: put the command before its flags: connector %s [flags] ...\n", c.args[0])
 		default:
-			fmt.Fprintf(e.stderr, "connector serve: unexpected argument %q (to index files, run: connector index %s)\n", c.args[0], c.args[0])
+			fmt.Fprintf(e.stderr, "connector serve: unexpected argument %q (to index files, run: connector index %s; to serve them and keep them fresh: connector serve --watch PATH,PATH...)\n", c.args[0], c.args[0])
 		}
+		return exitUsage
+	}
+	if _, err := sourceRoots(c.cfg.Watch); err != nil {
+		fmt.Fprintf(e.stderr, "connector serve: WATCH: nothing is served:\n%s\n", err)
 		return exitUsage
 	}
 	if err := c.serve(ctx); err != nil {
@@ -44,11 +49,41 @@ func (c command) serve(ctx context.Context) error {
 	logger.Info("starting connector", "version", buildVersion(), "config", cfg)
 	m := metrics.New()
 	c.metrics = m // counts the OpenAI API calls of the store
+	// WATCH sources: with an index to serve, serving starts at once and
+	// the first refresh runs meanwhile (searches answer from the index as
+	// it was); an empty index folder is filled from them before listening,
+	// instead of from the sample corpus.
+	var ref *refresher
+	started := false
+	if len(cfg.Watch) > 0 {
+		ref = c.newRefresher(m)
+		defer ref.wait() // a run in progress stops before the store closes
+		if cfg.Store == "bleve" && !blevestore.Exists(cfg.IndexDir) {
+			logger.Info("no index yet: indexing the WATCH sources before listening", "index_dir", cfg.IndexDir, "watch", cfg.Watch)
+			if err := ref.start(ctx); err != nil {
+				return err
+			}
+			started = true
+			if err := ref.waitFirst(ctx); err != nil {
+				return err
+			}
+		}
+	}
 	st, err := c.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if ref != nil {
+		if r, ok := st.(interface{ Reload() (bool, error) }); ok {
+			ref.setReload(r.Reload) // switch at once after a refresh, not at the next poll
+		}
+		if !started {
+			if err := ref.start(ctx); err != nil {
+				return err
+			}
+		}
+	}
 	storeGauges := metrics.StoreOptions{Ready: st.Ready}
 	if cfg.Store == "bleve" {
 		storeGauges.Size = func() (int64, error) { return dirSize(cfg.IndexDir) }
@@ -98,6 +133,10 @@ func (c command) serve(ctx context.Context) error {
 			return err
 		}
 	}
+	var refreshStatus func() any
+	if ref != nil {
+		refreshStatus = ref.status
+	}
 	srv := mcpserver.New(st, mcpserver.Options{
 		Version: buildVersion(), MaxResults: cfg.MaxResults, MaxQueryBytes: cfg.MaxQueryBytes,
 		MaxFetchChars: cfg.MaxFetchChars, ToolTimeout: cfg.ToolTimeout, Linker: linker, Logger: logger,
@@ -107,7 +146,7 @@ func (c command) serve(ctx context.Context) error {
 		Version: buildVersion(), Store: st, MCP: srv, Linker: linker, Logger: logger,
 		AllowedHosts: allowed, SSEKeepAlive: cfg.SSEKeepAlive,
 		ShutdownTimeout: cfg.ShutdownTimeout, ToolTimeout: cfg.ToolTimeout,
-		Auth: authn,
+		Auth: authn, Refresh: refreshStatus,
 
 		Metrics: m, MetricsToken: cfg.MetricsToken,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies,
@@ -115,6 +154,7 @@ func (c command) serve(ctx context.Context) error {
 		MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, NoMetricsRoute: cfg.MetricsAddr != "",
 	})
+
 	metricsAt := ln.Addr()
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
