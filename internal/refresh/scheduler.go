@@ -61,7 +61,7 @@ type Options struct {
 // change during a run makes exactly one more run after it.
 type Scheduler struct {
 	opts    Options
-	changes chan bool // true: run now, without waiting for changes to settle
+	changes chan bool     // true: run now, without waiting for changes to settle
 	noted   chan struct{} // answers each change once Loop has acted on it
 	stopped chan struct{}
 

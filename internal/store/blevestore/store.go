@@ -38,9 +38,6 @@ type Store struct {
 	logger *slog.Logger
 
 	mu     sync.RWMutex // held for reading by every search and fetch; for writing to swap generations
-	// reloading serialises Reload, which both Watch and a refresh after an
-	// index run call, so that a generation is opened once.
-	reloading sync.Mutex
 	gen    *generation  // nil while the index is damaged
 	closed bool
 	// damage says why nothing is served, while gen is nil.
@@ -48,6 +45,9 @@ type Store struct {
 	// failed is the last generation that could not be opened, so that a
 	// reload does not try it again until CURRENT names another.
 	failed string
+	// reloading serialises Reload, which both Watch and a refresh after an
+	// index run call, so that a generation is opened once.
+	reloading sync.Mutex
 
 	// def is DEFAULT_ACCESS, for documents indexed without a list.
 	def     access.Default
