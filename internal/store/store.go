@@ -44,6 +44,11 @@ type Hit struct {
 	Snippet string
 	// Score orders hits, higher first; it is only comparable within one search.
 	Score float64
+	// Passage is the number (from 1) of the passage of the document's text
+	// that matched, as passage.Split numbers them, so that a citation can
+	// link the document view at its anchor (passage.Anchor); 0 when the
+	// store does not know (openaistore).
+	Passage int
 }
 
 // Status describes a store that answered a readiness check.

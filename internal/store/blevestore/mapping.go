@@ -32,7 +32,7 @@ const analyzerName = "connector_en"
 // A document is stored as one document record, which says what the
 // document is, and one or more passage records, which search matches:
 // short documents have one passage, long ones overlapping passages of about
-// passageWords words. The text is stored once, in the passages, and fetch
+// passage.Words words. The text is stored once, in the passages, and fetch
 // puts it together again.
 //
 // Document record fields:

@@ -6,49 +6,9 @@ import (
 	"testing"
 
 	"github.com/connectorhq/connector/internal/access"
+	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 )
-
-func TestSplitPassages(t *testing.T) {
-	short := strings.Repeat("word ", maxSingleWords)
-	if p := splitPassages(short); len(p) != 1 || p[0] != (span{0, len(short)}) {
-		t.Fatalf("a %d-word text must stay one passage, got %v", maxSingleWords, p)
-	}
-	var b strings.Builder
-	b.WriteString("\n  ")
-	for i := range 2000 {
-		fmt.Fprintf(&b, "w%d ", i)
-		if i%17 == 16 {
-			b.WriteString("end. ")
-		}
-	}
-	long := b.String()
-	spans := splitPassages(long)
-	if len(spans) < 6 || len(spans) > 10 {
-		t.Fatalf("2000+ words gave %d passages", len(spans))
-	}
-	ps := make([]string, len(spans))
-	at := make([]int, len(spans))
-	for i, sp := range spans {
-		ps[i], at[i] = long[sp.start:sp.end], sp.start
-	}
-	for i, p := range ps {
-		n := len(strings.Fields(p))
-		if n > passageWords+5 || (i < len(ps)-1 && n < passageWords-passageWords/6-5) {
-			t.Errorf("passage %d has %d words", i, n)
-		}
-		if i > 0 {
-			prev := strings.Fields(ps[i-1])
-			if !strings.Contains(p, strings.Join(prev[len(prev)-10:], " ")) {
-				t.Errorf("passage %d does not overlap the previous one", i)
-			}
-		}
-	}
-	// The passages hold the whole text, and give it back.
-	if got := joinPassages(ps, at); got != long {
-		t.Fatalf("joined passages differ from the text (%d bytes, want %d)", len(got), len(long))
-	}
-}
 
 // TestLongDocumentSection: a long handbook whose answer sits in one
 // section ranks first for a question about that section, with the snippet
@@ -71,7 +31,7 @@ func TestLongDocumentSection(t *testing.T) {
 		{Document: store.Document{ID: "travel", Title: "Travel booking", Text: "Book travel through the portal. Trips need approval from a manager."}, Root: "r", File: "travel.md"},
 		{Document: store.Document{ID: "receipts", Title: "Scanning receipts", Text: "Scan receipts with the phone app; the app keeps them for a year."}, Root: "r", File: "receipts.md"},
 	}
-	if n := len(splitPassages(handbook)); n < 4 {
+	if n := len(passage.Split(handbook)); n < 4 {
 		t.Fatalf("the handbook makes %d passages; the test needs a long document", n)
 	}
 	dir := t.TempDir()
@@ -87,6 +47,18 @@ func TestLongDocumentSection(t *testing.T) {
 	}
 	if !strings.Contains(hits[0].Snippet, "30 days") || !strings.Contains(strings.ToLower(hits[0].Snippet), "reimburse") {
 		t.Errorf("snippet %q is not from the reimbursement section", hits[0].Snippet)
+	}
+	// The hit names the passage that matched, numbered as passage.Split
+	// numbers the text, so that the document view's anchor shows it.
+	if spans := passage.Split(handbook); hits[0].Passage < 2 || hits[0].Passage > len(spans) {
+		t.Errorf("hit passage %d, want 2..%d", hits[0].Passage, len(spans))
+	} else if sp := spans[hits[0].Passage-1]; !strings.Contains(handbook[sp.Start:sp.End], "claims filed later than 30 days") {
+		t.Errorf("passage %d does not hold the reimbursement section", hits[0].Passage)
+	}
+	for _, h := range hits[1:] {
+		if h.Passage != 1 {
+			t.Errorf("short document %s: passage %d, want 1", h.ID, h.Passage)
+		}
 	}
 	seen := map[string]bool{}
 	for _, h := range hits {

@@ -27,6 +27,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/connectorhq/connector/internal/access"
+	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -370,7 +371,8 @@ func (s *Store) hit(gen *generation, p rankedPassage) (store.Hit, error) {
 		return store.Hit{}, err
 	}
 	snip := snippet(body, bodyMatches(p.locations, d.title, body))
-	return store.Hit{ID: id, Title: d.title, URL: d.url, Snippet: snip, Score: p.score}, nil
+	n, _ := passageIndex(p.id)
+	return store.Hit{ID: id, Title: d.title, URL: d.url, Snippet: snip, Score: p.score, Passage: n + 1}, nil
 }
 
 // SearchTimings reports how many searches ran and the time they spent
@@ -530,7 +532,7 @@ func fetchDocument(idx bleve.Index, id string) (*store.Document, []string, error
 				return nil, nil, fmt.Errorf("document %q: %w", id, err)
 			}
 		}
-		doc.Text = joinPassages(bodies, at)
+		doc.Text = passage.Join(bodies, at)
 	}
 	if r.meta != "" {
 		if err := json.Unmarshal([]byte(r.meta), &doc.Metadata); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/gofrs/flock"
 
+	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -472,7 +473,7 @@ func (s *Syncer) isKept(f manifestSource) bool {
 // document's access terms (access.List.Terms), on every record.
 func (s *Syncer) index(ctx context.Context, e *entry, d store.Document, acl []string) error {
 	id, title, text := d.ID, d.Title, d.Text
-	passages := splitPassages(text)
+	passages := passage.Split(text)
 	doc := map[string]any{fieldDocTitle: title, fieldPassages: strconv.Itoa(len(passages)), fieldAccess: acl, fieldDocACL: acl}
 	if d.URL != "" {
 		doc[fieldURL] = d.URL
@@ -485,15 +486,15 @@ func (s *Syncer) index(ctx context.Context, e *entry, d store.Document, acl []st
 		return fmt.Errorf("index document %q: %w", id, err)
 	}
 	for n, p := range passages {
-		body := text[p.start:p.end]
+		body := text[p.Start:p.End]
 		rec := map[string]any{
 			fieldContent: title + "\n" + body,
 			fieldTitle:   title,
 			fieldBody:    body,
 			fieldAccess:  acl,
 		}
-		if p.start > 0 {
-			rec[fieldAt] = strconv.Itoa(p.start)
+		if p.Start > 0 {
+			rec[fieldAt] = strconv.Itoa(p.Start)
 		}
 		if err := s.batch.Index(passageID(id, n), rec); err != nil {
 			return fmt.Errorf("index document %q: %w", id, err)
