@@ -5,6 +5,7 @@ package fetch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/toolcall"
 )
@@ -63,7 +65,7 @@ type Output struct {
 
 const description = `Fetch the full text of one document from the connected private document collection.
 
-Pass the "id" of a result returned by the search tool (its "url" works too); ids come only from search. Use it to read a document before answering from it, and cite the returned "url" (empty when the document has none). Very long documents come in parts: when "metadata.truncated" is "true", fetch "metadata.next_id" for the next part.`
+Pass the "id" of a result returned by the search tool (its "url" works too); ids come only from search. Use it to read a document before answering from it, and cite the returned "url" (empty when the document has none). Very long documents come in parts: when "metadata.truncated" is "true", fetch "metadata.next_id" for the next part. When "metadata.passages" is present it lists the passages of the text as "p-N start-end" (character offsets in the whole document); to cite one passage, add "#p-N" to the url.`
 
 // Register adds the fetch tool to srv.
 func Register(srv *mcp.Server, f Fetcher, opts Options) {
@@ -151,7 +153,9 @@ func (h handler) resolve(ctx context.Context, id string) (*store.Document, int, 
 		doc, err := h.store.Fetch(ctx, who, viewID)
 		return doc, 0, err
 	}
-	owner, err := h.store.LookupURL(ctx, who, id)
+	// A search result's URL may carry a text fragment pointing at the
+	// matched passage; the document is known by its plain URL.
+	owner, err := h.store.LookupURL(ctx, who, docurl.StripTextFragment(id))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -191,6 +195,7 @@ func (h handler) output(doc *store.Document, offset int) Output {
 	total := len(text)
 	if offset == 0 && total <= h.opts.MaxChars {
 		out.Text = doc.Text
+		h.passages(out, doc, 0, total)
 		return out
 	}
 	offset = min(offset, total)
@@ -199,6 +204,7 @@ func (h handler) output(doc *store.Document, offset int) Output {
 		end = breakBefore(text, offset, end)
 	}
 	out.Text = string(text[offset:end])
+	h.passages(out, doc, offset, end)
 	out.Metadata["total_characters"] = strconv.Itoa(total)
 	out.Metadata["part_start"] = strconv.Itoa(offset)
 	out.Metadata["part_end"] = strconv.Itoa(end)
@@ -209,6 +215,56 @@ func (h handler) output(doc *store.Document, offset int) Output {
 			"; fetch next_id for the rest."
 	} else {
 		out.Metadata["truncated"] = "false"
+	}
+	return out
+}
+
+// maxPassagesListed bounds metadata "passages" (a part of MaxChars
+// characters holds far fewer passages unless MAX_FETCH_CHARS is huge).
+const maxPassagesListed = 300
+
+// passages sets metadata "passages" when the citation URL is the document
+// view, whose anchors (#p-N) it names: the passages that overlap the part
+// [from, to) of the text returned, as "p-N start-end" in characters of the
+// whole text, comma-separated. A document's own page has no such anchors.
+func (h handler) passages(out Output, doc *store.Document, from, to int) {
+	if out.URL == "" || docurl.IsCitable(doc.URL) {
+		return
+	}
+	spans := passage.Split(doc.Text)
+	starts, ends := make([]int, len(spans)), make([]int, len(spans))
+	for i, sp := range spans {
+		starts[i], ends[i] = sp.Start, sp.End
+	}
+	starts, ends = runeOffsets(doc.Text, starts), runeOffsets(doc.Text, ends)
+	var b strings.Builder
+	listed := 0
+	for i := range spans {
+		if ends[i] <= from || starts[i] >= to {
+			continue
+		}
+		if listed == maxPassagesListed {
+			b.WriteString(", …")
+			break
+		}
+		if listed > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d-%d", passage.Anchor(i+1), starts[i], ends[i])
+		listed++
+	}
+	out.Metadata["passages"] = b.String()
+}
+
+// runeOffsets turns ascending byte offsets into text into character
+// offsets, in one pass.
+func runeOffsets(text string, bytes []int) []int {
+	out := make([]int, len(bytes))
+	pos, n := 0, 0
+	for i, b := range bytes {
+		n += utf8.RuneCountInString(text[pos:b])
+		pos = b
+		out[i] = n
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
 	"github.com/connectorhq/connector/internal/fetch"
+	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 	"github.com/connectorhq/connector/internal/store/storetest"
 	"github.com/connectorhq/connector/internal/toolcall/toolcalltest"
@@ -98,6 +99,10 @@ func TestFetch(t *testing.T) {
 			wantURL: "https://docs.example.org/base/docs/guides/setup.md"},
 		{name: "by query view url", id: "https://docs.example.org/base/docs/?id=weird+id%2F..", wantID: "weird id/..",
 			wantURL: "https://docs.example.org/base/docs/?id=weird+id%2F.."},
+		{name: "by own url with a text fragment", id: "https://example.com/refunds#:~:text=refund%20policy", wantID: "d1",
+			wantURL: "https://example.com/refunds"},
+		{name: "by view url with a passage anchor", id: "https://docs.example.org/base/docs/guides/setup.md#p-1", wantID: "guides/setup.md",
+			wantURL: "https://docs.example.org/base/docs/guides/setup.md"},
 		{name: "unknown id", id: "nope", wantErr: `no document has id "nope": use the "id" of a result from the search tool`},
 		{name: "unknown url", id: "https://example.com/other", wantErr: "use the \"id\" of a result"},
 		{name: "blank id", id: " ", wantErr: `"id" is empty`},
@@ -271,5 +276,57 @@ func TestLongDocumentsComeInParts(t *testing.T) {
 	}
 	if len(parts) < 5 {
 		t.Errorf("only %d parts", len(parts))
+	}
+}
+
+// TestPassagesMetadata: a document cited through the document view lists
+// its passages (the view's anchors) with their character offsets, only
+// those of the part returned; one with its own URL lists none.
+func TestPassagesMetadata(t *testing.T) {
+	var b strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&b, "wörd%d ", i)
+		if i%20 == 19 {
+			b.WriteString("Ende.\n\n")
+		}
+	}
+	text := b.String()
+	runes := []rune(text)
+	spans := passage.Split(text)
+	linker, _ := docurl.NewLinker("https://docs.example.org")
+	cs := connect(t, &storetest.Fake{Docs: []store.Document{
+		{ID: "long", Title: "Long", Text: text},
+		{ID: "web", Title: "Web", Text: text, URL: "https://example.com/web"},
+	}}, fetch.Options{Linker: linker})
+
+	out, _ := call(t, cs, map[string]any{"id": "long"})
+	if out.URL != "https://docs.example.org/docs/long" {
+		t.Errorf("url %q, want the plain view link", out.URL)
+	}
+	list := strings.Split(out.Metadata["passages"], ", ")
+	if len(list) != len(spans) || len(spans) < 4 {
+		t.Fatalf("passages %q, want %d", out.Metadata["passages"], len(spans))
+	}
+	for i, entry := range list {
+		var n, start, end int
+		if _, err := fmt.Sscanf(entry, "p-%d %d-%d", &n, &start, &end); err != nil || n != i+1 {
+			t.Fatalf("entry %q: %v", entry, err)
+		}
+		// Character offsets: the passage's text, as the view anchors it.
+		if got, want := string(runes[start:end]), text[spans[i].Start:spans[i].End]; got != want {
+			t.Errorf("passage %d: offsets %d-%d do not hold its text", n, start, end)
+		}
+	}
+	if out, _ := call(t, cs, map[string]any{"id": "web"}); out.Metadata["passages"] != "" {
+		t.Errorf("own URL: passages %q, want none", out.Metadata["passages"])
+	}
+
+	// A part lists the passages it overlaps.
+	cs = connect(t, &storetest.Fake{Docs: []store.Document{{ID: "long", Title: "Long", Text: text}}},
+		fetch.Options{Linker: linker, MaxChars: 3000})
+	out, _ = call(t, cs, map[string]any{"id": "long#offset=6000"})
+	got := out.Metadata["passages"]
+	if got == "" || strings.HasPrefix(got, "p-1 ") || strings.Contains(got, fmt.Sprintf("p-%d ", len(spans))) {
+		t.Errorf("part 6000-9000 lists %q", got)
 	}
 }

@@ -72,13 +72,13 @@ func outputSchema() *jsonschema.Schema {
 type Result struct {
 	ID    string `json:"id" jsonschema:"Document id: pass it to fetch to read the full text"`
 	Title string `json:"title" jsonschema:"Document title"`
-	URL   string `json:"url" jsonschema:"Link to cite for this document, or empty when it has none"`
+	URL   string `json:"url" jsonschema:"Link to cite for this document, pointing at the matched passage (a #fragment), or empty when it has none"`
 	Text  string `json:"text" jsonschema:"Short excerpt around the matched words"`
 }
 
 const description = `Search the connected private document collection and return the most relevant documents, best first.
 
-Use it first for any question the documents may answer. Pass keywords or a natural-language question in "query". Each result has an "id", a "title", a "url" to cite (empty when the document has none) and "text", a short excerpt around the matched words. To read a whole document, pass its "id" to the fetch tool; ids come only from this tool. When nothing matches the result is {"results": []}: try other words or a broader query.`
+Use it first for any question the documents may answer. Pass keywords or a natural-language question in "query". Each result has an "id", a "title", a "url" to cite (empty when the document has none; its #fragment leads a browser to the matched passage) and "text", a short excerpt around the matched words. To read a whole document, pass its "id" to the fetch tool; ids come only from this tool. When nothing matches the result is {"results": []}: try other words or a broader query.`
 
 // Register adds the search tool to srv.
 func Register(srv *mcp.Server, s Searcher, opts Options) {
@@ -142,11 +142,15 @@ func (h handler) handle(ctx context.Context, _ *mcp.CallToolRequest, in Input) (
 			continue
 		}
 		seen[hit.ID] = true
+		text := Shorten(hit.Snippet, snippetChars)
 		out.Results = append(out.Results, Result{
 			ID:    hit.ID,
 			Title: titleOr(hit.Title, hit.ID),
-			URL:   h.opts.Linker.URL(hit.ID, hit.URL),
-			Text:  Shorten(hit.Snippet, snippetChars),
+			// The link leads to the passage that matched: the document
+			// view's passage anchor, or a text fragment quoting the
+			// excerpt; fetch returns the plain URL.
+			URL:  h.opts.Linker.HitURL(hit.ID, hit.URL, hit.Passage, text),
+			Text: text,
 		})
 	}
 	return nil, out, nil

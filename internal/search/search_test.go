@@ -216,12 +216,15 @@ func TestResultFields(t *testing.T) {
 		for _, r := range out.Results {
 			byID[r.ID] = r
 		}
-		if got := byID["d1"].URL; got != "https://example.com/refunds" {
-			t.Errorf("base %q: own URL = %q, want the document's own", base, got)
+		// The document's own page, with a text fragment quoting the excerpt.
+		if got := byID["d1"].URL; got != "https://example.com/refunds#:~:text=refund%20policy%20for%20annual%20plans" {
+			t.Errorf("base %q: own URL = %q, want the document's own with a text fragment", base, got)
 		}
+		// The fake store knows no passage numbers (as openaistore): the
+		// view link quotes the excerpt too.
 		wantView := ""
 		if base != "" {
-			wantView = base + "/docs/guides/setup.md"
+			wantView = base + "/docs/guides/setup.md#:~:text=setup%20guide%3A%20refund%20nothing%2C%20configure%20everything"
 		}
 		if got := byID["guides/setup.md"].URL; got != wantView {
 			t.Errorf("base %q: view URL = %q, want %q", base, got, wantView)
@@ -307,5 +310,34 @@ func TestShorten(t *testing.T) {
 		if got := search.Shorten(tt.in, tt.n); got != tt.want {
 			t.Errorf("Shorten(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// passageStore answers with hits that name their passage, as blevestore's do.
+type passageStore []store.Hit
+
+func (p passageStore) Search(context.Context, access.Caller, string, int) ([]store.Hit, error) {
+	return p, nil
+}
+
+// TestPassageLink: a hit whose store knows the matched passage links the
+// document view at that passage's anchor; a document with its own URL gets
+// a text fragment instead (its page has no such anchors).
+func TestPassageLink(t *testing.T) {
+	linker, _ := docurl.NewLinker("https://docs.example.org")
+	cs := connect(t, passageStore{
+		{ID: "handbook.md", Title: "Handbook", Snippet: "… claims filed later than 30 days are not reimbursed …", Passage: 4},
+		{ID: "web", Title: "Web page", URL: "https://intra.example.com/travel", Snippet: "Book travel through the portal.", Passage: 2},
+	}, search.Options{Linker: linker})
+	_, text := call(t, cs, map[string]any{"query": "reimbursed"})
+	var out search.Output
+	if err := json.Unmarshal([]byte(text), &out); err != nil || len(out.Results) != 2 {
+		t.Fatalf("%v: %s", err, text)
+	}
+	if got, want := out.Results[0].URL, "https://docs.example.org/docs/handbook.md#p-4"; got != want {
+		t.Errorf("view link %q, want %q", got, want)
+	}
+	if got, want := out.Results[1].URL, "https://intra.example.com/travel#:~:text=Book%20travel%20through%20the%20portal."; got != want {
+		t.Errorf("own link %q, want %q", got, want)
 	}
 }
