@@ -13,9 +13,10 @@ import (
 	"github.com/connectorhq/connector/internal/store"
 )
 
-// docView serves GET /docs/{id}: a plain, read-only page with a document's
-// title and text, the link citations point at when a document has no URL of
-// its own.
+// docView serves GET /docs/{id}: a read-only page with a document's title
+// and text, the link citations point at when a document has no URL of its
+// own. Markdown is shown rendered, sanitised; every passage has an anchor
+// (#p-N) that search results link to (see renderer).
 //
 // With authentication on, the tools hand out signed links that expire
 // (docurl.Linker.Signed): the person who opens one in a browser sends no
@@ -25,28 +26,46 @@ import (
 type docView struct {
 	store  store.Store
 	links  docurl.Linker
+	render *renderer
 	logger *slog.Logger
 }
 
+// viewPage is the document view. Each passage of the text is a section
+// whose id is the passage's anchor (p-N): a citation link ending in #p-N
+// scrolls there, and :target marks it, without any script.
 var viewPage = template.Must(template.New("doc").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{{.Title}}</title>
+<title>{{.Doc.Title}}</title>
 <style>
 body{max-width:52rem;margin:2rem auto;padding:0 1rem;font:16px/1.6 system-ui,sans-serif;color:#1b1b1b}
-pre{white-space:pre-wrap;word-wrap:break-word;font:inherit}
+pre{white-space:pre-wrap;word-wrap:break-word;background:#f5f5f5;padding:.5rem .75rem;border-radius:4px}
+code{font:.9em/1.5 ui-monospace,monospace}
+table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2rem .5rem}
+blockquote{margin-left:0;padding-left:1rem;border-left:3px solid #ccc;color:#444}
 .meta{color:#555;font-size:.9rem}
+.toc{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0;font-size:.95rem}
+.toc ul{margin:.25rem 0;padding-left:1.25rem}.toc .l2{margin-left:1rem}.toc .l3{margin-left:2rem}
+.passage{position:relative;margin:0 -.75rem;padding:.05rem .75rem;border-left:4px solid transparent;scroll-margin-top:1.5rem}
+.passage:target{background:#fff4c2;border-left-color:#e0a800}
+.plain p{white-space:pre-wrap;word-wrap:break-word}
+.pn{position:absolute;right:-1.5rem;top:.4rem;font-size:.75rem;color:#aaa;text-decoration:none}
+.pn:hover,.passage:target .pn{color:#555}
 </style>
 </head>
 <body>
 <article>
-<h1>{{.Title}}</h1>
-<p class="meta">Document <code>{{.ID}}</code>{{if .URL}} · source: <a href="{{.URL}}" rel="noopener noreferrer">{{.URL}}</a>{{end}}</p>
-<pre>{{.Text}}</pre>
-</article>
+<h1>{{.Doc.Title}}</h1>
+<p class="meta">Document <code>{{.Doc.ID}}</code>{{if .Doc.URL}} · source: <a href="{{.Doc.URL}}" rel="noopener noreferrer">{{.Doc.URL}}</a>{{end}}</p>
+{{with .Body.TOC}}<nav class="toc" aria-label="Contents"><strong>Contents</strong><ul>
+{{range .}}<li class="l{{.Level}}"><a href="#{{.ID}}">{{.Text}}</a></li>
+{{end}}</ul></nav>
+{{end}}{{range .Body.Sections}}<section id="{{.ID}}" class="passage{{if $.Body.Plain}} plain{{end}}"><a class="pn" href="#{{.ID}}" title="Link to passage {{.N}}">§{{.N}}</a>
+{{.Body}}</section>
+{{end}}</article>
 </body>
 </html>
 `))
@@ -102,8 +121,12 @@ func (v docView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if doc.Title == "" {
 		doc.Title = doc.ID
 	}
+	page := struct {
+		Doc  *store.Document
+		Body rendered
+	}{doc, v.render.render(doc.Text, doc.Metadata["format"])}
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	if err := viewPage.Execute(w, doc); err != nil {
+	if err := viewPage.Execute(w, page); err != nil {
 		v.logger.DebugContext(ctx, "document view: write failed", "err", err)
 	}
 }

@@ -144,7 +144,7 @@ func (s *Server) Handler(addr net.Addr) http.Handler {
 	for _, p := range []string{"/sse", "/sse/{$}"} {
 		mux.Handle(p, s.authenticate(s.protect(sse)))
 	}
-	view := docView{store: s.opts.Store, links: s.opts.Linker, logger: s.logger}
+	view := docView{store: s.opts.Store, links: s.opts.Linker, render: newRenderer(), logger: s.logger}
 	if view.links.Signing() {
 		// A browser opening a citation sends no token: the link's signature
 		// is checked instead.
