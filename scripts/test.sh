@@ -29,8 +29,11 @@ scripts/install-bench-baseline.sh
 step "reverse proxies (apt: nginx, caddy)"
 scripts/install-nginx.sh
 
+step "browser (apt: chromium)"
+scripts/install-chromium.sh
+
 step "go test -race"
-# CONNECTOR_REQUIRE_CLIENTS turns a missing client tool (or nginx, caddy) into a failure
+# CONNECTOR_REQUIRE_CLIENTS turns a missing client tool (or nginx, caddy, chromium) into a failure
 # instead of a skipped test.
 CONNECTOR_REQUIRE_CLIENTS=1 go test -race -count=1 -timeout 30m ./...
 

@@ -5,6 +5,7 @@ import (
 	"html"
 	"html/template"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,11 +48,15 @@ type tocEntry struct {
 	ID, Text string
 }
 
-// passageSection is passage N's section: the blocks that start in it.
+// passageSection is passage N's section: the blocks that start in it
+// before passage N+1 does. Passages overlap: Overlap holds the blocks that
+// start while the previous passage has not ended, so that the page marks
+// all of a linked passage (the previous section's :target marks them too).
 type passageSection struct {
-	N    int
-	ID   string
-	Body template.HTML // sanitised
+	N       int
+	ID      string
+	Overlap template.HTML // sanitised
+	Body    template.HTML // sanitised
 }
 
 // block is one rendered top-level block and where it starts in the text.
@@ -105,17 +110,22 @@ func (r *renderer) render(text, format string) rendered {
 		out.Plain = format != "html"
 		blocks = paragraphs(text, spans)
 	}
-	bodies := make([]strings.Builder, len(spans))
+	overlaps, bodies := make([]strings.Builder, len(spans)), make([]strings.Builder, len(spans))
 	n := 0
 	for _, b := range blocks {
 		for n+1 < len(spans) && spans[n+1].Start <= b.start {
 			n++
 		}
-		bodies[n].WriteString(r.policy.Sanitize(b.html))
+		if n > 0 && b.start < spans[n-1].End {
+			overlaps[n].WriteString(r.policy.Sanitize(b.html))
+		} else {
+			bodies[n].WriteString(r.policy.Sanitize(b.html))
+		}
 	}
 	out.Sections = make([]passageSection, len(spans))
 	for i := range spans {
-		out.Sections[i] = passageSection{N: i + 1, ID: passage.Anchor(i + 1), Body: template.HTML(bodies[i].String())}
+		out.Sections[i] = passageSection{N: i + 1, ID: passage.Anchor(i + 1),
+			Overlap: template.HTML(overlaps[i].String()), Body: template.HTML(bodies[i].String())}
 	}
 	return out
 }
@@ -247,13 +257,15 @@ func headingID(title string, used map[string]int) string {
 }
 
 // paragraphs renders plain text as paragraphs: one for each run of text
-// between blank lines, cut where a passage starts so that each passage's
-// section holds its own text.
+// between blank lines, cut where a passage starts or ends so that each
+// passage's section (and its overlap with the previous one) holds its own
+// text.
 func paragraphs(text string, spans []passage.Span) []block {
-	cuts := make([]int, 0, len(spans))
-	for _, sp := range spans[1:] {
-		cuts = append(cuts, sp.Start)
+	cuts := make([]int, 0, 2*len(spans))
+	for i, sp := range spans[1:] {
+		cuts = append(cuts, sp.Start, spans[i].End) // the overlap of passages i and i+1
 	}
+	slices.Sort(cuts)
 	var blocks []block
 	emit := func(from, to int) {
 		for from < to {

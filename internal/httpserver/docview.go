@@ -50,7 +50,9 @@ blockquote{margin-left:0;padding-left:1rem;border-left:3px solid #ccc;color:#444
 .toc{border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:1rem 0;font-size:.95rem}
 .toc ul{margin:.25rem 0;padding-left:1.25rem}.toc .l2{margin-left:1rem}.toc .l3{margin-left:2rem}
 .passage{position:relative;margin:0 -.75rem;padding:.05rem .75rem;border-left:4px solid transparent;scroll-margin-top:1.5rem}
-.passage:target{background:#fff4c2;border-left-color:#e0a800}
+.passage:target,.passage:target+.passage>.overlap{background:#fff4c2}
+.passage:target{border-left-color:#e0a800}
+.overlap{margin:0 -.75rem;padding:.05rem .75rem}
 .plain p{white-space:pre-wrap;word-wrap:break-word}
 .pn{position:absolute;right:-1.5rem;top:.4rem;font-size:.75rem;color:#aaa;text-decoration:none}
 .pn:hover,.passage:target .pn{color:#555}
@@ -64,7 +66,8 @@ blockquote{margin-left:0;padding-left:1rem;border-left:3px solid #ccc;color:#444
 {{range .}}<li class="l{{.Level}}"><a href="#{{.ID}}">{{.Text}}</a></li>
 {{end}}</ul></nav>
 {{end}}{{range .Body.Sections}}<section id="{{.ID}}" class="passage{{if $.Body.Plain}} plain{{end}}"><a class="pn" href="#{{.ID}}" title="Link to passage {{.N}}">§{{.N}}</a>
-{{.Body}}</section>
+{{with .Overlap}}<div class="overlap">{{.}}</div>
+{{end}}{{.Body}}</section>
 {{end}}</article>
 </body>
 </html>
