@@ -105,7 +105,7 @@ func (r *renderer) render(text, format string) rendered {
 	var blocks []block
 	switch {
 	case format == "markdown" && len(text) <= maxMarkdownBytes:
-		blocks, out.TOC = r.markdown(text)
+		blocks, out.TOC = r.markdown(text, spans)
 	default:
 		out.Plain = format != "html"
 		blocks = paragraphs(text, spans)
@@ -132,9 +132,11 @@ func (r *renderer) render(text, format string) rendered {
 
 // markdown renders each top-level block of a Markdown text on its own,
 // with where it starts, and lists the headings for the table of contents,
-// giving each an id ("h-" and its words). Images become links to the
-// image: the page loads nothing.
-func (r *renderer) markdown(src string) ([]block, []tocEntry) {
+// giving each an id ("h-" and its words). A top-level list is cut into
+// lists of the items that start in one passage (a long list would
+// otherwise sit in one section). Images become links to the image: the
+// page loads nothing.
+func (r *renderer) markdown(src string, spans []passage.Span) ([]block, []tocEntry) {
 	source := []byte(src)
 	doc := r.md.Parser().Parse(text.NewReader(source))
 	var toc []tocEntry
@@ -178,6 +180,10 @@ func (r *renderer) markdown(src string) ([]block, []tocEntry) {
 		if s, ok := blockStart(n); ok {
 			at = s
 		}
+		if list, ok := n.(*ast.List); ok && list.ChildCount() > 1 {
+			blocks = append(blocks, r.listBlocks(source, list, at, spans)...)
+			continue
+		}
 		buf.Reset()
 		if err := r.md.Renderer().Render(&buf, source, n); err != nil {
 			continue // a writer to memory does not fail
@@ -185,6 +191,55 @@ func (r *renderer) markdown(src string) ([]block, []tocEntry) {
 		blocks = append(blocks, block{start: at, html: buf.String()})
 	}
 	return blocks, toc
+}
+
+// listBlocks renders a list as one list per run of items that start in
+// the same passage, an ordered list's later runs numbered on.
+func (r *renderer) listBlocks(source []byte, list *ast.List, at int, spans []passage.Span) []block {
+	section := func(at int) int {
+		i, _ := slices.BinarySearchFunc(spans, at, func(sp passage.Span, at int) int {
+			if sp.Start <= at {
+				return -1
+			}
+			return 1
+		})
+		return max(i-1, 0)
+	}
+	var blocks []block
+	var buf bytes.Buffer
+	number, first := list.Start, at
+	cur, items := -1, 0
+	flush := func() {
+		if items == 0 {
+			return
+		}
+		tag := "ul"
+		open := "<ul>"
+		if list.IsOrdered() {
+			tag, open = "ol", "<ol>"
+			if number != 1 {
+				open = `<ol start="` + strconv.Itoa(number) + `">`
+			}
+		}
+		blocks = append(blocks, block{start: first, html: open + buf.String() + "</" + tag + ">"})
+		number += items
+		buf.Reset()
+		items = 0
+	}
+	for item := list.FirstChild(); item != nil; item = item.NextSibling() {
+		if s, ok := blockStart(item); ok {
+			at = s
+		}
+		if sec := section(at); sec != cur {
+			flush()
+			cur, first = sec, at
+		}
+		if err := r.md.Renderer().Render(&buf, source, item); err == nil {
+			items++
+		}
+	}
+	flush()
+	return blocks
 }
 
 // blockStart returns where a block's first line starts in the source (for

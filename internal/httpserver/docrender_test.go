@@ -120,3 +120,42 @@ func TestRenderPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderLongList: a long top-level list is cut into lists at passage
+// starts, so that a passage deep in it has its own section; an ordered
+// list numbers on.
+func TestRenderLongList(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# Steps\n\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "%d. step %d of the long procedure, with words enough to fill passages\n", i+1, i+1)
+	}
+	text := b.String()
+	spans := passage.Split(text)
+	out := newRenderer().render(text, "markdown")
+	if len(spans) < 5 || len(out.Sections) != len(spans) {
+		t.Fatalf("%d sections, %d passages", len(out.Sections), len(spans))
+	}
+	lists := 0
+	for i, s := range out.Sections {
+		body := string(s.Overlap) + string(s.Body)
+		if !strings.Contains(body, "<li>") {
+			t.Errorf("section %d holds no list item", i+1)
+		}
+		lists += strings.Count(body, "<ol")
+	}
+	if lists < len(spans) {
+		t.Errorf("%d lists for %d passages", lists, len(spans))
+	}
+	// The item numbers run on across sections.
+	at := strings.Index(text, "200. step 200")
+	for i := len(spans) - 1; i >= 0; i-- {
+		if spans[i].Start <= at {
+			body := string(out.Sections[i].Overlap) + string(out.Sections[i].Body)
+			if !strings.Contains(body, "step 200 of") || !strings.Contains(body, `<ol start="`) {
+				t.Errorf("item 200 is not in section %d with a numbered list:\n%.300s", i+1, body)
+			}
+			break
+		}
+	}
+}
