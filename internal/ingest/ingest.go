@@ -104,6 +104,10 @@ type Problem struct {
 	// indexed all the same, such as front matter it ignored; false for one
 	// that was skipped.
 	Indexed bool
+	// Gone is true for a source that no longer gives a document (a web
+	// page answering 404, or now disallowed by robots.txt): what it gave
+	// before is deleted rather than kept.
+	Gone bool
 }
 
 // String formats the problem as `NAME/FILE[:LINE]: REASON`, where NAME is the

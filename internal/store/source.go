@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/connectorhq/connector/internal/access"
 )
@@ -36,7 +37,24 @@ func (d SourceDocument) Place() string { return Place(d.Root, d.File, d.Line) }
 // the root's base name, the file's path below it and the line, e.g.
 // "docs/a.jsonl:12" for root "/home/u/docs". A single-file root (whose
 // base name is the file) shows just the file name.
+//
+// A website's pages show as URLs: a file that is an absolute http(s) URL
+// names itself, and a file of a root that is one (the start URL of a
+// crawl) is resolved against the root's folder, "." being the root itself.
 func Place(root, file string, line int) string {
+	if isWebURL(file) {
+		return file
+	}
+	if isWebURL(root) {
+		switch {
+		case file == "" || file == ".":
+			return root
+		case strings.HasSuffix(root, "/"):
+			return root + file
+		default:
+			return root + "/" + file
+		}
+	}
 	base := ""
 	if root != "" {
 		base = path.Base(filepath.ToSlash(root))
@@ -57,6 +75,11 @@ func Place(root, file string, line int) string {
 		where += ":" + strconv.Itoa(line)
 	}
 	return where
+}
+
+// isWebURL reports whether s starts like an absolute http(s) URL.
+func isWebURL(s string) bool {
+	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
 }
 
 // accessMarker starts the access list in ContentHash's input: above any
