@@ -31,7 +31,9 @@ func TestCrawlSitemap(t *testing.T) {
 		w.Header().Set("Content-Type", "application/gzip")
 		w.Write(gz.Bytes())
 	})
-	s.set("/docs", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/docs/", http.StatusMovedPermanently) })
+	s.set("/docs", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/docs/", http.StatusMovedPermanently)
+	})
 	s.html("/docs/", htmlPage("Home", para("Home")+`<a href="/docs/onlylinked">linked</a>`))
 	s.html("/docs/a", htmlPage("Alpha", para("Alpha")))
 	s.html("/docs/unlinked", htmlPage("Unlinked", para("Unlinked")))
