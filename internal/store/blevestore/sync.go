@@ -441,6 +441,26 @@ func (s *Syncer) Add(ctx context.Context, d store.SourceDocument) (Outcome, erro
 	return outcome, nil
 }
 
+// Previous returns the metadata of the document that the index this run
+// starts from holds under id, for a source that sends what it had before
+// (the web crawler's validators); false when there is none, when this run
+// added the id already, or when it rebuilds the index.
+func (s *Syncer) Previous(id string) (map[string]string, bool) {
+	e := s.docs[id]
+	if e == nil || !e.inBase || e.seen || s.rebuild || s.idx == nil {
+		return nil, false
+	}
+	r, err := readRecord(s.idx, id)
+	if err != nil || r.meta == "" {
+		return nil, false
+	}
+	var meta map[string]string
+	if err := json.Unmarshal([]byte(r.meta), &meta); err != nil {
+		return nil, false
+	}
+	return meta, true
+}
+
 // Keep marks a source file or directory (slash-separated, relative to the
 // root; "" for the whole root) whose reading failed this run: the documents
 // it gave before stay in the index rather than being deleted as gone.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -101,6 +102,7 @@ type remoteFile struct {
 	fileID, sha, root, file string
 	source                  string // for messages: the "source" metadata, else file
 	completed               bool
+	attrs                   map[string]string // all its attributes, for Previous
 }
 
 type job struct {
@@ -169,6 +171,7 @@ func (s *Syncer) open(ctx context.Context) error {
 			fileID: f.ID, sha: attrs[attrSHA], root: attrs[attrRoot], file: attrs[attrFile],
 			source:    cmp.Or(attrs["source"], attrs[attrFile]),
 			completed: f.Status == openai.VectorStoreFileStatusCompleted,
+			attrs:     attrs,
 		})
 	}
 	if err := pages.Err(); err != nil {
@@ -263,6 +266,20 @@ func (s *Syncer) elsewhere(d store.SourceDocument, old []remoteFile) (remoteFile
 		return remoteFile{}, false // its old source is read by this run: a move
 	}
 	return old[0], true
+}
+
+// Previous returns the attributes (the metadata that fitted, and the
+// syncer's own) of the processed file the vector store holds for the
+// document id, for a source that sends what it had before (the web
+// crawler's validators); false when there is none. Call it from the
+// goroutine that calls Add.
+func (s *Syncer) Previous(id string) (map[string]string, bool) {
+	for _, f := range s.remote[id] {
+		if f.completed {
+			return maps.Clone(f.attrs), true
+		}
+	}
+	return nil, false
 }
 
 // Keep marks a source file or folder (slash-separated, relative to the

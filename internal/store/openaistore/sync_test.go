@@ -352,3 +352,24 @@ func TestSyncIDCollisionAcrossRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncPrevious: a run reads the attributes of the files a previous run
+// uploaded, metadata included.
+func TestSyncPrevious(t *testing.T) {
+	srv := openaitest.NewServer(t, key)
+	d := doc("https://example.com/", "page", "example.com/page", "text of page")
+	d.Metadata = map[string]string{"etag": `"v1"`, "source": "https://example.com/page"}
+	first := syncRun(t, srv, "", openaistore.SyncOptions{Roots: []string{d.Root}}, []store.SourceDocument{d})
+	s, err := openaistore.NewSyncer(t.Context(), openaistore.Config{APIKey: key, BaseURL: srv.URL(), VectorStoreID: first.sum.VectorStoreID},
+		openaistore.SyncOptions{Roots: []string{d.Root}, PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if m, ok := s.Previous("example.com/page"); !ok || m["etag"] != `"v1"` || m["source"] != "https://example.com/page" {
+		t.Errorf("Previous = %v, %v", m, ok)
+	}
+	if _, ok := s.Previous("example.com/other"); ok {
+		t.Error("Previous found a document never uploaded")
+	}
+}
