@@ -24,6 +24,7 @@ import (
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/search"
 	"github.com/connectorhq/connector/internal/store/openaistore"
+	"github.com/connectorhq/connector/internal/web"
 )
 
 // config is everything the commands read from flags, the environment and .env.
@@ -63,23 +64,30 @@ type config struct {
 	ReloadInterval  time.Duration
 	VerifyInterval  time.Duration
 	MaxFileBytes    int64
-	SampleCorpus    bool
-	LogLevel        slog.Level
-	LogFormat       string // "auto" | "text" | "json"
-	OpenAIKey       string // secret: never logged
-	VectorStoreID   string
-	OpenAIBaseURL   string
-	OpenAIOrg       string
-	OpenAIProject   string
-	OpenAITimeout   time.Duration
-	OpenAIRetries   int
-	RewriteQuery    bool
-	ScoreThreshold  float64
-	CacheBytes      int64
-	CacheTTL        time.Duration
-	UploadWorkers   int
-	AuthMode        auth.Mode
-	APIKeys         []string // secret: never logged; entries "KEY [PRINCIPAL...]"
+	// Sources are the paths and website URLs `connector index` reads when
+	// given none (SOURCES); the Web settings tune the crawl of websites.
+	Sources        []string
+	WebMaxPages    int
+	WebConcurrency int
+	WebDelay       time.Duration
+	WebTimeout     time.Duration
+	SampleCorpus   bool
+	LogLevel       slog.Level
+	LogFormat      string // "auto" | "text" | "json"
+	OpenAIKey      string // secret: never logged
+	VectorStoreID  string
+	OpenAIBaseURL  string
+	OpenAIOrg      string
+	OpenAIProject  string
+	OpenAITimeout  time.Duration
+	OpenAIRetries  int
+	RewriteQuery   bool
+	ScoreThreshold float64
+	CacheBytes     int64
+	CacheTTL       time.Duration
+	UploadWorkers  int
+	AuthMode       auth.Mode
+	APIKeys        []string // secret: never logged; entries "KEY [PRINCIPAL...]"
 	// APIKeysFile is API_KEYS_FILE; APIKeyFileEntries are its entries.
 	APIKeysFile       string
 	APIKeyFileEntries []string // secret: never logged
@@ -378,6 +386,21 @@ var settings = []setting{
 			c.MaxFileBytes = n
 			return nil
 		}},
+	{env: "SOURCES", def: "", scope: forIndex,
+		usage: "comma-separated files, folders and website URLs that `connector index` reads when given none (e.g. ./docs,https://docs.example.com/)",
+		apply: func(c *config, v string) error { c.Sources = splitList(v, ","); return nil }},
+	{env: "WEB_MAX_PAGES", flag: "web-max-pages", value: "int", def: strconv.Itoa(web.DefaultMaxPages), scope: forIndex,
+		usage: "pages read at most from each website indexed; pages over it keep their previous version",
+		apply: intSetting(func(c *config, n int) { c.WebMaxPages = n }, 1, 10_000_000)},
+	{env: "WEB_CONCURRENCY", flag: "web-concurrency", value: "int", def: strconv.Itoa(web.DefaultConcurrency), scope: forIndex,
+		usage: "requests at once to a website being indexed",
+		apply: intSetting(func(c *config, n int) { c.WebConcurrency = n }, 1, 64)},
+	{env: "WEB_DELAY", flag: "web-delay", value: "duration", def: web.DefaultDelay.String(), scope: forIndex,
+		usage: "least time between two requests to a website being indexed (a longer robots.txt Crawl-delay wins; 0 for none)",
+		apply: durationSetting(func(c *config, d time.Duration) { c.WebDelay = d }, 0)},
+	{env: "WEB_TIMEOUT", flag: "web-timeout", value: "duration", def: web.DefaultTimeout.String(), scope: forIndex,
+		usage: "time limit of each request to a website being indexed, its body included; a page over it keeps its previous version",
+		apply: durationSetting(func(c *config, d time.Duration) { c.WebTimeout = d }, time.Millisecond)},
 	{env: "SAMPLE_CORPUS", flag: "sample-corpus", value: "bool", def: "true", scope: forServe,
 		usage: "when the index folder holds no index, build one from the bundled sample documents",
 		apply: func(c *config, v string) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -18,28 +19,33 @@ import (
 	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/store"
+	"github.com/connectorhq/connector/internal/web"
 )
 
 func (e env) index(ctx context.Context, args []string) int {
 	var prune bool
 	var runAccess access.List
-	c, code, ok := e.setup("index", "index [flags] PATH...", forIndex, args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&prune, "prune", false, "also delete documents that came from paths not given in this run (the index then holds exactly these paths)")
-		fs.Var(accessFlag{&runAccess}, "access", "access list (comma-separated principals, e.g. group:eng,user:ann@example.com) of documents with none of their own and no .access file above them: only callers it names may read them (with AUTH_MODE apikey or oauth)")
+	c, code, ok := e.setup("index", "index [flags] PATH|URL...", forIndex, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&prune, "prune", false, "also delete documents that came from paths or websites not given in this run (the index then holds exactly these)")
+		fs.Var(accessFlag{&runAccess}, "access", "access list (comma-separated principals, e.g. group:eng,user:ann@example.com) of documents with none of their own and no .access file above them, and of web pages: only callers it names may read them (with AUTH_MODE apikey or oauth)")
 	})
 	if !ok {
 		return code
 	}
-	if len(c.args) == 0 {
-		fmt.Fprintln(e.stderr, "connector index: give at least one file or folder to index, e.g. connector index ./docs")
+	sources := c.args
+	if len(sources) == 0 {
+		sources = c.cfg.Sources
+	}
+	if len(sources) == 0 {
+		fmt.Fprintln(e.stderr, "connector index: give at least one file, folder or website to index, e.g. connector index ./docs https://docs.example.com/, or set SOURCES in .env")
 		return exitUsage
 	}
-	roots, err := sourceRoots(c.args)
+	roots, sites, err := parseSources(sources)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector index: nothing was indexed:\n%s\n", err)
 		return exitUsage
 	}
-	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr, access: runAccess})
+	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr, access: runAccess, sites: sites})
 	if err != nil {
 		switch {
 		case errors.Is(err, context.Canceled) && c.cfg.Store == "openai":
@@ -60,6 +66,38 @@ func (e env) index(ctx context.Context, args []string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// parseSources sorts the arguments of an index run (or SOURCES) into
+// folders and files on disk and websites (http and https URLs), each once.
+// The error lists every argument that is neither.
+func parseSources(args []string) ([]ingest.Root, []web.Site, error) {
+	var roots []ingest.Root
+	var sites []web.Site
+	var errs []error
+	seen := map[string]bool{}
+	for _, p := range args {
+		if web.IsURL(p) {
+			s, err := web.ParseSite(p)
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case !seen[s.Key]:
+				seen[s.Key] = true
+				sites = append(sites, s)
+			}
+			continue
+		}
+		r, err := ingest.OSRoot(p)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case !seen[r.Key]:
+			seen[r.Key] = true
+			roots = append(roots, r)
+		}
+	}
+	return roots, sites, errors.Join(errs...)
 }
 
 // accessFlag is the --access flag: an access list, checked when parsed so
@@ -93,6 +131,10 @@ type indexOptions struct {
 	quiet    bool // log problems at debug level only
 	// access is the run-wide access list (--access); nil for none.
 	access access.List
+	// sites are the websites the run crawls, after the roots on disk.
+	sites []web.Site
+	// webClient makes the crawl's requests; nil for a client of its own.
+	webClient *http.Client
 }
 
 type indexResult struct {
@@ -126,9 +168,12 @@ func plural[N int | int64](n N, noun string) string {
 // only when the whole run succeeded, so an interrupted run changes nothing.
 func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOptions) (indexResult, error) {
 	start := time.Now()
-	keys := make([]string, len(roots))
-	for i, r := range roots {
-		keys[i] = r.Key
+	keys := make([]string, 0, len(roots)+len(opts.sites))
+	for _, r := range roots {
+		keys = append(keys, r.Key)
+	}
+	for _, s := range opts.sites {
+		keys = append(keys, s.Key)
 	}
 	var exclude []string
 	if abs, err := filepath.Abs(c.cfg.IndexDir); err == nil && c.cfg.Store == "bleve" {
@@ -167,7 +212,9 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 			rep.problem(slog.LevelWarn, "indexed with a warning", "problem", p.String())
 			return
 		}
-		sink.Keep(p.Root, p.File) // what this file or folder ("": the root) gave before stays
+		if !p.Gone { // what this file or folder ("": the root) gave before stays
+			sink.Keep(p.Root, p.File)
+		}
 		if p.Error {
 			res.errors++
 			rep.problem(slog.LevelError, "could not index", "problem", p.String())
@@ -180,11 +227,30 @@ func (c command) runIndex(ctx context.Context, roots []ingest.Root, opts indexOp
 	if err := ingest.Walk(ctx, roots, opt, emit, problem); err != nil {
 		return indexResult{}, err
 	}
+	notModified := 0
+	for _, s := range opts.sites {
+		wopt := web.Options{MaxPages: c.cfg.WebMaxPages, Concurrency: c.cfg.WebConcurrency, Delay: c.cfg.WebDelay,
+			Timeout: c.cfg.WebTimeout, MaxBytes: c.cfg.MaxFileBytes, Access: opts.access, Client: opts.webClient, Logger: c.logger}
+		err := web.Crawl(ctx, s, wopt, web.Handler{
+			Document: emit,
+			Problem:  problem,
+			NotModified: func(root, file string) {
+				notModified++
+				sink.Keep(root, file)
+			},
+			Previous: func(id string) (map[string]string, bool) { return sink.Previous(ctx, id) },
+		})
+		if err != nil {
+			return indexResult{}, err
+		}
+	}
 	rep.walked()
 	res.summary, err = sink.Commit(ctx)
 	if err != nil {
 		return indexResult{}, err
 	}
+	// A page that answered 304 Not Modified kept its document unread.
+	res.summary.Unchanged += notModified
 	rep.stop()
 	res.errors += res.summary.Failed
 	res.elapsed = time.Since(start)

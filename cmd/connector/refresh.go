@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/metrics"
 	"github.com/connectorhq/connector/internal/refresh"
+	"github.com/connectorhq/connector/internal/web"
 )
 
 // This file keeps the WATCH sources fresh while serving: paths are watched
@@ -19,40 +18,6 @@ import (
 // Both kinds go through runIndex, as `connector index` does, one run at a
 // time; a run commits a new index generation (or syncs the vector store),
 // and the serving store switches to it at once.
-
-// errWebsites is what a website source gets until the index run can crawl
-// websites: sourceRoots is the one place to teach it.
-var errWebsites = errors.New("website sources need the website crawler of `connector index URL`, which this build lacks; watch files and folders instead")
-
-// isWebsite reports whether a source is a website URL rather than a path.
-func isWebsite(source string) bool {
-	s := strings.ToLower(source)
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-// sourceRoots turns the sources of an index run (paths or website URLs)
-// into ingest roots, dropping repeats; it reports every bad source at once.
-func sourceRoots(sources []string) ([]ingest.Root, error) {
-	var roots []ingest.Root
-	var errs []error
-	seen := map[string]bool{}
-	for _, p := range sources {
-		if isWebsite(p) {
-			errs = append(errs, fmt.Errorf("%s: %w", p, errWebsites))
-			continue
-		}
-		r, err := ingest.OSRoot(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !seen[r.Key] {
-			seen[r.Key] = true
-			roots = append(roots, r)
-		}
-	}
-	return roots, errors.Join(errs...)
-}
 
 // refresher runs the refreshes of the WATCH sources.
 type refresher struct {
@@ -80,7 +45,7 @@ func (c command) newRefresher(m *metrics.Metrics) *refresher {
 	r := &refresher{c: c, metrics: m}
 	var paths, sites []string
 	for _, s := range c.cfg.Watch {
-		if isWebsite(s) {
+		if web.IsURL(s) {
 			sites = append(sites, s)
 		} else {
 			paths = append(paths, s)
@@ -156,13 +121,13 @@ func (r *refresher) wait() { r.loops.Wait() }
 // run indexes one kind of sources as `connector index` does, then makes
 // the serving store switch to what it committed.
 func (r *refresher) run(ctx context.Context, k *sourceKind) (refresh.Counts, error) {
-	roots, err := sourceRoots(k.sources) // again at each run: a folder may have gone
+	roots, sites, err := parseSources(k.sources) // again at each run: a folder may have gone
 	if err != nil {
 		return refresh.Counts{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	res, err := r.c.runIndex(ctx, roots, indexOptions{})
+	res, err := r.c.runIndex(ctx, roots, indexOptions{sites: sites})
 	if err != nil {
 		return refresh.Counts{}, err
 	}

@@ -1,27 +1,23 @@
 package main
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestRefreshSourceRoots: sources become roots once each; a website URL
-// gets the message of the missing crawler; every bad source is reported.
+// TestRefreshSourceRoots: sources become roots and sites once each; every
+// bad source is reported.
 func TestRefreshSourceRoots(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"docs/a.md": "a"})
 	docs := filepath.Join(dir, "docs")
-	roots, err := sourceRoots([]string{docs, docs + "/", filepath.Join(docs, "a.md")})
-	if err != nil || len(roots) != 2 {
-		t.Fatalf("roots %v, err %v: want the folder and the file once each", roots, err)
+	roots, sites, err := parseSources([]string{docs, docs + "/", filepath.Join(docs, "a.md"), "https://example.com/docs/", "https://example.com/docs"})
+	if err != nil || len(roots) != 2 || len(sites) != 1 {
+		t.Fatalf("roots %v, sites %v, err %v: want the folder, the file and the site once each", roots, sites, err)
 	}
-	_, err = sourceRoots([]string{docs, "HTTPS://example.com/docs", filepath.Join(dir, "missing")})
-	if !errors.Is(err, errWebsites) {
-		t.Errorf("a website source: %v, want errWebsites", err)
-	}
-	if err == nil || !strings.Contains(err.Error(), "missing") {
-		t.Errorf("a missing path is not reported with the website: %v", err)
+	_, _, err = parseSources([]string{docs, "https://", filepath.Join(dir, "missing")})
+	if err == nil || !strings.Contains(err.Error(), "missing") || !strings.Contains(err.Error(), "https://") {
+		t.Errorf("every bad source is not reported: %v", err)
 	}
 }

@@ -33,7 +33,7 @@ func (e env) serve(ctx context.Context, args []string) int {
 		}
 		return exitUsage
 	}
-	if _, err := sourceRoots(c.cfg.Watch); err != nil {
+	if _, _, err := parseSources(c.cfg.Watch); err != nil {
 		fmt.Fprintf(e.stderr, "connector serve: WATCH: nothing is served:\n%s\n", err)
 		return exitUsage
 	}

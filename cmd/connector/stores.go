@@ -97,6 +97,9 @@ type sink interface {
 	Add(ctx context.Context, d store.SourceDocument) error
 	// Keep protects what a failed file or folder gave before from deletion.
 	Keep(root, path string)
+	// Previous returns the metadata of the document stored under id before
+	// this run, if any (a web page's validators). Call it before Add of id.
+	Previous(ctx context.Context, id string) (map[string]string, bool)
 	Commit(ctx context.Context) (indexSummary, error)
 	Abort()
 }
@@ -179,7 +182,10 @@ func (b bleveSink) Add(ctx context.Context, d store.SourceDocument) error {
 }
 
 func (b bleveSink) Keep(root, path string) { b.s.Keep(root, path) }
-func (b bleveSink) Abort()                 { b.s.Abort() }
+func (b bleveSink) Previous(_ context.Context, id string) (map[string]string, bool) {
+	return b.s.Previous(id)
+}
+func (b bleveSink) Abort() { b.s.Abort() }
 
 func (b bleveSink) Commit(ctx context.Context) (indexSummary, error) {
 	s, err := b.s.Commit(ctx)
@@ -198,7 +204,10 @@ type openaiSink struct{ s *openaistore.Syncer }
 
 func (o openaiSink) Add(ctx context.Context, d store.SourceDocument) error { return o.s.Add(ctx, d) }
 func (o openaiSink) Keep(root, path string)                                { o.s.Keep(root, path) }
-func (o openaiSink) Abort()                                                { o.s.Abort() }
+func (o openaiSink) Previous(_ context.Context, id string) (map[string]string, bool) {
+	return o.s.Previous(id)
+}
+func (o openaiSink) Abort() { o.s.Abort() }
 
 func (o openaiSink) Commit(ctx context.Context) (indexSummary, error) {
 	s, err := o.s.Commit(ctx)

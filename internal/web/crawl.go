@@ -47,7 +47,7 @@ const (
 type Options struct {
 	MaxPages    int           // pages fetched at most; DefaultMaxPages when 0
 	Concurrency int           // requests at once; DefaultConcurrency when 0
-	Delay       time.Duration // least time between two requests' starts; a longer robots.txt Crawl-delay wins; negative: none
+	Delay       time.Duration // least time between two requests' starts (0: none); a longer robots.txt Crawl-delay wins
 	Timeout     time.Duration // of each request, body included; DefaultTimeout when 0
 	MaxBytes    int64         // larger pages are skipped; ingest.DefaultMaxFileBytes when 0
 	Access      access.List   // the run's access list (--access), given to every page
@@ -266,9 +266,12 @@ func (c *crawler) next() (job, bool) {
 	}
 	c.fetched++
 	j := job{u: u}
-	// Validators only when the previous document was read from this very
-	// URL, so that a 304 keeps the right file's document.
-	if meta, ok := c.h.Previous(docID(u)); ok && meta["source"] == u.String() {
+	// Validators only when a sitemap lists the pages: a page answering
+	// 304 gives no links to follow, so that the pages found through it
+	// would be lost (when following links, content hashes spare unchanged
+	// pages the store's work instead). And only when the previous document
+	// was read from this very URL, so that a 304 keeps the right file's.
+	if meta, ok := c.h.Previous(docID(u)); ok && !c.follow && meta["source"] == u.String() {
 		j.etag, j.lastModified = meta[MetaETag], meta[MetaLastModified]
 	}
 	return j, true

@@ -102,9 +102,6 @@ func crawl(t *testing.T, start string, opts Options, prev map[string]map[string]
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
 	}
-	if opts.Delay == 0 {
-		opts.Delay = -1
-	}
 	res := crawlResult{docs: map[string]store.SourceDocument{}, problems: map[string]ingest.Problem{}}
 	ids := map[string]bool{}
 	err = Crawl(context.Background(), st, opts, Handler{

@@ -305,8 +305,12 @@ func (c *crawler) readSitemaps(ctx context.Context) ([]*url.URL, error) {
 			}
 		}
 		if outside > 0 {
+			what := fmt.Sprintf("%d pages", outside)
+			if outside == 1 {
+				what = "1 page"
+			}
 			c.h.Problem(ingest.Problem{Root: c.site.Key, File: it.u.String(), Gone: true, Reason: fmt.Sprintf(
-				"sitemap lists %d pages outside %s; they were not read (index them as a site of their own)", outside, c.site.Key)})
+				"sitemap lists %s outside %s; not read (index them as a site of their own)", what, c.site.Key)})
 		}
 		for _, s := range more {
 			su, err := it.u.Parse(s)

@@ -66,3 +66,26 @@ func TestCrawlIncremental(t *testing.T) {
 		t.Errorf("conditional requests: %v", s.conds)
 	}
 }
+
+// TestCrawlFollowingSendsNoValidators: without a sitemap, pages are
+// fetched in full, for their links; a 304 would hide them.
+func TestCrawlFollowingSendsNoValidators(t *testing.T) {
+	s := newSite(t)
+	u := s.srv.URL
+	s.versioned("/", `"h1"`, `<title>Home</title>`+para("Home")+`<a href="/a">a</a>`)
+	s.versioned("/a", `"a1"`, "<title>A</title>"+para("Alpha"))
+	first := crawl(t, u, Options{}, nil)
+	prev := map[string]map[string]string{}
+	for _, d := range first.docs {
+		prev[d.ID] = d.Metadata
+	}
+	second := crawl(t, u, Options{}, prev)
+	if len(second.docs) != 2 || len(second.notModified) != 0 {
+		t.Errorf("second crawl: docs %v, not modified %v", keys(second.docs), second.notModified)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conds) != 0 {
+		t.Errorf("conditional requests sent: %v", s.conds)
+	}
+}
