@@ -284,6 +284,11 @@ func (c *crawler) readSitemaps(ctx context.Context) ([]*url.URL, error) {
 				reason = err.Error()
 			}
 		}
+		if reason != "" && !named && it.depth == 0 {
+			// A guessed location: many sites answer any path with a page.
+			c.logger.Debug("no sitemap", "url", it.u.String(), "reason", reason)
+			continue
+		}
 		if reason != "" {
 			c.rootProblem(fmt.Sprintf("sitemap %s: %s; pages of the site not read keep their previous documents", it.u, reason), false)
 			continue

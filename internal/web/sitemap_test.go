@@ -119,3 +119,20 @@ func TestCrawlPageLimit(t *testing.T) {
 		t.Errorf("root: %+v", p)
 	}
 }
+
+// TestCrawlGuessedSitemapIsAPage: a site answering every path with a page
+// has no sitemap at the guessed places; its links are followed, and
+// nothing is reported.
+func TestCrawlGuessedSitemapIsAPage(t *testing.T) {
+	s := newSite(t)
+	u := s.srv.URL
+	for _, p := range []string{"/sitemap.xml", "/docs/sitemap.xml"} {
+		s.html(p, "<title>Not found</title><p>Try the search.</p>")
+	}
+	s.html("/docs/", "<title>Home</title>"+para("Home")+`<a href="a">a</a>`)
+	s.html("/docs/a", "<title>A</title>"+para("Alpha"))
+	res := crawl(t, u+"/docs/", Options{}, nil)
+	if got, want := keys(res.docs), []string{u + "/docs/", u + "/docs/a"}; !slices.Equal(got, want) || len(res.problems) != 0 {
+		t.Errorf("documents %v (want %v), problems %v", got, want, res.problems)
+	}
+}
