@@ -1,12 +1,12 @@
 // Command connector is an MCP server that lets ChatGPT, deep research and the
 // OpenAI Responses API search and fetch a private document collection.
 //
-//	connector [serve]          run the server (the default)
-//	connector index PATH...    build or update the local index
-//	connector search QUERY     print what the search tool returns
-//	connector fetch ID         print what the fetch tool returns
-//	connector healthcheck      exit 0 when a running server answers /healthz
-//	connector version          print the version
+//	connector [serve]            run the server (the default)
+//	connector index PATH|URL...  build or update the index from files, folders and websites
+//	connector search QUERY       print what the search tool returns
+//	connector fetch ID           print what the fetch tool returns
+//	connector healthcheck        exit 0 when a running server answers /healthz
+//	connector version            print the version
 package main
 
 import (
@@ -51,7 +51,8 @@ const usage = `connector: an MCP server with search and fetch tools over your do
 
 Usage:
   connector [serve] [flags]        run the server (default command)
-  connector index [flags] PATH...  index files and folders into the local index
+  connector index [flags] PATH|URL...
+                                   index files, folders and websites (or SOURCES)
   connector search [flags] QUERY   print the JSON the search tool returns
   connector fetch [flags] ID       print the JSON the fetch tool returns
   connector healthcheck [--ready]  exit 0 when the server answers /healthz (/readyz)
