@@ -79,3 +79,18 @@ func TestContentHashAccess(t *testing.T) {
 		t.Error("a document without an access list hashes like one with")
 	}
 }
+
+// TestPlaceWeb: a website's pages are named by their URLs.
+func TestPlaceWeb(t *testing.T) {
+	for _, c := range []struct{ root, file, want string }{
+		{"https://example.com/docs/", ".", "https://example.com/docs/"},
+		{"https://example.com/docs/", "", "https://example.com/docs/"},
+		{"https://example.com/docs/", "guide/install?x=1", "https://example.com/docs/guide/install?x=1"},
+		{"https://example.com/docs/", "https://example.com/blog/", "https://example.com/blog/"},
+		{"/home/u/docs", "a.md", "docs/a.md"},
+	} {
+		if got := Place(c.root, c.file, 0); got != c.want {
+			t.Errorf("Place(%q, %q) = %q, want %q", c.root, c.file, got, c.want)
+		}
+	}
+}
