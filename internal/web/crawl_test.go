@@ -153,7 +153,7 @@ func TestCrawlLinks(t *testing.T) {
 		<a href="/docs/broken">broken</a> <a href="/docs/slow">slow</a> <a href="/docs/huge">huge</a>
 		<a href="/docs/manual.pdf">pdf</a> <a href="/docs/report">report</a> <a href="/docs/loop1">loop</a>
 		<a href="/docs/dup">dup</a> <a href="/docs/c">c</a> <a href="/docs/missing">missing</a>
-		<a href="/docs/hidden" rel="nofollow">hidden</a> <a href="mailto:x@example.com">mail</a></p>`))
+		<a href="/docs/away">away</a> <a href="/docs/hidden" rel="nofollow">hidden</a> <a href="mailto:x@example.com">mail</a></p>`))
 	s.html("/docs/a", htmlPage("Alpha", para("Alpha")))
 	s.html("/docs/b", htmlPage("Bravo page", para("Bravo"), `<meta property="og:title" content="Bravo">`))
 	s.html("/docs/private/x", htmlPage("Private", para("Private")))
@@ -162,6 +162,9 @@ func TestCrawlLinks(t *testing.T) {
 		http.Redirect(w, r, "/docs/new", http.StatusMovedPermanently)
 	})
 	s.html("/docs/new", htmlPage("New", para("Newer")))
+	s.set("/docs/away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://other.example/x", http.StatusFound)
+	})
 	s.set("/docs/broken", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) })
 	s.set("/docs/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -210,12 +213,13 @@ func TestCrawlLinks(t *testing.T) {
 		u + "/docs/private/x":  {"disallowed by robots.txt", true},
 		u + "/blog/":           {"outside " + u + "/docs/", true},
 		u + "/docs/broken":     {"HTTP 500 Internal Server Error; keeps its previous version", false},
-		u + "/docs/slow":       {"no answer in time within 300ms (WEB_TIMEOUT)", false},
+		u + "/docs/slow":       {"cannot fetch: no answer within 300ms (WEB_TIMEOUT); keeps its previous version", false},
 		u + "/docs/huge":       {"over the limit of", false},
 		u + "/docs/manual.pdf": {"not an HTML page (a .pdf file)", true},
 		u + "/docs/report":     {"not an HTML page (content type application/pdf)", true},
 		u + "/docs/dup":        {"same page as " + u + "/docs/a", true},
 		u + "/docs/missing":    {"HTTP 404 Not Found; removed from the index", true},
+		u + "/docs/away":       {"redirects to https://other.example/x, outside " + u + "/docs/", true},
 	}
 	if got := keys(res.problems); !slices.Equal(got, keys(wantProblems)) {
 		t.Errorf("problems:\n%v\nwant\n%v", got, keys(wantProblems))

@@ -94,7 +94,7 @@ type tooLargeError struct{ size int64 } // -1: unknown
 func (e *tooLargeError) Error() string { return "too large" }
 
 // errTimeout is a request that got no (complete) answer in time.
-var errTimeout = errors.New("no answer in time")
+var errTimeout = errors.New("no answer")
 
 // fetchError makes a request's error readable: the crawl's cancellation
 // as ctx.Err(), a timeout as errTimeout, a redirect off the host as is.
@@ -140,7 +140,7 @@ func (c *crawler) fetchPage(ctx context.Context, j job) result {
 		r.cancelled = true
 		return r
 	case errors.As(err, &off):
-		r.reason = "redirects to " + off.to.String() + ", on another host; not read (index that site as a site of its own)"
+		r.reason = "redirects to " + off.to.String() + ", outside " + c.site.Key + "; not read (give that URL to index its site)"
 		return r
 	case errors.As(err, &big):
 		r.reason, r.keep = ingest.TooLargeReason("page", big.size, c.opts.MaxBytes)+"; keeps its previous version", true
