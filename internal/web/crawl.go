@@ -135,9 +135,15 @@ func Crawl(ctx context.Context, site Site, opts Options, h Handler) error {
 	}
 	c := &crawler{site: site, opts: opts, h: h, logger: opts.Logger.With("site", site.Key),
 		seen: map[string]bool{}, emitted: map[string]string{}}
-	client := http.Client{}
+	var client http.Client
 	if opts.Client != nil {
 		client = *opts.Client
+	} else if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		// Keep a connection per worker alive, rather than the default two.
+		t = t.Clone()
+		t.MaxIdleConnsPerHost = opts.Concurrency
+		client.Transport = t
+		defer t.CloseIdleConnections()
 	}
 	client.CheckRedirect = c.checkRedirect
 	c.client = &client
