@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestIndexWebsite indexes a local website with the built binary, searches
@@ -70,7 +72,7 @@ func TestIndexWebsite(t *testing.T) {
 		t.Fatalf("search: exit %d %v\n%s", code, err, out)
 	}
 	host := strings.TrimPrefix(srv.URL, "http://")
-	if len(found.Results) != 1 || found.Results[0].ID != host+"/docs/intro" || found.Results[0].URL != srv.URL+"/docs/intro" || found.Results[0].Title != "Intro" {
+	if len(found.Results) != 1 || found.Results[0].ID != host+"/docs/intro" || !strings.HasPrefix(found.Results[0].URL, srv.URL+"/docs/intro#:~:text=") || found.Results[0].Title != "Intro" {
 		t.Fatalf("search quokka: %+v", found)
 	}
 	out, _, _ = runCLI(t, work, env, "fetch", host+"/docs/intro")
@@ -92,5 +94,16 @@ func TestIndexWebsite(t *testing.T) {
 	out, _, _ = runCLI(t, work, env, "search", "pager")
 	if err := json.Unmarshal([]byte(out), &found); err != nil || len(found.Results) != 0 {
 		t.Errorf("the removed page is still found: %s", out)
+	}
+
+	// serve --watch crawls the site into an empty index before listening,
+	// and its results cite the page with a text fragment.
+	p := serve(t, work, "INDEX_DIR="+filepath.Join(work, "watched"), "WEB_DELAY=0", "WATCH="+srv.URL+"/docs/")
+	cs := connectClient(t, &mcp.StreamableClientTransport{Endpoint: p.base + "/mcp"})
+	if isErr, text := callJSON(t, cs, "search", map[string]any{"query": "visitors park level three"}, &found); isErr || len(found.Results) == 0 {
+		t.Fatalf("search under --watch: %s", text)
+	}
+	if r := found.Results[0]; r.ID != host+"/docs/parking" || !strings.HasPrefix(r.URL, srv.URL+"/docs/parking#:~:text=") {
+		t.Errorf("search under --watch: top result %+v", r)
 	}
 }
