@@ -75,7 +75,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd, grace time.Duration) <-chan error
 	return done
 }
 
-func serve(t *testing.T, dir string, env ...string) *proc {
+func serve(t testing.TB, dir string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Dir = dir
@@ -134,7 +134,7 @@ func runCLI(t *testing.T, dir string, env []string, args ...string) (string, str
 	return clitest.Run(t, binary, dir, env, args...)
 }
 
-func connectClient(t *testing.T, transport mcp.Transport) *mcp.ClientSession {
+func connectClient(t testing.TB, transport mcp.Transport) *mcp.ClientSession {
 	t.Helper()
 	// The SSE transport ties its stream to this context: it must live as long as the session.
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "openai-mcp", Version: "1.0.0"}, nil).Connect(t.Context(), transport, nil)
@@ -154,7 +154,7 @@ type fetchOut struct {
 	Metadata             map[string]string
 }
 
-func callJSON(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any, out any) (isError bool, text string) {
+func callJSON(t testing.TB, cs *mcp.ClientSession, tool string, args map[string]any, out any) (isError bool, text string) {
 	t.Helper()
 	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: tool, Arguments: args})
 	if err != nil {
@@ -318,7 +318,7 @@ func TestGracefulStop(t *testing.T) {
 }
 
 // writeFiles creates files under dir from a map of relative path to content.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
