@@ -74,6 +74,9 @@ type Result struct {
 	Title string `json:"title" jsonschema:"Document title"`
 	URL   string `json:"url" jsonschema:"Link to cite for this document, pointing at the matched passage (a #fragment), or empty when it has none"`
 	Text  string `json:"text" jsonschema:"Short excerpt around the matched words"`
+	// Metadata holds "url", the document's link without the fragment,
+	// when url carries one.
+	Metadata map[string]string `json:"metadata,omitempty" jsonschema:"Further facts as strings: url is the link without its #fragment, when the cited url has one"`
 }
 
 const description = `Search the connected private document collection and return the most relevant documents, best first.
@@ -143,15 +146,19 @@ func (h handler) handle(ctx context.Context, _ *mcp.CallToolRequest, in Input) (
 		}
 		seen[hit.ID] = true
 		text := Shorten(hit.Snippet, snippetChars)
-		out.Results = append(out.Results, Result{
+		r := Result{
 			ID:    hit.ID,
 			Title: titleOr(hit.Title, hit.ID),
 			// The link leads to the passage that matched: the document
 			// view's passage anchor, or a text fragment quoting the
-			// excerpt; fetch returns the plain URL.
+			// excerpt; metadata and fetch keep the plain URL.
 			URL:  h.opts.Linker.HitURL(hit.ID, hit.URL, hit.Passage, text),
 			Text: text,
-		})
+		}
+		if plain, _, ok := strings.Cut(r.URL, "#"); ok {
+			r.Metadata = map[string]string{"url": plain}
+		}
+		out.Results = append(out.Results, r)
 	}
 	return nil, out, nil
 }

@@ -340,4 +340,10 @@ func TestPassageLink(t *testing.T) {
 	if got, want := out.Results[1].URL, "https://intra.example.com/travel#:~:text=Book%20travel%20through%20the%20portal."; got != want {
 		t.Errorf("own link %q, want %q", got, want)
 	}
+	// The plain links stay in metadata.
+	for i, want := range []string{"https://docs.example.org/docs/handbook.md", "https://intra.example.com/travel"} {
+		if got := out.Results[i].Metadata["url"]; got != want {
+			t.Errorf("result %d: metadata url %q, want %q", i, got, want)
+		}
+	}
 }
