@@ -26,11 +26,8 @@ step "client tools (npm)"
 scripts/install-client-tools.sh
 scripts/install-bench-baseline.sh
 
-step "reverse proxies (apt: nginx, caddy)"
-scripts/install-nginx.sh
-
-step "browser (apt: chromium)"
-scripts/install-chromium.sh
+step "test packages (apt: nginx, caddy, chromium)"
+scripts/install-test-packages.sh
 
 step "go test -race"
 # CONNECTOR_REQUIRE_CLIENTS turns a missing client tool (or nginx, caddy, chromium) into a failure

@@ -32,7 +32,7 @@ import (
 // deploy/nginx.conf (the blocks between its BEGIN/END markers are copied
 // verbatim into the test's configuration, so the example is what is
 // tested) and caddy running deploy/Caddyfile as it is. Both come from
-// scripts/install-nginx.sh (which scripts/test.sh runs).
+// scripts/install-test-packages.sh (which scripts/test.sh runs).
 
 const publicHost = "docs.example.com"
 
@@ -51,9 +51,9 @@ func requireTool(t *testing.T, name string) string {
 	}
 	if err != nil {
 		if os.Getenv("CONNECTOR_REQUIRE_CLIENTS") != "" {
-			t.Fatalf("%s is not installed; run scripts/install-nginx.sh", name)
+			t.Fatalf("%s is not installed; run scripts/install-test-packages.sh", name)
 		}
-		t.Skipf("%s is not installed; run scripts/install-nginx.sh (make test does)", name)
+		t.Skipf("%s is not installed; run scripts/install-test-packages.sh (make test does)", name)
 	}
 	return path
 }

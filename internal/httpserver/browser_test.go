@@ -20,7 +20,7 @@ import (
 	"github.com/connectorhq/connector/internal/store/storetest"
 )
 
-// chromiumPath is where Debian's chromium package (scripts/install-chromium.sh)
+// chromiumPath is where Debian's chromium package (scripts/install-test-packages.sh)
 // puts the browser.
 const chromiumPath = "/usr/bin/chromium"
 
@@ -34,9 +34,9 @@ func browser(t *testing.T) context.Context {
 		if p, err := exec.LookPath("chromium"); err == nil {
 			path = p
 		} else if os.Getenv("CONNECTOR_REQUIRE_CLIENTS") != "" {
-			t.Fatalf("chromium is not installed; run scripts/install-chromium.sh")
+			t.Fatalf("chromium is not installed; run scripts/install-test-packages.sh")
 		} else {
-			t.Skip("chromium is not installed; run scripts/install-chromium.sh (make test does)")
+			t.Skip("chromium is not installed; run scripts/install-test-packages.sh (make test does)")
 		}
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

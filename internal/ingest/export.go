@@ -23,5 +23,12 @@ func TooLargeReason(what string, size, limit int64) string {
 	return tooLargeReason(what, size, limit)
 }
 
+// HTMLAttr returns the value of n's attribute key (any case), or "".
+func HTMLAttr(n *html.Node, key string) string { return attr(n, key) }
+
+// HasToken reports whether the space-separated list s (a rel or robots
+// value) holds tok, ignoring case.
+func HasToken(s, tok string) bool { return hasToken(s, tok) }
+
 // ValidUTF8 replaces invalid UTF-8 in s with U+FFFD.
 func ValidUTF8(s string) string { return validUTF8(s) }

@@ -45,9 +45,9 @@ func parsePage(data []byte, u *url.URL) (page, error) {
 		case atom.Template:
 			return false
 		case atom.Html:
-			p.lang = strings.TrimSpace(attr(n, "lang"))
+			p.lang = strings.TrimSpace(ingest.HTMLAttr(n, "lang"))
 		case atom.Base:
-			if b, err := u.Parse(strings.TrimSpace(attr(n, "href"))); err == nil && attr(n, "href") != "" {
+			if b, err := u.Parse(strings.TrimSpace(ingest.HTMLAttr(n, "href"))); err == nil && ingest.HTMLAttr(n, "href") != "" {
 				base = b
 			}
 		case atom.Title:
@@ -59,8 +59,8 @@ func parsePage(data []byte, u *url.URL) (page, error) {
 				h1 = collapse(text(n))
 			}
 		case atom.Meta:
-			name := strings.ToLower(strings.TrimSpace(attr(n, "name") + attr(n, "property")))
-			content := attr(n, "content")
+			name := strings.ToLower(strings.TrimSpace(ingest.HTMLAttr(n, "name") + ingest.HTMLAttr(n, "property")))
+			content := ingest.HTMLAttr(n, "content")
 			switch name {
 			case "og:title":
 				if ogTitle == "" {
@@ -73,14 +73,14 @@ func parsePage(data []byte, u *url.URL) (page, error) {
 				}
 			}
 		case atom.Link:
-			if p.canonical == nil && hasToken(attr(n, "rel"), "canonical") {
-				if c, err := base.Parse(strings.TrimSpace(attr(n, "href"))); err == nil && attr(n, "href") != "" {
+			if p.canonical == nil && ingest.HasToken(ingest.HTMLAttr(n, "rel"), "canonical") {
+				if c, err := base.Parse(strings.TrimSpace(ingest.HTMLAttr(n, "href"))); err == nil && ingest.HTMLAttr(n, "href") != "" {
 					p.canonical = normalise(c)
 				}
 			}
 		case atom.A, atom.Area:
-			href := strings.TrimSpace(attr(n, "href"))
-			if href == "" || strings.HasPrefix(href, "#") || hasToken(attr(n, "rel"), "nofollow") {
+			href := strings.TrimSpace(ingest.HTMLAttr(n, "href"))
+			if href == "" || strings.HasPrefix(href, "#") || ingest.HasToken(ingest.HTMLAttr(n, "rel"), "nofollow") {
 				break
 			}
 			if l, err := base.Parse(href); err == nil && (l.Scheme == "http" || l.Scheme == "https") {
@@ -168,26 +168,6 @@ func text(n *html.Node) string {
 		return true
 	})
 	return b.String()
-}
-
-// attr returns the value of n's attribute key, or "".
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && strings.EqualFold(a.Key, key) {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// hasToken reports whether the space-separated list s holds tok, ignoring case.
-func hasToken(s, tok string) bool {
-	for _, f := range strings.Fields(s) {
-		if strings.EqualFold(f, tok) {
-			return true
-		}
-	}
-	return false
 }
 
 // collapse trims s and replaces each run of white space by one space.
