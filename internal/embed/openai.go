@@ -335,7 +335,11 @@ func (e *Error) Unwrap() error { return e.err }
 func (o *OpenAI) apiError(err error) error {
 	at := "the embeddings API at " + o.set.host
 	retried := ""
-	if o.set.retries > 0 {
+	switch o.set.retries {
+	case 0:
+	case 1:
+		retried = ", still after a retry"
+	default:
 		retried = fmt.Sprintf(", still after %d retries", o.set.retries)
 	}
 	if errors.Is(err, context.Canceled) {
