@@ -19,6 +19,7 @@ import (
 	"github.com/connectorhq/connector/internal/auth"
 	"github.com/connectorhq/connector/internal/cli"
 	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/embed"
 	"github.com/connectorhq/connector/internal/fetch"
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/ingest"
@@ -106,6 +107,15 @@ type config struct {
 	Watch         []string
 	WatchDebounce time.Duration
 	WatchInterval time.Duration
+
+	// Embeddings (EMBEDDINGS) chooses semantic search's embedder: "none",
+	// "local" or "openai"; the other Embeddings settings configure it (see
+	// embedConfig).
+	Embeddings        string
+	EmbeddingsModel   string // "" means the provider's default model
+	EmbeddingsDims    int    // 0 means the model's own
+	EmbeddingsBaseURL string
+	EmbeddingsAPIKey  string // secret: never logged; unset, OPENAI_API_KEY
 }
 
 // scope says which commands a setting applies to.
@@ -495,6 +505,34 @@ var settings = []setting{
 	{env: "OPENAI_UPLOAD_CONCURRENCY", flag: "upload-concurrency", value: "int", def: "4", scope: forIndex,
 		usage: "documents uploaded at once by `connector index --store openai`",
 		apply: intSetting(func(c *config, n int) { c.UploadWorkers = n }, 1, 32)},
+	{env: "EMBEDDINGS", flag: "embeddings", value: "name", def: embed.ProviderNone, scope: forAll,
+		usage: `semantic search: "none" (keywords only), "local" (an in-process model; needs a build with -tags onnx) or "openai" (the OpenAI embeddings API or a compatible server)`,
+		apply: func(c *config, v string) error {
+			switch v = strings.ToLower(v); v {
+			case embed.ProviderNone, embed.ProviderLocal, embed.ProviderOpenAI:
+				c.Embeddings = v
+				return nil
+			}
+			return fmt.Errorf(`%q: want "none", "local" or "openai"`, v)
+		}},
+	{env: "EMBEDDINGS_MODEL", flag: "embeddings-model", value: "name", def: "", scope: forAll,
+		usage: fmt.Sprintf("embedding model; unset: %s for EMBEDDINGS=local, %s for EMBEDDINGS=openai", embed.DefaultLocalModel, embed.DefaultOpenAIModel),
+		apply: func(c *config, v string) error { c.EmbeddingsModel = v; return nil }},
+	{env: "EMBEDDINGS_DIMENSIONS", flag: "embeddings-dimensions", value: "int", def: "0", scope: forAll,
+		usage: "length of the embedding vectors; 0: the model's own (give it for models of OpenAI-compatible servers)",
+		apply: intSetting(func(c *config, n int) { c.EmbeddingsDims = n }, 0, 65536)},
+	{env: "EMBEDDINGS_BASE_URL", flag: "embeddings-base-url", value: "url", def: embed.DefaultBaseURL, scope: forAll,
+		usage: "for EMBEDDINGS=openai: base URL of the embeddings API, OpenAI's or an OpenAI-compatible server's (e.g. http://localhost:11434/v1/)",
+		apply: func(c *config, v string) error {
+			if !docurl.IsCitable(v) {
+				return fmt.Errorf("%q is not an absolute http(s) URL, e.g. %s", v, embed.DefaultBaseURL)
+			}
+			c.EmbeddingsBaseURL = v
+			return nil
+		}},
+	{env: "EMBEDDINGS_API_KEY", def: "", scope: forAll, secret: true,
+		usage: "API key for EMBEDDINGS=openai; unset: OPENAI_API_KEY (environment or .env only)",
+		apply: func(c *config, v string) error { c.EmbeddingsAPIKey = v; return nil }},
 }
 
 // claimSetting sets a claim name, which holds no whitespace.
@@ -613,6 +651,12 @@ func loadConfig(getenv func(string) string, flags map[string]*string, given map[
 			errs = append(errs, errors.New("STORE=openai needs VECTOR_STORE_ID (vs_...): set it in the environment or .env, or run `connector index --store openai PATH...` to create one"))
 		}
 	}
+	if c.EmbeddingsAPIKey == "" {
+		c.EmbeddingsAPIKey = c.OpenAIKey
+	}
+	if err := c.embedConfig(nil).Check(); err != nil {
+		errs = append(errs, err)
+	}
 	if sc&forServe != 0 {
 		if _, port, _ := net.SplitHostPort(c.Addr); c.MetricsAddr != "" && c.MetricsAddr == c.Addr && port != "0" { // port 0: each gets a free one
 			errs = append(errs, fmt.Errorf("METRICS_ADDR is ADDR (%s): give the metrics listener a port of its own, e.g. :9090, or unset METRICS_ADDR to serve /metrics on ADDR", c.Addr))
@@ -666,6 +710,22 @@ func checkAuth(c config) []error {
 	return errs
 }
 
+// embedConfig is the embedder configuration of the EMBEDDINGS settings;
+// the openai provider shares OPENAI_TIMEOUT and OPENAI_MAX_RETRIES with the
+// openai store.
+func (c config) embedConfig(logger *slog.Logger) embed.Config {
+	return embed.Config{
+		Provider:   c.Embeddings,
+		Model:      c.EmbeddingsModel,
+		Dims:       c.EmbeddingsDims,
+		BaseURL:    c.EmbeddingsBaseURL,
+		APIKey:     c.EmbeddingsAPIKey,
+		Timeout:    c.OpenAITimeout,
+		MaxRetries: c.OpenAIRetries,
+		Logger:     logger,
+	}
+}
+
 // allAPIKeys returns the entries of API_KEYS and API_KEYS_FILE.
 func (c config) allAPIKeys() []string {
 	return append(slices.Clip(c.APIKeys), c.APIKeyFileEntries...)
@@ -695,6 +755,11 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("openai_key_set", c.OpenAIKey != ""),
 		slog.String("vector_store_id", c.VectorStoreID),
 		slog.String("openai_base_url", c.OpenAIBaseURL),
+		slog.String("embeddings", c.Embeddings),
+		slog.String("embeddings_model", c.EmbeddingsModel),
+		slog.Int("embeddings_dimensions", c.EmbeddingsDims),
+		slog.String("embeddings_base_url", c.EmbeddingsBaseURL),
+		slog.Bool("embeddings_key_set", c.EmbeddingsAPIKey != ""),
 		slog.String("auth_mode", string(c.AuthMode)),
 		slog.Int("api_keys", len(c.allAPIKeys())),
 		slog.String("api_keys_file", c.APIKeysFile),
