@@ -1,12 +1,10 @@
 package embed
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/connectorhq/connector/internal/openaihttp"
 )
 
 // Batching limits of the openai provider. The API takes at most 2048
@@ -76,8 +76,8 @@ func NewOpenAI(cfg Config) (*OpenAI, error) {
 		option.WithMaxRetries(set.retries),
 	}
 	if set.timeout > 0 {
-		// Not option.WithRequestTimeout, which never retries a hang; see attemptTimeout.
-		opts = append(opts, option.WithMiddleware(attemptTimeout(set.timeout)))
+		// Not option.WithRequestTimeout, which never retries a hang; see openaihttp.AttemptTimeout.
+		opts = append(opts, option.WithMiddleware(openaihttp.AttemptTimeout(set.timeout)))
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -382,65 +382,5 @@ func (o *OpenAI) responseError(format string, args ...any) error {
 }
 
 func (o *OpenAI) newError(kind ErrorKind, status int, msg string, err error) *Error {
-	return &Error{Kind: kind, Status: status, msg: redact(msg, o.apiKey), err: err}
+	return &Error{Kind: kind, Status: status, msg: openaihttp.RedactKeys(msg, o.apiKey), err: err}
 }
-
-// redact cuts the API key, and anything that looks like an OpenAI key
-// ("sk-..."), out of a message: OpenAI masks keys in its messages, a proxy
-// or compatible server may not.
-func redact(msg, key string) string {
-	if key != "" {
-		msg = strings.ReplaceAll(msg, key, "[redacted]")
-	}
-	if !strings.Contains(msg, "sk-") {
-		return msg
-	}
-	f := strings.Fields(msg)
-	for i, w := range f {
-		if j := strings.Index(w, "sk-"); j >= 0 {
-			f[i] = w[:j] + "sk-[redacted]"
-		}
-	}
-	return strings.Join(f, " ")
-}
-
-// attemptTimeout is an openai-go middleware that gives each HTTP attempt,
-// its response body included, at most d. Unlike option.WithRequestTimeout,
-// whose timed-out attempt is never retried, an attempt that runs out of
-// time here fails like a dropped connection, which openai-go retries while
-// the caller's context lives. (A copy of openaistore's, which is internal
-// to that package.)
-func attemptTimeout(d time.Duration) option.Middleware {
-	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-		parent := req.Context()
-		ctx, cancel := context.WithTimeout(parent, d)
-		defer cancel()
-		res, err := next(req.WithContext(ctx))
-		if err == nil {
-			// Read the body within the attempt: a stall mid-body is a hang too.
-			var body []byte
-			body, err = io.ReadAll(res.Body)
-			res.Body.Close()
-			if err == nil {
-				res.Body = io.NopCloser(bytes.NewReader(body))
-			} else {
-				res = nil
-				err = fmt.Errorf("read the response: %w", err)
-			}
-		}
-		if err != nil && ctx.Err() != nil && parent.Err() == nil {
-			return nil, &attemptTimeoutError{timeout: d}
-		}
-		return res, err
-	}
-}
-
-// attemptTimeoutError is an attempt without a complete answer within the
-// per-attempt timeout. It wraps context.DeadlineExceeded.
-type attemptTimeoutError struct{ timeout time.Duration }
-
-func (e *attemptTimeoutError) Error() string {
-	return fmt.Sprintf("no answer within %s", e.timeout)
-}
-
-func (e *attemptTimeoutError) Unwrap() error { return context.DeadlineExceeded }

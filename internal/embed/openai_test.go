@@ -442,9 +442,3 @@ func TestOpenAIModelName(t *testing.T) {
 		}
 	}
 }
-
-func TestRedact(t *testing.T) {
-	if got := redact("key my-own-key and sk-abc123, done", "my-own-key"); got != "key [redacted] and sk-[redacted] done" {
-		t.Errorf("redact = %q", got)
-	}
-}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/openai/openai-go/v3"
 
+	"github.com/connectorhq/connector/internal/openaihttp"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -43,19 +43,19 @@ func upstreamErrorContext(ctx context.Context, logger *slog.Logger, vectorStoreI
 	switch code := apiErr.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		logger.ErrorContext(ctx, "OpenAI rejected the connector's credentials: check OPENAI_API_KEY (and OPENAI_ORG_ID / OPENAI_PROJECT_ID if set)",
-			"status", code, "operation", what, "api_message", redactKeys(apiErr.Message))
+			"status", code, "operation", what, "api_message", openaihttp.RedactKeys(apiErr.Message, ""))
 		return &store.Unavailable{Class: "upstream_auth", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "the connector's OpenAI credentials were rejected; its administrator must fix them"}
 	case code == http.StatusNotFound:
-		logger.ErrorContext(ctx, "vector store not found: check VECTOR_STORE_ID", "vector_store_id", vectorStoreID, "operation", what, "api_message", redactKeys(apiErr.Message))
+		logger.ErrorContext(ctx, "vector store not found: check VECTOR_STORE_ID", "vector_store_id", vectorStoreID, "operation", what, "api_message", openaihttp.RedactKeys(apiErr.Message, ""))
 		return &store.Unavailable{Class: "store_missing", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "vector store not found; the connector's administrator must check its configuration"}
 	case code == http.StatusTooManyRequests:
-		logger.WarnContext(ctx, "OpenAI rate limit reached after retries", "operation", what, "api_message", redactKeys(apiErr.Message))
+		logger.WarnContext(ctx, "OpenAI rate limit reached after retries", "operation", what, "api_message", openaihttp.RedactKeys(apiErr.Message, ""))
 		return &store.Unavailable{Class: "rate_limited", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "rate limited upstream, try again shortly"}
 	default:
-		logger.WarnContext(ctx, "OpenAI request failed", "status", code, "operation", what, "api_message", redactKeys(apiErr.Message))
+		logger.WarnContext(ctx, "OpenAI request failed", "status", code, "operation", what, "api_message", openaihttp.RedactKeys(apiErr.Message, ""))
 		return &store.Unavailable{Class: "upstream_error", Err: fmt.Errorf("%s: %w", what, err),
 			Reason: "the document store (OpenAI) did not answer; try again shortly"}
 	}
@@ -70,22 +70,6 @@ const ClassTimeout = "upstream_timeout"
 func timeoutError(what string, err error) error {
 	return &store.Unavailable{Class: ClassTimeout, Err: fmt.Errorf("%s: %w", what, err),
 		Reason: "the OpenAI API did not answer in time; try again shortly"}
-}
-
-// redactKeys cuts anything that looks like an API key ("sk-...") out of an
-// upstream message before it is logged; OpenAI masks keys in its messages,
-// a proxy or gateway may not.
-func redactKeys(msg string) string {
-	if !strings.Contains(msg, "sk-") {
-		return msg
-	}
-	f := strings.Fields(msg)
-	for i, w := range f {
-		if j := strings.Index(w, "sk-"); j >= 0 {
-			f[i] = w[:j] + "sk-[redacted]"
-		}
-	}
-	return strings.Join(f, " ")
 }
 
 // statusCode returns the HTTP status of an API error, or 0.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/openaihttp"
 	"github.com/connectorhq/connector/internal/store"
 )
 
@@ -120,8 +121,8 @@ func newClient(cfg Config) client {
 		opts = append(opts, option.WithMiddleware(observeAttempts(cfg.OnAttempt)))
 	}
 	if cfg.Timeout > 0 {
-		// Not option.WithRequestTimeout, which never retries a hang; see attemptTimeout.
-		opts = append(opts, option.WithMiddleware(attemptTimeout(cfg.Timeout)))
+		// Not option.WithRequestTimeout, which never retries a hang; see openaihttp.AttemptTimeout.
+		opts = append(opts, option.WithMiddleware(openaihttp.AttemptTimeout(cfg.Timeout)))
 	}
 	// The services, not openai.NewClient, which would also read OPENAI_*
 	// variables from the environment.

@@ -1,4 +1,4 @@
-package openaistore
+package openaihttp
 
 import "testing"
 
@@ -9,8 +9,11 @@ func TestRedactKeys(t *testing.T) {
 		"Rate limit reached for requests":      "Rate limit reached for requests",
 		"Vector store with id vs_1 not found.": "Vector store with id vs_1 not found.",
 	} {
-		if got := redactKeys(in); got != want {
-			t.Errorf("redactKeys(%q) = %q, want %q", in, got, want)
+		if got := RedactKeys(in, ""); got != want {
+			t.Errorf("RedactKeys(%q) = %q, want %q", in, got, want)
 		}
+	}
+	if got := RedactKeys("key my-own-key and sk-abc123, done", "my-own-key"); got != "key [redacted] and sk-[redacted] done" {
+		t.Errorf("RedactKeys with a key = %q", got)
 	}
 }
