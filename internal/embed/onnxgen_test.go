@@ -168,3 +168,37 @@ func toyModel() []byte {
 	g.outs = append(g.outs, valueInfo("last_hidden_state", onnxFloat, -1, -1, localDims))
 	return g.model()
 }
+
+// miniLMShapedModel has all-MiniLM-L6-v2's shape and so its cost: 6 layers
+// of 12-head self-attention and a 1536-wide feed-forward over 384 dims, with
+// random weights (its vectors mean nothing; the benchmark times it).
+func miniLMShapedModel() []byte {
+	const layers, hidden, heads, ffn = 6, localDims, 12, 1536
+	g := newGraph()
+	g.bertInputs()
+	table := g.floats("table", []int64{97, hidden}, 0.5)
+	k := g.ints("k", nil, 97)
+	x := g.node("Gather", []string{table, g.node("Mod", []string{"input_ids", k}, nil)}, nil)
+	split := g.ints("split", []int64{4}, 0, 0, heads, hidden/heads)
+	merge := g.ints("merge", []int64{3}, 0, 0, hidden)
+	w := func(name string, rows, cols int64) string { return g.floats(name, []int64{rows, cols}, 0.05) }
+	for l := range layers {
+		p := "l" + itoa(l) + "_"
+		headsOf := func(w string, perm []int64) string {
+			r := g.node("Reshape", []string{g.node("MatMul", []string{x, w}, nil), split}, nil)
+			return g.node("Transpose", []string{r}, map[string]any{"perm": perm})
+		}
+		q := headsOf(w(p+"q", hidden, hidden), []int64{0, 2, 1, 3})
+		kt := headsOf(w(p+"k", hidden, hidden), []int64{0, 2, 3, 1})
+		v := headsOf(w(p+"v", hidden, hidden), []int64{0, 2, 1, 3})
+		att := g.node("Softmax", []string{g.node("MatMul", []string{q, kt}, nil)}, map[string]any{"axis": -1})
+		ctx := g.node("Transpose", []string{g.node("MatMul", []string{att, v}, nil)}, map[string]any{"perm": []int64{0, 2, 1, 3}})
+		ctx = g.node("Reshape", []string{ctx, merge}, nil)
+		a := g.node("Add", []string{x, g.node("MatMul", []string{ctx, w(p+"o", hidden, hidden)}, nil)}, nil)
+		f := g.node("Relu", []string{g.node("MatMul", []string{a, w(p+"f1", hidden, ffn)}, nil)}, nil)
+		x = g.node("Add", []string{a, g.node("MatMul", []string{f, w(p+"f2", ffn, hidden)}, nil)}, nil)
+	}
+	g.nodes = append(g.nodes, msg{}.str(1, x).str(2, "last_hidden_state").str(3, "out").str(4, "Identity"))
+	g.outs = append(g.outs, valueInfo("last_hidden_state", onnxFloat, -1, -1, localDims))
+	return g.model()
+}
