@@ -111,11 +111,14 @@ type config struct {
 	// Embeddings (EMBEDDINGS) chooses semantic search's embedder: "none",
 	// "local" or "openai"; the other Embeddings settings configure it (see
 	// embedConfig).
-	Embeddings        string
-	EmbeddingsModel   string // "" means the provider's default model
-	EmbeddingsDims    int    // 0 means the model's own
-	EmbeddingsBaseURL string
-	EmbeddingsAPIKey  string // secret: never logged; unset, OPENAI_API_KEY
+	Embeddings      string
+	EmbeddingsModel string // "" means the provider's default model
+	EmbeddingsDims  int    // 0 means the model's own
+	// EmbeddingsModelDir and ONNXRuntimeLib are the local provider's model
+	// folder and ONNX Runtime library.
+	EmbeddingsModelDir, ONNXRuntimeLib string
+	EmbeddingsBaseURL                  string
+	EmbeddingsAPIKey                   string // secret: never logged; unset, OPENAI_API_KEY
 }
 
 // scope says which commands a setting applies to.
@@ -518,6 +521,12 @@ var settings = []setting{
 	{env: "EMBEDDINGS_MODEL", flag: "embeddings-model", value: "name", def: "", scope: forAll,
 		usage: fmt.Sprintf("embedding model; unset: %s for EMBEDDINGS=local, %s for EMBEDDINGS=openai", embed.DefaultLocalModel, embed.DefaultOpenAIModel),
 		apply: func(c *config, v string) error { c.EmbeddingsModel = v; return nil }},
+	{env: "EMBEDDINGS_MODEL_DIR", flag: "embeddings-model-dir", value: "dir", def: "", scope: forAll,
+		usage: fmt.Sprintf("for EMBEDDINGS=local: the folder holding %s's onnx/model.onnx and vocab.txt, as Hugging Face lays them out", embed.DefaultLocalModel),
+		apply: func(c *config, v string) error { c.EmbeddingsModelDir = v; return nil }},
+	{env: "ONNXRUNTIME_LIB", flag: "onnxruntime-lib", value: "file", def: "", scope: forAll,
+		usage: "for EMBEDDINGS=local: the ONNX Runtime 1.20 shared library; unset: the one scripts/install-onnxruntime.sh installs",
+		apply: func(c *config, v string) error { c.ONNXRuntimeLib = v; return nil }},
 	{env: "EMBEDDINGS_DIMENSIONS", flag: "embeddings-dimensions", value: "int", def: "0", scope: forAll,
 		usage: "length of the embedding vectors; 0: the model's own (give it for models of OpenAI-compatible servers)",
 		apply: intSetting(func(c *config, n int) { c.EmbeddingsDims = n }, 0, 65536)},
@@ -715,14 +724,16 @@ func checkAuth(c config) []error {
 // openai store.
 func (c config) embedConfig(logger *slog.Logger) embed.Config {
 	return embed.Config{
-		Provider:   c.Embeddings,
-		Model:      c.EmbeddingsModel,
-		Dims:       c.EmbeddingsDims,
-		BaseURL:    c.EmbeddingsBaseURL,
-		APIKey:     c.EmbeddingsAPIKey,
-		Timeout:    c.OpenAITimeout,
-		MaxRetries: c.OpenAIRetries,
-		Logger:     logger,
+		Provider:    c.Embeddings,
+		Model:       c.EmbeddingsModel,
+		Dims:        c.EmbeddingsDims,
+		ModelDir:    c.EmbeddingsModelDir,
+		LibraryPath: c.ONNXRuntimeLib,
+		BaseURL:     c.EmbeddingsBaseURL,
+		APIKey:      c.EmbeddingsAPIKey,
+		Timeout:     c.OpenAITimeout,
+		MaxRetries:  c.OpenAIRetries,
+		Logger:      logger,
 	}
 }
 

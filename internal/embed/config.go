@@ -17,9 +17,12 @@ const (
 
 // Default models of the providers, used when Config.Model is empty.
 const (
-	DefaultLocalModel  = "all-MiniLM-L6-v2"
+	DefaultLocalModel  = "all-MiniLM-L6-v2" // the sentence-transformers model the local provider runs
 	DefaultOpenAIModel = "text-embedding-3-small"
 )
+
+// localDims is the length of DefaultLocalModel's vectors.
+const localDims = 384
 
 // DefaultBaseURL is the OpenAI API, the default of Config.BaseURL.
 const DefaultBaseURL = "https://api.openai.com/v1/"
@@ -37,6 +40,12 @@ type Config struct {
 	// known model's own size, and is required for models the package does
 	// not know (those of compatible servers).
 	Dims int
+
+	// ModelDir (local) is the folder holding the model as Hugging Face lays
+	// it out: model.onnx (or onnx/model.onnx) and vocab.txt (or
+	// tokenizer.json). LibraryPath (local) is ONNX Runtime's shared library;
+	// "" means DefaultLibraryPath in an onnx build.
+	ModelDir, LibraryPath string
 
 	// The settings below are those of the openai provider.
 
@@ -91,8 +100,13 @@ func (cfg Config) Check() error {
 	case "", ProviderNone:
 		return nil
 	case ProviderLocal:
-		if cfg.Dims < 0 {
-			return fmt.Errorf("EMBEDDINGS_DIMENSIONS=%d: want 0 (the model's own) or more", cfg.Dims)
+		switch {
+		case cfg.Model != "" && cfg.Model != DefaultLocalModel:
+			return fmt.Errorf("EMBEDDINGS_MODEL=%q: EMBEDDINGS=local runs %s only; unset EMBEDDINGS_MODEL", cfg.Model, DefaultLocalModel)
+		case cfg.Dims != 0 && cfg.Dims != localDims:
+			return fmt.Errorf("EMBEDDINGS_DIMENSIONS=%d: %s makes vectors of %d; unset EMBEDDINGS_DIMENSIONS", cfg.Dims, DefaultLocalModel, localDims)
+		case cfg.ModelDir == "":
+			return fmt.Errorf("EMBEDDINGS=local needs EMBEDDINGS_MODEL_DIR: a folder with %s's onnx/model.onnx and vocab.txt, as https://huggingface.co/sentence-transformers/%s lays them out", DefaultLocalModel, DefaultLocalModel)
 		}
 		return nil
 	case ProviderOpenAI:

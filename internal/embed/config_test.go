@@ -30,11 +30,13 @@ func TestEmbedConfigCheck(t *testing.T) {
 		want []string // in the error; none: valid
 	}{
 		{cfg: Config{}},
-		{cfg: Config{Provider: "local"}},
+		{cfg: Config{Provider: "local", ModelDir: "/models/minilm"}},
+		{cfg: Config{Provider: "local"}, want: []string{"EMBEDDINGS_MODEL_DIR", "huggingface.co"}},
+		{cfg: Config{Provider: "local", ModelDir: "m", Model: "bge-small"}, want: []string{"EMBEDDINGS_MODEL", "all-MiniLM-L6-v2 only"}},
 		{cfg: Config{Provider: "openai", APIKey: "k"}},
 		{cfg: Config{Provider: "openai", BaseURL: "http://localhost:11434/v1", Model: "nomic-embed-text", Dims: 768}}, // no key needed
 		{cfg: Config{Provider: "cohere"}, want: []string{"EMBEDDINGS", "cohere", "openai"}},
-		{cfg: Config{Provider: "local", Dims: -1}, want: []string{"EMBEDDINGS_DIMENSIONS"}},
+		{cfg: Config{Provider: "local", ModelDir: "m", Dims: -1}, want: []string{"EMBEDDINGS_DIMENSIONS"}},
 		{cfg: Config{Provider: "openai"}, want: []string{"EMBEDDINGS_API_KEY", "OPENAI_API_KEY"}},
 		{cfg: Config{Provider: "openai", APIKey: "k", Model: "nomic-embed-text"}, want: []string{"nomic-embed-text", "EMBEDDINGS_DIMENSIONS"}},
 		{cfg: Config{Provider: "openai", APIKey: "k", Dims: 2000}, want: []string{"EMBEDDINGS_DIMENSIONS=2000", "at most 1536"}},

@@ -19,12 +19,6 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// The model Local runs: the sentence-transformers model all-MiniLM-L6-v2.
-const (
-	localModelName = "all-MiniLM-L6-v2"
-	localDims      = 384
-)
-
 // DefaultLibraryRelPath is where scripts/install-onnxruntime.sh puts the ONNX
 // Runtime library, relative to the repository's root.
 const DefaultLibraryRelPath = "third_party/onnxruntime/node_modules/onnxruntime-node/bin/napi-v3/linux/x64/libonnxruntime.so.1.20.1"
@@ -132,7 +126,7 @@ func NewLocal(opts LocalOptions) (*Local, error) {
 		sharedRuntime.release()
 		return nil, err
 	}
-	opts.Logger.Info("local embeddings ready", "model", localModelName, "onnxruntime", ort.GetVersion(),
+	opts.Logger.Info("local embeddings ready", "model", DefaultLocalModel, "onnxruntime", ort.GetVersion(),
 		"threads", opts.Threads, "batch", opts.BatchSize, "max_tokens", opts.MaxTokens)
 	return l, nil
 }
@@ -199,7 +193,7 @@ func (l *Local) openSession(modelPath string) error {
 	dims := output.Dimensions
 	if n := len(dims); n == 0 || (dims[n-1] > 0 && dims[n-1] != int64(localDims)) {
 		return fmt.Errorf("local embeddings: %s output %q has shape %v, want last dimension %d (is it %s?)",
-			modelPath, output.Name, dims, localDims, localModelName)
+			modelPath, output.Name, dims, localDims, DefaultLocalModel)
 	}
 
 	so, err := ort.NewSessionOptions()
@@ -221,7 +215,7 @@ func (l *Local) openSession(modelPath string) error {
 }
 
 // Model reports all-MiniLM-L6-v2, 384 dimensions.
-func (l *Local) Model() Model { return Model{Name: localModelName, Dims: localDims} }
+func (l *Local) Model() Model { return Model{Name: DefaultLocalModel, Dims: localDims} }
 
 // Embed returns one unit vector per text, in order. Texts are tokenised,
 // grouped by length (less padding), and run BatchSize at a time; ctx is
@@ -419,4 +413,13 @@ func (r *ortRuntime) release() {
 			slog.Warn("local embeddings: destroying ONNX Runtime environment", "err", err)
 		}
 	}
+}
+
+// newLocal is the local provider: NewLocal with cfg's model folder and
+// library (see Config.Check for what it accepts).
+func newLocal(cfg Config) (Embedder, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	return NewLocal(LocalOptions{ModelDir: cfg.ModelDir, LibraryPath: cfg.LibraryPath, Logger: cfg.Logger})
 }
