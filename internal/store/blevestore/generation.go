@@ -150,6 +150,8 @@ func cloneIndex(src, dst string) error {
 			return os.MkdirAll(target, 0o755)
 		case !d.Type().IsRegular():
 			return nil
+		case rel == vectorsFile || rel == vectorsMetaFile || rel == vectorsSpillFile:
+			return nil // the run writes its own, reading the base's in place
 		case strings.HasSuffix(d.Name(), ".zap"):
 			if err := os.Link(path, target); err == nil {
 				return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/gofrs/flock"
 
+	"github.com/connectorhq/connector/internal/embed"
 	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -63,9 +64,21 @@ type SyncOptions struct {
 	Logger *slog.Logger
 	// OnPhase, if set, is called as Commit enters each of its steps, in
 	// this order: "batches" (waiting for the batches being written and
-	// writing the last), "checksums". A run that changed nothing stops
-	// after "batches".
+	// writing the last), "vectors" (with an Embedder: embedding the last
+	// passages and writing the vector files), "checksums". A run that
+	// changed nothing stops after "batches".
 	OnPhase func(phase string)
+	// Embedder, if set, embeds every passage for semantic search; the
+	// vectors are stored in the generation with the embedder's Model.
+	// Passages whose text the previous generation embedded with the same
+	// model keep their vectors. A previous generation without vectors, or
+	// with another model's, is rebuilt: every passage is embedded again.
+	// Without an Embedder the new generation has no vectors.
+	Embedder embed.Embedder
+	// OnEmbed, if set, is called after each batch of passages is
+	// embedded, with the passages embedded so far and those queued so far
+	// (which grows as documents are added).
+	OnEmbed func(done, queued int)
 
 	tokenFilters []string // another analysis chain, for the relevance experiments
 	batchRecords int      // records a batch holds; 0 means batchDocs (tests make it small)
@@ -99,6 +112,10 @@ type Syncer struct {
 	idx     bleve.Index // the new generation, read-write
 	baseIdx bleve.Index // the previous generation when rebuilding, else nil
 	rebuild bool
+	// baseVectors is the base generation's vector metadata; nil when it has none.
+	baseVectors *vectorsMeta
+	// vec is the vector side of the run; nil without an Embedder.
+	vec *vectorRun
 
 	roots   []string
 	rootIdx map[string]uint32
@@ -121,10 +138,11 @@ type Syncer struct {
 type entry struct {
 	sha      [sha256Len]byte
 	file     uint32
-	passages uint32 // passage records the index holds for it
-	line     uint32 // of a JSON Lines record added by this run; 0 otherwise
-	inBase   bool   // present in the previous generation
-	seen     bool   // added by this run
+	passages uint32  // passage records the index holds for it
+	line     uint32  // of a JSON Lines record added by this run; 0 otherwise
+	inBase   bool    // present in the previous generation
+	seen     bool    // added by this run
+	vec      *vecDoc // where its passages' vectors come from, when this run indexed it with an Embedder
 }
 
 // NewSyncer locks the index folder (creating it if needed) and prepares a new
@@ -231,6 +249,9 @@ func (s *Syncer) prepare(ctx context.Context) error {
 	}
 	s.sum.Rebuilt = s.rebuild
 	s.batch = s.idx.NewBatch()
+	if s.opts.Embedder != nil {
+		s.vec = newVectorRun(s.opts.Embedder, s.baseVectors, filepath.Join(s.dir, s.base), s.opts.OnEmbed)
+	}
 	return ctx.Err()
 }
 
@@ -255,6 +276,10 @@ func (s *Syncer) readBase(ctx context.Context) error {
 	if schema != schemaVersion {
 		s.logger.Info("index was built by another version; rebuilding it", "schema", schema, "want_schema", schemaVersion)
 	}
+	if s.baseVectors, err = readVectorsMeta(basePath); err != nil {
+		return err
+	}
+	s.checkVectors()
 	if s.rebuild {
 		s.baseIdx, err = bleve.OpenUsing(basePath, map[string]any{"read_only": true})
 		if err != nil {
@@ -262,6 +287,28 @@ func (s *Syncer) readBase(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkVectors compares the base generation's vectors with the run's
+// embedder: vectors of different models never mix, so a model change (or
+// an index without vectors) rebuilds the index, embedding every passage.
+func (s *Syncer) checkVectors() {
+	emb, old := s.opts.Embedder, s.baseVectors
+	switch {
+	case emb == nil && old != nil:
+		s.logger.Warn("this run has no embedder: documents it changes would have no vectors, so the new generation "+
+			"keeps none and servers search by keywords only; configure the embedder to keep semantic search",
+			"index_model", modelString(old.Model))
+	case emb == nil || s.rebuild:
+	case old == nil:
+		s.logger.Info("the index has no passage vectors; rebuilding it to embed every passage",
+			"model", modelString(emb.Model()))
+		s.rebuild = true
+	case old.Model != emb.Model():
+		s.logger.Info(fmt.Sprintf("the index's vectors were made by model %s, this run uses %s: rebuilding the index and embedding every passage again",
+			modelString(old.Model), modelString(emb.Model())))
+		s.rebuild = true
+	}
 }
 
 // copyBase starts the new generation as a copy of the base, unless the run
@@ -296,7 +343,7 @@ func (s *Syncer) dropBase() {
 	if err := os.RemoveAll(s.genPath); err != nil {
 		s.logger.Warn("remove unfinished index generation", "path", s.genPath, "err", err)
 	}
-	s.base, s.rebuild = "", false
+	s.base, s.rebuild, s.baseVectors = "", false, nil
 	s.reset()
 }
 
@@ -523,6 +570,17 @@ func (s *Syncer) index(ctx context.Context, e *entry, d store.Document, acl []st
 	for n := len(passages); n < int(e.passages); n++ {
 		s.batch.Delete(passageID(id, n))
 	}
+	if s.vec != nil {
+		texts := make([]string, len(passages))
+		for n, p := range passages {
+			texts[n] = embedText(title, text[p.Start:p.End])
+		}
+		vd, err := s.vec.add(ctx, s.genPath, id, acl, texts)
+		if err != nil {
+			return err
+		}
+		e.vec = vd
+	}
 	e.passages = uint32(len(passages))
 	s.batchCount += 1 + len(passages)
 	s.batchSize += len(id) + 2*len(title) + 2*len(text)
@@ -681,6 +739,13 @@ func (s *Syncer) commit(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("close new index generation: %w", err)
 	}
+	if s.vec != nil {
+		s.phase("vectors")
+		err := s.vec.write(ctx, s.genPath, m.Docs, func(id string) *vecDoc { return s.docs[id].vec })
+		if err != nil {
+			return Summary{}, err
+		}
+	}
 	if err := writeManifest(s.genPath, m); err != nil {
 		return Summary{}, err
 	}
@@ -744,6 +809,9 @@ func (s *Syncer) Abort() {
 		return
 	}
 	_ = s.written() // the index must not close under a batch being written
+	if s.vec != nil {
+		_ = s.vec.close(s.genPath)
+	}
 	if s.idx != nil {
 		_ = catch(s.idx.Close)
 		s.idx = nil
