@@ -203,15 +203,25 @@ type rankedPassage struct {
 }
 
 // rank returns the best passage of each of the top limit documents among
-// the passages filter matches (all when nil).
+// the passages filter matches (all when nil), located for snippets.
 func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int, filter query.Query) ([]rankedPassage, error) {
+	best, own, err := s.lexical(ctx, gen, q, limit, filter)
+	if err != nil {
+		return nil, err
+	}
+	return best, locate(ctx, gen.idx, best, own)
+}
+
+// lexical ranks by BM25 as rank does, without locating the terms; own is
+// the query's own text clauses, for locate.
+func (s *Store) lexical(ctx context.Context, gen *generation, q string, limit int, filter query.Query) (best []rankedPassage, own []query.Query, err error) {
 	terms, tokens := analyzeQuery(gen.analyzer, q)
 	if len(terms) == 0 {
-		return nil, ctx.Err() // only stop words: nothing to match
+		return nil, nil, ctx.Err() // only stop words: nothing to match
 	}
 	reader, err := gen.reader()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer reader.Close()
 	df := func(term string) uint64 { return docFreq(ctx, reader, term) }
@@ -223,13 +233,13 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int, 
 	}
 	text, optional := r.clauses(terms)
 	optional = append(optional, r.phrases(tokens, df, gen.passages)...)
-	own := text // the query's own text clauses, for snippets
+	own = text // the query's own text clauses, for snippets
 	if r.Feedback {
 		req := bleve.NewSearchRequestOptions(combine(text, optional, filter), feedbackDocs, 0, false)
 		req.Fields = []string{fieldBody}
 		res, err := gen.idx.SearchInContext(ctx, req)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		bodies := make([]string, 0, len(res.Hits))
 		for _, h := range res.Hits {
@@ -242,10 +252,9 @@ func (s *Store) rank(ctx context.Context, gen *generation, q string, limit int, 
 	// Enough passages to fill limit documents.
 	res, err := gen.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(combine(text, optional, filter), max(3*limit, 30), 0, false))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	best := collapse(res, limit)
-	return best, locate(ctx, gen.idx, best, own)
+	return collapse(res, limit), own, nil
 }
 
 // collapse keeps the best passage of each document, up to limit documents.

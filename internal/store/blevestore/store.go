@@ -27,6 +27,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/connectorhq/connector/internal/access"
+	"github.com/connectorhq/connector/internal/embed"
 	"github.com/connectorhq/connector/internal/passage"
 	"github.com/connectorhq/connector/internal/store"
 )
@@ -54,6 +55,23 @@ type Store struct {
 	def     access.Default
 	ranking ranking
 	timings searchTimings
+
+	// emb embeds queries for semantic search; nil searches by keywords only.
+	emb           embed.Embedder
+	minSimilarity float64
+}
+
+// OpenOptions configure a store beyond Open's arguments.
+type OpenOptions struct {
+	// Embedder, if set, makes searches hybrid: BM25 fused with the
+	// nearest passages by vector, when the generation served holds
+	// vectors of the embedder's Model. A generation without vectors, or
+	// with another model's, is searched by keywords only, with a warning
+	// in the log and in Ready.
+	Embedder embed.Embedder
+	// MinSimilarity is the cosine similarity below which a passage does
+	// not rank by its vector; 0 means DefaultMinSimilarity.
+	MinSimilarity float64
 }
 
 // generation is one opened, read-only index generation.
@@ -64,6 +82,12 @@ type generation struct {
 	analyzer  analysis.Analyzer
 	documents int64  // documents
 	passages  uint64 // and their passages
+	// vectors are the passages' vectors, loaded when the store has an
+	// embedder of the model that made them; nil otherwise.
+	vectors *vectorSet
+	// vectorsWarning says why a store with an embedder searches this
+	// generation by keywords only; "" when it does not.
+	vectorsWarning string
 }
 
 func (g *generation) close() error { return g.idx.Close() }
@@ -88,16 +112,24 @@ func (g *generation) reader() (index.IndexReader, error) {
 // def is DEFAULT_ACCESS: who may read documents indexed without an access
 // list.
 func Open(dir string, def access.Default, logger *slog.Logger) (*Store, error) {
+	return OpenWith(dir, def, logger, OpenOptions{})
+}
+
+// OpenWith is Open with options: an embedder for hybrid search.
+func OpenWith(dir string, def access.Default, logger *slog.Logger, opts OpenOptions) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{dir: dir, logger: logger, def: def, ranking: defaultRanking}
+	s := &Store{dir: dir, logger: logger, def: def, ranking: defaultRanking, emb: opts.Embedder, minSimilarity: opts.MinSimilarity}
+	if s.minSimilarity == 0 {
+		s.minSimilarity = DefaultMinSimilarity
+	}
 	name, err := readCurrent(dir)
 	if err != nil && !errors.Is(err, errBadPointer) {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
 	if err == nil {
-		s.gen, err = openGeneration(dir, name)
+		s.gen, err = s.openGeneration(name)
 	}
 	if err != nil {
 		s.damage, s.failed = damaged(dir, name, err), name
@@ -108,14 +140,29 @@ func Open(dir string, def access.Default, logger *slog.Logger) (*Store, error) {
 		logger.Warn("index was built by another version of connector; run `connector index` again to rebuild it",
 			"index", dir, "schema", s.gen.schema, "want_schema", schemaVersion)
 	}
+	s.logVectors(s.gen)
 	return s, nil
 }
 
+// logVectors says how a newly opened generation is searched, when the
+// store has an embedder.
+func (s *Store) logVectors(g *generation) {
+	switch {
+	case s.emb == nil:
+	case g.vectorsWarning != "":
+		s.logger.Warn(g.vectorsWarning, "index", s.dir, "generation", g.name)
+	case g.vectors != nil:
+		s.logger.Info("semantic search on: keyword and vector rankings are fused", "index", s.dir,
+			"generation", g.name, "model", modelString(g.vectors.model), "passages", len(g.vectors.vecs)/g.vectors.model.Dims)
+	}
+}
+
 // openGeneration verifies a generation's files against its checksums and
-// opens it.
-func openGeneration(dir, name string) (*generation, error) {
-	path := filepath.Join(dir, name)
-	if err := verifyGeneration(context.Background(), path); err != nil {
+// opens it, with its vectors when the store's embedder made them.
+func (s *Store) openGeneration(name string) (*generation, error) {
+	path := filepath.Join(s.dir, name)
+	ctx := context.Background()
+	if err := verifyGeneration(ctx, path); err != nil {
 		return nil, err
 	}
 	idx, err := bleve.OpenUsing(path, map[string]any{"read_only": true})
@@ -127,7 +174,33 @@ func openGeneration(dir, name string) (*generation, error) {
 		g.close()
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
+	if s.emb != nil && g.schema == schemaVersion {
+		if err := g.loadVectors(ctx, path, s.emb.Model()); err != nil {
+			g.close()
+			return nil, fmt.Errorf("open index %s: %w", path, err)
+		}
+	}
 	return g, nil
+}
+
+// loadVectors loads the generation's vectors if model made them, and
+// otherwise says why not in vectorsWarning.
+func (g *generation) loadVectors(ctx context.Context, path string, model embed.Model) error {
+	meta, err := readVectorsMeta(path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case meta == nil:
+		g.vectorsWarning = fmt.Sprintf("index has no passage vectors (built without an embedder), server configured with %s: "+
+			"searching by keywords only; run `connector index` again to add them", modelString(model))
+	case meta.Model != model:
+		g.vectorsWarning = fmt.Sprintf("index built with model %s, server configured with %s: "+
+			"searching by keywords only; run `connector index` again", modelString(meta.Model), modelString(model))
+	default:
+		g.vectors, err = loadVectors(ctx, path, meta)
+	}
+	return err
 }
 
 // load reads what a generation keeps besides its records.
@@ -196,7 +269,7 @@ func (s *Store) Reload() (bool, error) {
 	if same {
 		return false, nil
 	}
-	gen, err := openGeneration(s.dir, name)
+	gen, err := s.openGeneration(name)
 	s.mu.Lock()
 	if err != nil {
 		err = damaged(s.dir, name, err)
@@ -220,6 +293,7 @@ func (s *Store) Reload() (bool, error) {
 			s.logger.Warn("close previous index generation", "generation", old.name, "err", err)
 		}
 	}
+	s.logVectors(gen)
 	return true, nil
 }
 
@@ -341,7 +415,12 @@ func (s *Store) Search(ctx context.Context, who access.Caller, q string, limit i
 		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
 	}
 	start := time.Now()
-	ranked, err := s.rank(ctx, gen, q, limit, filter)
+	var ranked []rankedPassage
+	if gen.vectors != nil {
+		ranked, err = s.hybrid(ctx, gen, who, q, limit, filter)
+	} else {
+		ranked, err = s.rank(ctx, gen, q, limit, filter)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -577,8 +656,13 @@ func (s *Store) Ready(ctx context.Context) (store.Status, error) {
 	}
 	defer s.mu.RUnlock()
 	st := store.Status{Backend: "bleve", Documents: gen.documents, Detail: map[string]string{"generation": gen.name}}
-	if gen.schema != schemaVersion {
+	switch {
+	case gen.schema != schemaVersion:
 		st.Detail["warning"] = "index built by another version of connector; run `connector index` again"
+	case gen.vectorsWarning != "":
+		st.Detail["warning"] = gen.vectorsWarning
+	case gen.vectors != nil:
+		st.Detail["semantic"] = modelString(gen.vectors.model)
 	}
 	return st, nil
 }
