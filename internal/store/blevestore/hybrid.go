@@ -3,7 +3,6 @@ package blevestore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -33,20 +32,21 @@ type fusedDoc struct {
 	score   float64
 }
 
-// hybrid ranks by BM25 and by vector similarity and fuses the two; see
-// above. A failure to embed the query falls back to BM25 alone, logged.
-func (s *Store) hybrid(ctx context.Context, gen *generation, who access.Caller, q string, limit int, filter query.Query) ([]rankedPassage, error) {
+// hybrid ranks by BM25 and by vector similarity to qv, the query's
+// vector, and fuses the two; see above. When the query could not be
+// embedded (qerr), it ranks by BM25 alone, logged.
+func (s *Store) hybrid(ctx context.Context, gen *generation, who access.Caller, q string, qv []float32, qerr error,
+	limit int, filter query.Query) ([]rankedPassage, error) {
 	depth := max(3*limit, 30)
 	lex, own, err := s.lexical(ctx, gen, q, depth, filter)
 	if err != nil {
 		return nil, err
 	}
-	near, err := s.nearest(ctx, gen, who, q, depth)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		s.logger.Warn("semantic search failed; this search ranks by keywords only", "err", err)
+	var near []rankedPassage
+	if qerr != nil {
+		s.logger.Warn("semantic search failed; this search ranks by keywords only", "err", qerr)
+	} else if near, err = s.nearest(ctx, gen, who, qv, depth); err != nil {
+		return nil, err
 	}
 	best := fuse(lex, near, limit)
 	if len(own) == 0 {
@@ -56,17 +56,14 @@ func (s *Store) hybrid(ctx context.Context, gen *generation, who access.Caller, 
 }
 
 // nearest returns the best passage of each of the documents among the
-// depth passages nearest to q that who may read, best first.
-func (s *Store) nearest(ctx context.Context, gen *generation, who access.Caller, q string, depth int) ([]rankedPassage, error) {
+// depth passages nearest to the query's vector qv that who may read, best
+// first, leaving out those below MinSimilarity.
+func (s *Store) nearest(ctx context.Context, gen *generation, who access.Caller, qv []float32, depth int) ([]rankedPassage, error) {
 	vs := gen.vectors
-	vecs, err := s.emb.Embed(ctx, []string{q})
-	if err != nil {
-		return nil, fmt.Errorf("embed the query: %w", err)
+	if len(qv) != vs.model.Dims {
+		return nil, errors.New("the query's vector and the index's differ in length")
 	}
-	if len(vecs) != 1 || len(vecs[0]) != vs.model.Dims {
-		return nil, errors.New("embed the query: the embedder returned no vector of the index's dimensions")
-	}
-	hits, err := vs.search(ctx, vecs[0], depth, s.allowed(vs, who))
+	hits, err := vs.search(ctx, qv, depth, s.allowed(vs, who))
 	if err != nil {
 		return nil, err
 	}

@@ -406,6 +406,14 @@ func (s *Store) Search(ctx context.Context, who access.Caller, q string, limit i
 	if !ok {
 		return nil, ctx.Err() // who reads nothing
 	}
+	// The query is embedded before the read lock is taken: an embedding
+	// API call may take a while, and a reload waiting for the write lock
+	// would hold up every other search meanwhile.
+	start := time.Now()
+	qv, qerr := s.embedQuery(ctx, q)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	gen, err := s.acquire()
 	if err != nil {
 		return nil, err
@@ -414,10 +422,12 @@ func (s *Store) Search(ctx context.Context, who access.Caller, q string, limit i
 	if gen.schema != schemaVersion {
 		return nil, fmt.Errorf("index %s was built by another version of connector: run `connector index` again", gen.name)
 	}
-	start := time.Now()
 	var ranked []rankedPassage
 	if gen.vectors != nil {
-		ranked, err = s.hybrid(ctx, gen, who, q, limit, filter)
+		if qv == nil && qerr == nil { // the generation switched to one with vectors meanwhile
+			qv, qerr = s.embedQuery(ctx, q)
+		}
+		ranked, err = s.hybrid(ctx, gen, who, q, qv, qerr, limit, filter)
 	} else {
 		ranked, err = s.rank(ctx, gen, q, limit, filter)
 	}
@@ -435,6 +445,25 @@ func (s *Store) Search(ctx context.Context, who access.Caller, q string, limit i
 	}
 	s.timings.add(rankedAt.Sub(start), time.Since(rankedAt))
 	return out, nil
+}
+
+// embedQuery returns the query's vector when the generation served holds
+// vectors to compare it with; nil, nil when it does not.
+func (s *Store) embedQuery(ctx context.Context, q string) ([]float32, error) {
+	s.mu.RLock()
+	vs := s.gen != nil && s.gen.vectors != nil
+	s.mu.RUnlock()
+	if !vs {
+		return nil, nil
+	}
+	vecs, err := s.emb.Embed(ctx, []string{q})
+	if err != nil {
+		return nil, fmt.Errorf("embed the query: %w", err)
+	}
+	if dims := s.emb.Model().Dims; len(vecs) != 1 || len(vecs[0]) != dims {
+		return nil, fmt.Errorf("embed the query: the embedder returned no vector of %d dims", dims)
+	}
+	return vecs[0], nil
 }
 
 // hit turns a ranked passage into a search hit, with a snippet of the

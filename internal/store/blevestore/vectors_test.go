@@ -110,7 +110,11 @@ func TestHybridFindsBySemanticsAndWords(t *testing.T) {
 		t.Errorf("money back: %v, want refunds first", got)
 	}
 	// The vector side alone does not find zeppelin; the fused ranking does.
-	near, err := st.nearest(t.Context(), st.gen, access.Everyone(), "zeppelin", 30)
+	qv, err := st.embedQuery(t.Context(), "zeppelin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	near, err := st.nearest(t.Context(), st.gen, access.Everyone(), qv, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,5 +483,21 @@ func BenchmarkVectorSearch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A query the embedder fails on is ranked by keywords, not failed.
+func TestHybridQueryEmbedFails(t *testing.T) {
+	dir := t.TempDir()
+	emb := embedtest.New("", 0)
+	mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Embedder: emb}, semanticDocs())
+	var log bytes.Buffer
+	st := mustOpenWith(t, dir, emb, &log)
+	emb.Fail(errors.New("embedding service down"))
+	if got := searchIDs(t, st, access.Everyone(), "zeppelin", 10); !slices.Equal(got, []string{"museum"}) {
+		t.Errorf("zeppelin: %v, want museum", got)
+	}
+	if !strings.Contains(log.String(), "embedding service down") {
+		t.Errorf("log %q does not say why search fell back", log.String())
 	}
 }
