@@ -307,8 +307,11 @@ func TestVectorsInterruptedRun(t *testing.T) {
 			break
 		}
 	}
+	if addErr == nil { // batches are embedded in the background: the failure may come at Commit
+		_, addErr = s.Commit(t.Context())
+	}
 	if !errors.Is(addErr, boom) {
-		t.Fatalf("add with a failing embedder: %v", addErr)
+		t.Fatalf("run with a failing embedder: %v", addErr)
 	}
 	s.Abort()
 	emb.Fail(nil)

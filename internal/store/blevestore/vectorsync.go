@@ -20,6 +20,11 @@ import (
 // few enough to hold in memory and to report progress often.
 const embedBatch = 64
 
+// embedsInFlight is how many batches are embedded at once, in the
+// background: the run reads and analyses the next documents meanwhile,
+// and an embedding API's round trips overlap.
+const embedsInFlight = 2
+
 // vecDoc is where the vectors of a document this run indexed come from.
 type vecDoc struct {
 	acl    uint32   // index into the run's access sets
@@ -32,6 +37,17 @@ type pendingPassage struct {
 	doc  *vecDoc
 	n    int
 	text string
+}
+
+// embedJob is a batch being embedded in the background.
+type embedJob struct {
+	batch []pendingPassage
+	done  chan embedResult
+}
+
+type embedResult struct {
+	vecs [][]float32
+	err  error
 }
 
 // vectorRun is the vector side of an index run.
@@ -54,6 +70,7 @@ type vectorRun struct {
 	spillRows int64
 
 	pending      []pendingPassage
+	inFlight     []embedJob // oldest first
 	done, queued int
 	onEmbed      func(done, queued int)
 }
@@ -112,54 +129,91 @@ func (r *vectorRun) add(ctx context.Context, genPath, id string, acl []string, t
 		r.queued++
 	}
 	for len(r.pending) >= embedBatch {
-		if err := r.embed(ctx, genPath, embedBatch); err != nil {
+		if err := r.embed(ctx, genPath); err != nil {
 			return nil, err
 		}
 	}
 	return vd, nil
 }
 
-// embed embeds up to n pending passages and appends their vectors to the
-// spill file.
-func (r *vectorRun) embed(ctx context.Context, genPath string, n int) error {
-	batch := r.pending[:min(n, len(r.pending))]
-	if len(batch) == 0 {
+// embed starts embedding the next batch of pending passages in the
+// background, once fewer than embedsInFlight batches are, and writes the
+// vectors of those it waited for to the spill file.
+func (r *vectorRun) embed(ctx context.Context, genPath string) error {
+	n := min(embedBatch, len(r.pending))
+	if n == 0 {
 		return nil
 	}
+	if len(r.inFlight) == embedsInFlight {
+		if err := r.waitOldest(genPath); err != nil {
+			return err
+		}
+	}
+	batch := slices.Clone(r.pending[:n])
+	// Keep the pending slice's memory bounded: drop the texts taken.
+	r.pending = append(r.pending[:0], r.pending[n:]...)
 	texts := make([]string, len(batch))
 	for i, p := range batch {
 		texts[i] = p.text
 	}
-	vecs, err := r.emb.Embed(ctx, texts)
-	if err != nil {
-		return fmt.Errorf("embed passages with %s: %w", modelString(r.model), err)
+	job := embedJob{batch: batch, done: make(chan embedResult, 1)}
+	go func() {
+		vecs, err := r.emb.Embed(ctx, texts)
+		job.done <- embedResult{vecs, err}
+	}()
+	r.inFlight = append(r.inFlight, job)
+	return nil
+}
+
+// waitOldest waits for the oldest batch being embedded and appends its
+// vectors to the spill file.
+func (r *vectorRun) waitOldest(genPath string) error {
+	job := r.inFlight[0]
+	r.inFlight = r.inFlight[1:]
+	res := <-job.done
+	if res.err != nil {
+		return fmt.Errorf("embed passages with %s: %w", modelString(r.model), res.err)
 	}
-	if len(vecs) != len(texts) {
-		return fmt.Errorf("embed passages with %s: got %d vectors for %d texts", modelString(r.model), len(vecs), len(texts))
+	if len(res.vecs) != len(job.batch) {
+		return fmt.Errorf("embed passages with %s: got %d vectors for %d texts", modelString(r.model), len(res.vecs), len(job.batch))
 	}
 	if r.spill == nil {
+		var err error
 		if r.spill, err = os.Create(filepath.Join(genPath, vectorsSpillFile)); err != nil {
 			return fmt.Errorf("create vector spill file: %w", err)
 		}
 		r.spillW = bufio.NewWriterSize(r.spill, 1<<20)
 	}
 	buf := make([]byte, 0, 4*r.model.Dims)
-	for i, v := range vecs {
+	for i, v := range res.vecs {
 		if len(v) != r.model.Dims {
 			return fmt.Errorf("embed passages with %s: got a vector of %d dims", modelString(r.model), len(v))
 		}
 		if _, err := r.spillW.Write(appendFloats(buf[:0], v)); err != nil {
 			return fmt.Errorf("write vector spill file: %w", err)
 		}
-		p := batch[i]
+		p := job.batch[i]
 		p.doc.rows[p.n] = -r.spillRows - 1
 		r.spillRows++
 	}
-	// Keep the pending slice's memory bounded: drop the embedded texts.
-	r.pending = append(r.pending[:0], r.pending[len(batch):]...)
-	r.done += len(batch)
+	r.done += len(job.batch)
 	if r.onEmbed != nil {
 		r.onEmbed(r.done, r.queued)
+	}
+	return nil
+}
+
+// drain embeds every pending passage and waits for all the batches.
+func (r *vectorRun) drain(ctx context.Context, genPath string) error {
+	for len(r.pending) > 0 {
+		if err := r.embed(ctx, genPath); err != nil {
+			return err
+		}
+	}
+	for len(r.inFlight) > 0 {
+		if err := r.waitOldest(genPath); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -169,10 +223,8 @@ func (r *vectorRun) embed(ctx context.Context, genPath string, n int) error {
 // plan of a document this run indexed, or nil for one it carried over
 // untouched, whose vectors come from the base generation.
 func (r *vectorRun) write(ctx context.Context, genPath string, docs []manifestDoc, vec func(id string) *vecDoc) error {
-	for len(r.pending) > 0 {
-		if err := r.embed(ctx, genPath, embedBatch); err != nil {
-			return err
-		}
+	if err := r.drain(ctx, genPath); err != nil {
+		return err
 	}
 	if r.spill != nil {
 		if err := r.spillW.Flush(); err != nil {
@@ -237,8 +289,13 @@ func (r *vectorRun) write(ctx context.Context, genPath string, docs []manifestDo
 	return r.close(genPath)
 }
 
-// close removes the spill file.
+// close waits for the batches being embedded, whose results it drops,
+// and removes the spill file.
 func (r *vectorRun) close(genPath string) error {
+	for _, job := range r.inFlight {
+		<-job.done
+	}
+	r.inFlight = nil
 	if r.spill == nil {
 		return nil
 	}
