@@ -22,8 +22,9 @@ const rrfK = 60 // the usual RRF constant: damps the weight of the very top rank
 
 // DefaultMinSimilarity is the cosine similarity below which a passage does
 // not rank by its vector: without it every query, even nonsense, would
-// return the nearest passages. Sentence-embedding models put unrelated
-// texts below about 0.2 and related ones above about 0.3.
+// return the nearest passages. Provisional: sentence-embedding models
+// typically put unrelated texts below about 0.2; to be tuned on judged
+// collections with the real models.
 const DefaultMinSimilarity = 0.25
 
 // fusedDoc is a document in the fused ranking.

@@ -504,3 +504,34 @@ func TestHybridQueryEmbedFails(t *testing.T) {
 		t.Errorf("log %q does not say why search fell back", log.String())
 	}
 }
+
+// The vector files are checksummed with the rest of the generation: a
+// changed byte is damage, reported rather than searched.
+func TestVectorsChecksummed(t *testing.T) {
+	dir := t.TempDir()
+	emb := embedtest.New("", 0)
+	sum := mustSync(t, dir, SyncOptions{Roots: []string{"r"}, Embedder: emb}, semanticDocs())
+	gen := filepath.Join(dir, sum.Generation)
+	sums, err := os.ReadFile(filepath.Join(gen, checksumFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{vectorsFile, vectorsMetaFile} {
+		if !strings.Contains(string(sums), " "+f+"\n") {
+			t.Errorf("%s is not checksummed", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(gen, vectorsSpillFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the spill file is left: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(gen, vectorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	writeFile(t, filepath.Join(gen, vectorsFile), string(b))
+	st := mustOpenWith(t, dir, emb, nil)
+	if _, err := st.Search(t.Context(), access.Everyone(), "money back", 10); !errors.Is(err, ErrDamaged) {
+		t.Errorf("search over damaged vectors: %v, want ErrDamaged", err)
+	}
+}
