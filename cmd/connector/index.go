@@ -45,6 +45,12 @@ func (e env) index(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "connector index: nothing was indexed:\n%s\n", err)
 		return exitUsage
 	}
+	c, closeEmbedder, err := c.withEmbedder()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "connector index: %v\n", err)
+		return exitUsage
+	}
+	defer closeEmbedder()
 	res, err := c.runIndex(ctx, roots, indexOptions{prune: prune, progress: e.stderr, access: runAccess, sites: sites})
 	if err != nil {
 		switch {
@@ -270,6 +276,7 @@ type reporter struct {
 
 	walkDone              atomic.Bool
 	uploadsDone, uploadsQ atomic.Int64
+	embedDone, embedQ     atomic.Int64           // passages embedded, of those queued (OnEmbed)
 	step                  atomic.Pointer[string] // the store's step of writing the index; nil while reading
 
 	mu      sync.Mutex
@@ -297,10 +304,19 @@ func (r *reporter) walked() { r.walkDone.Store(true) }
 // index's OnPhase), e.g. "checksums".
 func (r *reporter) writing(step string) { r.step.Store(&step) }
 
+// embedded records the embedding of passages (the bleve index's OnEmbed),
+// which runs while files are read and finishes in the "vectors" step.
+func (r *reporter) embedded(done, queued int) {
+	r.embedDone.Store(int64(done))
+	r.embedQ.Store(int64(queued))
+}
+
 // phase names what the run is doing now, and the store's step when it is
 // writing the index.
 func (r *reporter) phase() (phase, step string) {
 	switch s := r.step.Load(); {
+	case s != nil && *s == "vectors":
+		return "writing the index", fmt.Sprintf("vectors: %d of %d passages embedded", r.embedDone.Load(), r.embedQ.Load())
 	case s != nil:
 		return "writing the index", *s
 	case r.walkDone.Load() && r.uploadsQ.Load() > r.uploadsDone.Load():

@@ -22,6 +22,7 @@ import (
 
 	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/cli"
+	"github.com/connectorhq/connector/internal/embed"
 	"github.com/connectorhq/connector/internal/metrics"
 )
 
@@ -124,6 +125,9 @@ type command struct {
 	metrics *metrics.Metrics
 	// caller is who search and fetch read as (access.Everyone unless --as).
 	caller access.Caller
+	// embedder embeds passages and queries for the local index's semantic
+	// search (EMBEDDINGS); nil: keywords only. See withEmbedder.
+	embedder embed.Embedder
 }
 
 // setup parses a command's flags, the .env file and the configuration. When

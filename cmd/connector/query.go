@@ -78,6 +78,12 @@ func (e env) fetch(ctx context.Context, args []string) int {
 // and prints exactly the JSON text the tool returns; a tool error goes to
 // stderr with a non-zero exit.
 func (e env) callTool(ctx context.Context, c command, tool string, args map[string]any) int {
+	c, closeEmbedder, err := c.withEmbedder()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "connector %s: %v\n", tool, err)
+		return exitUsage
+	}
+	defer closeEmbedder()
 	st, err := c.openStore(ctx, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "connector %s: %v\n", tool, err)

@@ -49,6 +49,11 @@ func (c command) serve(ctx context.Context) error {
 	logger.Info("starting connector", "version", buildVersion(), "config", cfg)
 	m := metrics.New()
 	c.metrics = m // counts the OpenAI API calls of the store
+	c, closeEmbedder, err := c.withEmbedder()
+	if err != nil {
+		return err
+	}
+	defer closeEmbedder()
 	// WATCH sources: with an index to serve, serving starts at once and
 	// the first refresh runs meanwhile (searches answer from the index as
 	// it was); an empty index folder is filled from them before listening,

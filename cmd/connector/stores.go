@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/connectorhq/connector/internal/embed"
 	"github.com/connectorhq/connector/internal/ingest"
 	"github.com/connectorhq/connector/internal/sample"
 	"github.com/connectorhq/connector/internal/store"
@@ -30,7 +32,7 @@ func (c command) openStore(ctx context.Context, serving bool) (store.Store, erro
 		}
 		return openaistore.New(cfg)
 	case "bleve":
-		st, err := blevestore.Open(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger)
+		st, err := c.openBleve()
 		switch {
 		case err == nil && serving && c.cfg.SampleCorpus && st.Outdated():
 			// Built by an earlier version: if it is the sample, build it
@@ -60,7 +62,7 @@ func (c command) buildSample(ctx context.Context) (store.Store, error) {
 	res, err := c.runIndex(ctx, []ingest.Root{ingest.FSRoot(sampleRoot, "sample", sample.FS())}, indexOptions{quiet: true})
 	if errors.Is(err, errHoldsYours) { // your documents: serve them as they are
 		c.logger.Info("not building the sample index: the index holds your documents", "index_dir", c.cfg.IndexDir)
-		return blevestore.Open(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger)
+		return c.openBleve()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build the sample index: %w", err)
@@ -69,7 +71,37 @@ func (c command) buildSample(ctx context.Context) (store.Store, error) {
 		return nil, fmt.Errorf("build the sample index: %d documents failed", res.errors)
 	}
 	c.logger.Info("sample index built", "documents", res.summary.Documents, "elapsed", res.elapsed.Round(time.Millisecond).String())
-	return blevestore.Open(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger)
+	return c.openBleve()
+}
+
+// openBleve opens the local index for serving, searching with the
+// configured embedder as well when there is one.
+func (c command) openBleve() (*blevestore.Store, error) {
+	return blevestore.OpenWith(c.cfg.IndexDir, c.cfg.DefaultAccess, c.logger, blevestore.OpenOptions{Embedder: c.embedder})
+}
+
+// withEmbedder returns c with the embedder EMBEDDINGS configures, for the
+// local store; nil when it is none. A vector store ranks with its own
+// embeddings, so for it EMBEDDINGS only gets a note in the log. Close the
+// returned closer when done (it frees a local model).
+func (c command) withEmbedder() (command, func(), error) {
+	if c.cfg.Embeddings == "" || c.cfg.Embeddings == embed.ProviderNone {
+		return c, func() {}, nil
+	}
+	if c.cfg.Store != "bleve" {
+		c.logger.Info("EMBEDDINGS applies to the local index: the OpenAI vector store ranks by its own embeddings", "embeddings", c.cfg.Embeddings)
+		return c, func() {}, nil
+	}
+	e, err := embed.New(c.cfg.embedConfig(c.logger))
+	if err != nil {
+		return c, nil, fmt.Errorf("EMBEDDINGS=%s: %w", c.cfg.Embeddings, err)
+	}
+	c.embedder = e
+	return c, func() {
+		if cl, ok := e.(io.Closer); ok {
+			cl.Close()
+		}
+	}, nil
 }
 
 func (c command) openaiConfig() openaistore.Config {
@@ -131,7 +163,7 @@ func (c command) newSink(ctx context.Context, roots []string, opts indexOptions,
 		return openaiSink{s}, nil
 	case "bleve":
 		s, err := blevestore.NewSyncer(ctx, c.cfg.IndexDir, blevestore.SyncOptions{Roots: roots, Prune: opts.prune, Logger: c.logger,
-			OnPhase: rep.writing})
+			OnPhase: rep.writing, Embedder: c.embedder, OnEmbed: rep.embedded})
 		if err != nil {
 			return nil, err
 		}
