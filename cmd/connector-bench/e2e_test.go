@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/connectorhq/connector/internal/cli/clitest"
+	"github.com/connectorhq/connector/internal/embed/embedtest"
 )
 
 // These tests build connector-bench and run it as users do.
@@ -143,5 +144,31 @@ func TestBenchMiniSearch(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(tmp); err != nil || len(entries) != 0 {
 		t.Errorf("%s holds %v after the run (%v), want nothing", tmp, entries, err)
+	}
+}
+
+// TestBenchHybrid runs connector-bench with EMBEDDINGS=openai against an
+// embeddings API double: the run indexes and searches hybrid, reports the
+// model, and no call fails.
+func TestBenchHybrid(t *testing.T) {
+	api := embedtest.NewServer(t, embedtest.New("fake-model", 64), "sk-bench-e2e")
+	env := []string{"EMBEDDINGS=openai", "EMBEDDINGS_BASE_URL=" + api.URL + "/v1/", "EMBEDDINGS_MODEL=fake-model",
+		"EMBEDDINGS_DIMENSIONS=64", "EMBEDDINGS_API_KEY=sk-bench-e2e"}
+	out, stderr, code := runCLI(t, t.TempDir(), env, "--json", "--synthetic", "200", "--duration", "100ms")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var rep struct {
+		Embeddings string
+		Search     struct{ Calls int }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if !strings.Contains(rep.Embeddings, "fake-model") || rep.Search.Calls == 0 {
+		t.Errorf("report: %+v", rep)
+	}
+	if strings.Contains(out+stderr, "sk-bench-e2e") {
+		t.Error("the API key is in the output")
 	}
 }

@@ -8,18 +8,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/connectorhq/connector/internal/bench"
 	"github.com/connectorhq/connector/internal/cli"
+	"github.com/connectorhq/connector/internal/embed"
 )
 
 // Exit codes, as connector's.
@@ -134,6 +138,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Collection: coll, IndexDir: keep, Duration: duration, Logger: logger, Client: client,
 		Stage: func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
 	}
+	// EMBEDDINGS and its settings, as connector reads them, make the run
+	// hybrid (issue 18).
+	if opts.Embedder, err = embedder(getenv, logger); err != nil {
+		return fail("%v", err)
+	}
+	if c, ok := opts.Embedder.(io.Closer); ok {
+		defer c.Close()
+	}
 	if baseline {
 		// Found and checked now, before the run indexes for minutes.
 		if opts.Baseline, err = bench.FindBaseline("."); err != nil {
@@ -190,4 +202,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitFailure
 	}
 	return exitOK
+}
+
+// embedder builds the embedder the EMBEDDINGS settings name, or nil for
+// none (BM25 alone).
+func embedder(getenv func(string) string, logger *slog.Logger) (embed.Embedder, error) {
+	cfg := embed.Config{
+		Provider: getenv("EMBEDDINGS"), Model: getenv("EMBEDDINGS_MODEL"),
+		ModelDir: getenv("EMBEDDINGS_MODEL_DIR"), LibraryPath: getenv("ONNXRUNTIME_LIB"),
+		BaseURL: getenv("EMBEDDINGS_BASE_URL"), APIKey: cmp.Or(getenv("EMBEDDINGS_API_KEY"), getenv("OPENAI_API_KEY")),
+		MaxRetries: 2, Timeout: 30 * time.Second, Logger: logger,
+	}
+	if d := getenv("EMBEDDINGS_DIMENSIONS"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return nil, fmt.Errorf("EMBEDDINGS_DIMENSIONS=%q: want a number", d)
+		}
+		cfg.Dims = n
+	}
+	return embed.New(cfg)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,30 +15,7 @@ import (
 // with the document finds it, which keywords alone do not.
 func TestSemanticSearch(t *testing.T) {
 	fake := embedtest.New("fake-model", 64)
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/embeddings") || r.Header.Get("Authorization") != "Bearer sk-embed-e2e" {
-			http.Error(w, `{"error":{"message":"no"}}`, http.StatusUnauthorized)
-			return
-		}
-		var req struct{ Input []string }
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		vecs, err := fake.Embed(r.Context(), req.Input)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		data := make([]map[string]any, len(vecs))
-		for i, v := range vecs {
-			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": "fake-model",
-			"usage": map[string]int{"prompt_tokens": 1, "total_tokens": 1}})
-	}))
-	defer api.Close()
+	api := embedtest.NewServer(t, fake, "sk-embed-e2e")
 
 	work := t.TempDir()
 	writeFiles(t, work, map[string]string{

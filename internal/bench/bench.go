@@ -21,6 +21,7 @@ import (
 
 	"github.com/connectorhq/connector/internal/access"
 	"github.com/connectorhq/connector/internal/docurl"
+	"github.com/connectorhq/connector/internal/embed"
 	"github.com/connectorhq/connector/internal/httpserver"
 	"github.com/connectorhq/connector/internal/mcpserver"
 	"github.com/connectorhq/connector/internal/metrics"
@@ -56,6 +57,9 @@ type Options struct {
 	// whose search+fetch load then runs in turns with the others; "" runs
 	// none.
 	Baseline string
+	// Embedder, when set, makes the index and its searches hybrid (issue
+	// 18): passages are embedded while indexing, queries while searching.
+	Embedder embed.Embedder
 }
 
 // Report is everything a run measured.
@@ -64,6 +68,8 @@ type Report struct {
 	Client     string  `json:"client"` // ClientHTTP or ClientSDK
 	Documents  int64   `json:"documents"`
 	Quality    Quality `json:"quality"`
+	// Embeddings names the embedding model of a hybrid run; "" for BM25 alone.
+	Embeddings string `json:"embeddings,omitempty"`
 
 	IndexSeconds       float64 `json:"index_seconds"`
 	IndexDocsPerSecond float64 `json:"index_docs_per_second"`
@@ -135,6 +141,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.Client = ClientHTTP
 	}
 	rep := &Report{Collection: c.Name, Client: opts.Client, GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
+	if opts.Embedder != nil {
+		m := opts.Embedder.Model()
+		rep.Embeddings = fmt.Sprintf("%s (%d dims)", m.Name, m.Dims)
+	}
 	dir := opts.IndexDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "connector-bench-")
@@ -151,7 +161,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	mem.ResetPeak()
 	opts.Stage("indexing %s into %s", c.Name, dir)
 	start := time.Now()
-	n, err := build(ctx, dir, c, opts.Logger)
+	n, err := build(ctx, dir, c, opts.Logger, opts.Embedder)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +186,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	debug.FreeOSMemory()
 	mem.ResetPeak()
 	start = time.Now()
-	st, err := blevestore.Open(dir, access.DefaultAuthenticated, opts.Logger)
+	st, err := blevestore.OpenWith(dir, access.DefaultAuthenticated, opts.Logger, blevestore.OpenOptions{Embedder: opts.Embedder})
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +295,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // build indexes c into dir and returns the document count.
-func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger) (int64, error) {
-	s, err := blevestore.NewSyncer(ctx, dir, blevestore.SyncOptions{Roots: []string{"bench"}, Prune: true, Logger: logger})
+func build(ctx context.Context, dir string, c *Collection, logger *slog.Logger, e embed.Embedder) (int64, error) {
+	s, err := blevestore.NewSyncer(ctx, dir, blevestore.SyncOptions{Roots: []string{"bench"}, Prune: true, Logger: logger, Embedder: e})
 	if err != nil {
 		return 0, err
 	}

@@ -115,7 +115,7 @@ func sciFactStore(tb testing.TB) (*Collection, *blevestore.Store, constantStore)
 		tb.Skip("SciFact not present at " + dir)
 	}
 	idx := tb.TempDir()
-	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := build(context.Background(), idx, c, slog.New(slog.DiscardHandler), nil); err != nil {
 		tb.Fatal(err)
 	}
 	st, err := blevestore.Open(idx, access.DefaultAuthenticated, nil)

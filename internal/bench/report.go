@@ -12,6 +12,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("collection\t%s (%d documents, %d judged queries)", r.Collection, r.Documents, r.Quality.Queries)
+	if r.Embeddings != "" {
+		p("ranking\thybrid: BM25 fused with %s", r.Embeddings)
+	}
 	p("")
 	p("quality\tnDCG@10 %.4f\tRecall@10 %.4f\tRecall@100 %.4f\tMRR@10 %.4f",
 		r.Quality.NDCG10, r.Quality.Recall10, r.Quality.Recall100, r.Quality.MRR10)

@@ -71,3 +71,19 @@ func TestTargetsDirection(t *testing.T) {
 		}
 	}
 }
+
+// TestHybridTargets: a run with embeddings is held to issue 18's goals.
+func TestHybridTargets(t *testing.T) {
+	r := &Report{Collection: "scifact", Embeddings: "all-MiniLM-L6-v2 (384 dims)",
+		Quality: Quality{NDCG10: 0.71}, Search: Latency{P99: 30}}
+	got := map[string]Check{}
+	for _, c := range targets(r) {
+		got[c.Name] = c
+	}
+	if c := got["nDCG@10"]; c.Goal != 0.72 || c.Met {
+		t.Errorf("nDCG@10 check %+v: want goal 0.72, not met", c)
+	}
+	if c := got["search p99 ms (MCP, concurrency 1)"]; c.Goal != 50 || !c.Met {
+		t.Errorf("p99 check %+v: want goal 50, met", c)
+	}
+}
