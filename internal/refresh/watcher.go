@@ -78,9 +78,6 @@ func NewWatcher(paths []string, opts WatchOptions) (*Watcher, error) {
 	return w, nil
 }
 
-// Close stops watching; Run returns.
-func (w *Watcher) Close() error { return w.fsw.Close() }
-
 // Run delivers changes to OnChange until ctx is done, then closes the
 // Watcher.
 func (w *Watcher) Run(ctx context.Context) {
