@@ -19,6 +19,12 @@ import (
 // time; a run commits a new index generation (or syncs the vector store),
 // and the serving store switches to it at once.
 
+// refreshRetry is how soon a failed refresh runs again (then twice as long
+// after each failure in a row): a manual `connector index` holding the
+// index, or a site that was down, does not leave the sources stale until
+// their next change.
+const refreshRetry = 30 * time.Second
+
 // refresher runs the refreshes of the WATCH sources.
 type refresher struct {
 	c       command
@@ -52,10 +58,10 @@ func (c command) newRefresher(m *metrics.Metrics) *refresher {
 		}
 	}
 	if len(paths) > 0 {
-		r.add("files", paths, refresh.Options{Debounce: c.cfg.WatchDebounce})
+		r.add("files", paths, refresh.Options{Debounce: c.cfg.WatchDebounce, Retry: refreshRetry})
 	}
 	if len(sites) > 0 {
-		r.add("websites", sites, refresh.Options{Interval: c.cfg.WatchInterval})
+		r.add("websites", sites, refresh.Options{Interval: c.cfg.WatchInterval, Retry: refreshRetry})
 	}
 	return r
 }

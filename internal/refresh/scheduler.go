@@ -50,6 +50,11 @@ type Options struct {
 	// Interval, when positive, also runs every Interval after the last run
 	// ended (timer-driven sources such as websites).
 	Interval time.Duration
+	// Retry, when positive, runs again that long after a failed run (the
+	// index locked by a manual run, a site down), doubling with each
+	// failure in a row up to 32×Retry, so that sources do not stay stale
+	// until their next change.
+	Retry time.Duration
 	// OnDone is told of every finished run, from the Scheduler's goroutine.
 	OnDone func(Report)
 	// After returns a channel that receives once d has passed; nil means
@@ -114,11 +119,12 @@ func (s *Scheduler) Status() Status {
 func (s *Scheduler) Loop(ctx context.Context) {
 	defer close(s.stopped)
 	var (
-		timer   <-chan time.Time // fires when the next run is due
-		first   time.Time        // first change not yet run, for MaxDelay
-		running bool
-		again   bool // a change came during the run
-		done    = make(chan Report, 1)
+		timer    <-chan time.Time // fires when the next run is due
+		first    time.Time        // first change not yet run, for MaxDelay
+		running  bool
+		again    bool // a change came during the run
+		failures int  // failed runs in a row
+		done     = make(chan Report, 1)
 	)
 	arm := func(d time.Duration) { timer = s.opts.After(d) }
 	if s.opts.Interval > 0 {
@@ -162,11 +168,22 @@ func (s *Scheduler) Loop(ctx context.Context) {
 			running = false
 			// Arm the next run before telling OnDone, so that a test that
 			// waits for OnDone sees the Scheduler's decision already made.
+			if r.Err != nil {
+				failures++
+			} else {
+				failures = 0
+			}
 			switch {
 			case again:
 				again = false
 				first = time.Now()
 				arm(s.opts.Debounce)
+			case failures > 0 && s.opts.Retry > 0:
+				d := s.opts.Retry << min(failures-1, 5)
+				if s.opts.Interval > 0 {
+					d = min(d, s.opts.Interval)
+				}
+				arm(d)
 			case s.opts.Interval > 0:
 				arm(s.opts.Interval)
 			}

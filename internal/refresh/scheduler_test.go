@@ -48,9 +48,13 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, interval time.Duration) *harness {
+	return newRetryHarness(t, interval, 0)
+}
+
+func newRetryHarness(t *testing.T, interval, retry time.Duration) *harness {
 	h := &harness{clock: newFakeClock(), started: make(chan struct{}, 10), release: make(chan error), done: make(chan Report, 10)}
 	h.s = NewScheduler(Options{
-		Debounce: 2 * time.Second, Interval: interval, After: h.clock.after,
+		Debounce: 2 * time.Second, Interval: interval, Retry: retry, After: h.clock.after,
 		Run: func(ctx context.Context) (Counts, error) {
 			h.runs.Add(1)
 			h.started <- struct{}{}
@@ -181,6 +185,38 @@ func TestFailedRunReportedAndRetried(t *testing.T) {
 	}
 	if st := h.s.Status(); st.Last.Err != nil || !st.LastSuccess.After(okAt) {
 		t.Errorf("status after retry %+v", st)
+	}
+}
+
+// TestFailedRunRetriedOnItsOwn: with Retry, a failed run runs again after
+// Retry, then twice as long after each failure in a row, capped; a success
+// stops the retries.
+func TestFailedRunRetriedOnItsOwn(t *testing.T) {
+	h := newRetryHarness(t, 0, 30*time.Second)
+	h.s.Changed()
+	boom := errors.New("index locked")
+	for i, want := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute} {
+		h.clock.tick(t)
+		h.waitStart(t)
+		h.finish(t, boom)
+		if got := time.Duration(h.clock.last.Load()); got != want {
+			t.Errorf("after failure %d the retry is armed for %v, want %v", i+1, got, want)
+		}
+	}
+	for range 5 {
+		h.clock.tick(t)
+		h.waitStart(t)
+		h.finish(t, boom)
+	}
+	if got := time.Duration(h.clock.last.Load()); got != 16*time.Minute {
+		t.Errorf("retries are not capped at 32×Retry: armed for %v", got)
+	}
+	h.clock.tick(t)
+	h.waitStart(t)
+	armed := h.clock.armed.Load()
+	h.finish(t, nil)
+	if n := h.clock.armed.Load(); n != armed {
+		t.Errorf("a successful run armed %d more timers, want none", n-armed)
 	}
 }
 
