@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/url"
@@ -184,26 +183,8 @@ func (c *matrixCount) add(allowed bool) {
 	}
 }
 
-// recorder keeps every byte of every response an identity receives.
-type recorder struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.Write(p)
-}
-
-func (r *recorder) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.String()
-}
-
 // client sends the identity's headers and records the responses.
-func (id identity) client(rec *recorder) *http.Client {
+func (id identity) client(rec *lockedBuffer) *http.Client {
 	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		r = r.Clone(r.Context())
 		for k, v := range id.header {
@@ -229,7 +210,7 @@ func runMatrix(t *testing.T, p *proc, public string, ids []identity, signed bool
 	given := map[string]string{}
 	for _, id := range ids {
 		t.Run(id.name, func(t *testing.T) {
-			rec := &recorder{}
+			rec := &lockedBuffer{}
 			hc := id.client(rec)
 			check := func(allowed bool, what string, ok bool) {
 				t.Helper()
@@ -388,7 +369,7 @@ func localize(t *testing.T, link, base string) string {
 }
 
 // get fetches u with hc and records the body.
-func get(t *testing.T, hc *http.Client, u string, rec *recorder) (int, string) {
+func get(t *testing.T, hc *http.Client, u string, rec *lockedBuffer) (int, string) {
 	t.Helper()
 	res, err := hc.Get(u)
 	if err != nil {

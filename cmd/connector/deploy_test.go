@@ -769,7 +769,7 @@ func TestServeReadOnlyIndex(t *testing.T) {
 	cmd.Dir = "/"
 	cmd.Env = append(os.Environ(), "ADDR=127.0.0.1:"+strconv.Itoa(port), "INDEX_DIR="+indexDir, "SAMPLE_CORPUS=false",
 		"LOG_FORMAT=json", "HOME=/nonexistent")
-	var logs syncBuffer
+	var logs lockedBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	done := startProcess(t, cmd, 20*time.Second)
 	addr := "127.0.0.1:" + strconv.Itoa(port)

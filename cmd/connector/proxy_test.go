@@ -142,7 +142,7 @@ func startNginx(t *testing.T, upstream string) string {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(nginx, "-p", dir, "-c", file, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
-		var out syncBuffer
+		var out lockedBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -195,23 +195,6 @@ func waitHTTP(url string, exited <-chan error) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // prompt is how soon an SSE event must come through a proxy. A proxy that
@@ -617,7 +600,7 @@ func TestBehindCaddy(t *testing.T) {
 	cmd.Dir = home
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home, "XDG_CONFIG_HOME="+home,
 		fmt.Sprintf("DOMAIN=http://%s:%d", publicHost, port), "UPSTREAM="+strings.TrimPrefix(p.base, "http://"))
-	var out syncBuffer
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t.Cleanup(func() { // runs after startProcess's cleanup: the log is whole
 		if t.Failed() {
